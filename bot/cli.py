@@ -1,0 +1,126 @@
+"""The `ehumas` command: run the bot, check a configuration, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+DEFAULT_CONFIG = "config.toml"
+
+_NO_CONFIG = """\
+E-Humas bot: no configuration file at {path}.
+
+To run the bot for real:
+  1. cp config.example.toml {path}
+  2. In [telegram], put the bot token from @BotFather and choose a webhook_secret
+     (or set mode = "polling" if this server has no public https address).
+  3. In [server], set public_url to the https address Telegram can reach.
+  4. In each [[opd]], put the Telegram chat id of that agency's group; in [humas], the humas
+     group's chat id and the Telegram user ids of the humas admins.
+  5. Optional: fill in [whatsapp] with a Twilio account to serve WhatsApp citizens too.
+  6. Check it:  .venv/bin/ehumas check-config {path}
+Then `make run` again. The README explains each step.
+"""
+
+
+def _load(path: str) -> Settings | int:
+    """Load settings or print why not; an int is the exit code to return."""
+    if not Path(path).exists():
+        print(_NO_CONFIG.format(path=path), file=sys.stderr)
+        return 2
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        print(f"Invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    """ehumas check-config FILE."""
+    settings = _load(args.file)
+    if isinstance(settings, int):
+        return settings
+    note = ""
+    if settings.placeholders():
+        note = f" (placeholders still to fill in: {', '.join(settings.placeholders())})"
+    print(f"{args.file}: OK: {settings.summary()}{note}")
+    return 0
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """ehumas db upgrade [--config FILE]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from storage.migrate import upgrade
+
+    try:
+        upgrade(settings.database.url)
+    except Exception as exc:  # noqa: BLE001 (the operator needs the reason, not a traceback)
+        logging.getLogger(__name__).debug("migration failed", exc_info=True)
+        print(f"Database migration failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
+        return 1
+    print("Database schema is up to date.")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """ehumas run [--config FILE]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    if settings.placeholders():
+        print(
+            f"{args.config}: replace the example values first: {', '.join(settings.placeholders())}.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve
+
+    return serve(settings, migrate=not args.no_migrate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="ehumas", description="E-Humas: a city complaint desk bot.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot (HTTP server, Telegram, WhatsApp, deadlines)")
+    run.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    run.add_argument("--no-migrate", action="store_true", help="do not apply database migrations at start")
+    run.set_defaults(func=_cmd_run)
+
+    check = commands.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("file")
+    check.set_defaults(func=_cmd_check_config)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or update the schema")
+    upgrade.add_argument("--config", default=DEFAULT_CONFIG)
+    upgrade.set_defaults(func=_cmd_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `ehumas` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request at INFO: too chatty for an operator's console.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

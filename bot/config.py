@@ -1,0 +1,276 @@
+"""Settings: one typed object loaded once from a TOML file and passed down."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Values shipped in config.example.toml that must be replaced before talking to real services.
+PLACEHOLDER = "CHANGE_ME"
+
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and key."""
+
+
+class _Section(BaseModel):
+    # Strict: "24" is not 24, and an unknown key is a typo, not something to ignore.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class BotSection(_Section):
+    """[bot]: who we are and how we show things."""
+
+    city: str = Field(min_length=1)
+    ticket_prefix: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,9}$")
+    timezone: str = "Asia/Makassar"
+    draft_expire_minutes: float = Field(default=120.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The city's time zone."""
+        return ZoneInfo(self.timezone)
+
+
+class ServerSection(_Section):
+    """[server]: where the HTTP server listens and how the outside world reaches it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class DatabaseSection(_Section):
+    """[database]: the SQLAlchemy async URL."""
+
+    url: str = Field(pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://")
+
+
+class TelegramSection(_Section):
+    """[telegram]: the bot account and how updates arrive."""
+
+    token: str = Field(min_length=1)
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_secret: str = ""
+    api_base_url: str = ""
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: str) -> str:
+        if value and not _SECRET_TOKEN.match(value):
+            raise ValueError("only A-Z, a-z, 0-9, _ and - are allowed, 1 to 256 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> TelegramSection:
+        if self.mode == "webhook" and not self.webhook_secret:
+            raise ValueError("webhook_secret is required when mode = \"webhook\"")
+        return self
+
+
+class WhatsAppSection(_Section):
+    """[whatsapp]: the Twilio account; an empty account_sid switches WhatsApp off."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    api_base_url: str = ""
+    reply_template_sid: str = ""
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> WhatsAppSection:
+        if not self.account_sid:
+            return self
+        if not self.auth_token:
+            raise ValueError("auth_token is required when account_sid is set")
+        if not re.match(r"^whatsapp:\+\d{6,15}$", self.from_number):
+            raise ValueError('from_number must look like "whatsapp:+6281234567890"')
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Whether WhatsApp is configured at all."""
+        return bool(self.account_sid)
+
+
+class SlaSection(_Section):
+    """[sla]: the answer deadline and how it is enforced."""
+
+    answer_within_hours: float = Field(default=24.0, gt=0)
+    remind_before_hours: float = Field(default=3.0, ge=0)
+    sweep_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _reminder_before_deadline(self) -> SlaSection:
+        if self.remind_before_hours >= self.answer_within_hours:
+            raise ValueError("remind_before_hours must be smaller than answer_within_hours")
+        return self
+
+
+class HumasSection(_Section):
+    """[humas]: the public-relations office that runs the desk."""
+
+    admin_user_ids: list[int] = Field(default_factory=list)
+    group_chat_id: int
+
+
+class OpdSection(_Section):
+    """[[opd]]: one agency, its Telegram group and the words that route complaints to it."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,19}$")
+    name: str = Field(min_length=1)
+    telegram_chat_id: int
+    keywords: list[str] = Field(min_length=1)
+    categories: dict[str, list[str]] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("keywords", "exclude")
+    @classmethod
+    def _no_blank_words(cls, value: list[str]) -> list[str]:
+        if any(not word.strip() for word in value):
+            raise ValueError("words must not be empty")
+        return value
+
+
+class Settings(_Section):
+    """The whole configuration of one deployment."""
+
+    bot: BotSection
+    server: ServerSection
+    database: DatabaseSection
+    telegram: TelegramSection
+    whatsapp: WhatsAppSection = Field(default_factory=WhatsAppSection)
+    sla: SlaSection = Field(default_factory=SlaSection)
+    humas: HumasSection
+    opd: list[OpdSection] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_agencies(self) -> Settings:
+        seen_codes: set[str] = set()
+        seen_chats: dict[int, str] = {self.humas.group_chat_id: "humas.group_chat_id"}
+        for index, opd in enumerate(self.opd):
+            if opd.code in seen_codes:
+                raise _KeyError(f"opd[{index}].code", f"duplicate OPD code {opd.code!r}")
+            seen_codes.add(opd.code)
+            if opd.telegram_chat_id in seen_chats:
+                raise _KeyError(
+                    f"opd[{index}].telegram_chat_id",
+                    f"chat id {opd.telegram_chat_id} is already used by {seen_chats[opd.telegram_chat_id]}",
+                )
+            seen_chats[opd.telegram_chat_id] = f"opd {opd.code}"
+        return self
+
+    def agency(self, code: str) -> OpdSection | None:
+        """The agency with this code, if configured."""
+        return next((opd for opd in self.opd if opd.code == code), None)
+
+    def placeholders(self) -> list[str]:
+        """Key paths still holding the example's placeholder secrets."""
+        found = []
+        if self.telegram.token == PLACEHOLDER:
+            found.append("telegram.token")
+        if self.telegram.webhook_secret == PLACEHOLDER:
+            found.append("telegram.webhook_secret")
+        if self.whatsapp.auth_token == PLACEHOLDER:
+            found.append("whatsapp.auth_token")
+        return found
+
+    def summary(self) -> str:
+        """One line describing this configuration, without secrets."""
+        backend = self.database.url.split("+", 1)[0]
+        channels = "Telegram" + (" + WhatsApp" if self.whatsapp.enabled else "")
+        codes = ", ".join(opd.code for opd in self.opd)
+        return (
+            f"{self.bot.city}: {len(self.opd)} OPD ({codes}), {channels} ({self.telegram.mode}), "
+            f"{backend} database, deadline {self.sla.answer_within_hours:g} h"
+        )
+
+
+class _KeyError(ValueError):
+    """A cross-field problem that belongs to one specific key path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    """Turn pydantic's ('opd', 1, 'code') into the TOML-ish path opd[1].code."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _describe(error: dict[str, Any], file: str) -> str:
+    """One readable line for one pydantic error."""
+    path = _format_location(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "missing":
+        what = "missing (required)"
+    elif kind == "extra_forbidden":
+        what = "unknown key (check the spelling against config.example.toml)"
+    else:
+        what = error["msg"].removeprefix("Value error, ")
+        if "input" in error and kind not in ("value_error",) and not isinstance(error["input"], dict):
+            what += f" (got {error['input']!r})"
+    return f"{file}: {path}: {what}"
+
+
+def parse_settings(data: dict[str, Any], source: str = "<config>") -> Settings:
+    """Validate already-parsed TOML data into Settings, or raise ConfigError."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, _KeyError):
+                lines.append(f"{source}: {cause.path}: {cause.message}")
+            else:
+                lines.append(_describe(dict(error), source))
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a TOML configuration file, or raise ConfigError."""
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return parse_settings(data, str(file))

@@ -1,0 +1,39 @@
+"""Serve the Starlette app with uvicorn, after bringing the database schema up to date."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from bot.app import create_app
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, *, migrate: bool = True) -> int:
+    """Run the bot until interrupted; return the process exit code."""
+    if migrate:
+        from storage.migrate import upgrade
+
+        try:
+            upgrade(settings.database.url)
+        except Exception as exc:  # noqa: BLE001 (the operator needs the reason, not a traceback)
+            log.debug("migration failed", exc_info=True)
+            log.error("Cannot prepare the database (%s): %s", settings.database.url.split("@")[-1], exc)
+            return 1
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+        # Behind a reverse proxy, trust its X-Forwarded-* headers only from loopback.
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0

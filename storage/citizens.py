@@ -1,0 +1,51 @@
+"""Citizens: one row per (messenger, address)."""
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Citizen
+from storage.upsert import insert_ignore
+
+
+async def touch_citizen(
+    session: AsyncSession, *, channel: str, address: str, display_name: str, now: datetime
+) -> Citizen:
+    """The citizen writing from this address (created on first contact), marked as just heard from."""
+    await insert_ignore(
+        session,
+        table=Citizen.__table__,  # type: ignore[arg-type]
+        values={
+            "channel": channel,
+            "address": address,
+            "display_name": display_name[:200],
+            "reachable": True,
+            "created_at": now,
+        },
+        conflict=["channel", "address"],
+    )
+    citizen = (
+        await session.exec(select(Citizen).where(Citizen.channel == channel, Citizen.address == address))
+    ).one()
+    citizen.last_inbound_at = now
+    # Writing again means they can be reached again (e.g. they unblocked the bot).
+    citizen.reachable = True
+    if display_name:
+        citizen.display_name = display_name[:200]
+    session.add(citizen)
+    return citizen
+
+
+async def find_citizen(session: AsyncSession, *, channel: str, address: str) -> Citizen | None:
+    """The citizen at this address, if known."""
+    statement = select(Citizen).where(Citizen.channel == channel, Citizen.address == address)
+    return (await session.exec(statement)).first()
+
+
+async def mark_unreachable(session: AsyncSession, *, channel: str, address: str) -> None:
+    """Remember that this citizen cannot be messaged (blocked the bot, opted out)."""
+    citizen = await find_citizen(session, channel=channel, address=address)
+    if citizen is not None:
+        citizen.reachable = False
+        session.add(citizen)

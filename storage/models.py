@@ -1,0 +1,245 @@
+"""SQLModel tables: agencies, citizens, complaints and their messages, conversations, inbox, outbox, audit.
+
+Every datetime is timezone-aware UTC (see storage.types.UTCDateTime). Ticket numbers are the
+complaint's row id, assigned by the database, shown as <prefix>-0042.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+class Channel(StrEnum):
+    """Where a citizen talks to us."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+class ComplaintStatus(StrEnum):
+    """Life of a complaint: open until the agency answers, closed or rejected at the end."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+class OutboxStatus(StrEnum):
+    """Life of an outgoing message."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:
+    """A UTC timestamp column; `now` defaults it to the current time."""
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if now:
+        return Field(default_factory=utcnow, sa_column=column)
+    return Field(default=None, sa_column=column)
+
+
+class Agency(SQLModel, table=True):
+    """An OPD (city agency) as configured; synchronised from the settings at start."""
+
+    __tablename__ = "agency"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)
+    name: str = Field(max_length=200)
+    # Unique among active agencies (the settings check it); not a database constraint so that
+    # two agencies can swap groups in one configuration change.
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    active: bool = True
+
+
+class Citizen(SQLModel, table=True):
+    """A person who writes to the bot, identified by messenger and address."""
+
+    __tablename__ = "citizen"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_citizen_channel_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    # Telegram: the private chat id as text; WhatsApp: "whatsapp:+62...".
+    address: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    # False once the messenger says the person blocked us or opted out: no more retries.
+    reachable: bool = True
+    # WhatsApp allows free-form messages only within 24 hours of the citizen's last message.
+    last_inbound_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts(now=True)
+
+
+class Complaint(SQLModel, table=True):
+    """One citizen report (aduan); its id is the ticket number."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        # Hot queries: the SLA sweep and /overdue (open by due time), an agency's queue,
+        # and a citizen's /status.
+        Index("ix_complaint_status_due", "status", "due_at"),
+        Index("ix_complaint_opd_status", "opd_code", "status", "due_at"),
+        Index("ix_complaint_citizen_status", "citizen_id", "status"),
+        Index("ix_complaint_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    # None while humas has not routed it (the classifier was unsure).
+    opd_code: str | None = Field(default=None, foreign_key="agency.code", max_length=20)
+    category: str | None = Field(default=None, max_length=60)
+    confidence: float = 0.0
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    location_lat: float | None = None
+    location_lon: float | None = None
+    location_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # [{"kind": "photo", "ref": "<telegram file_id or stored media key>", "content_type": ...}]
+    media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=ComplaintStatus.OPEN, max_length=16)
+    created_at: datetime = _ts(now=True)
+    due_at: datetime = _ts()
+    answered_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    reminded_at: datetime | None = _ts(nullable=True)
+    reprimanded_at: datetime | None = _ts(nullable=True)
+    rating: int | None = None
+    reroute_count: int = 0
+
+
+class ComplaintMessage(SQLModel, table=True):
+    """A message exchanged about a complaint: the citizen's, the agency's, humas's or the bot's."""
+
+    __tablename__ = "complaint_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = _ts(now=True)
+    # "in": towards the city (citizen writes); "out": towards the citizen (agency answers).
+    direction: str = Field(max_length=8)
+    # "citizen", "opd", "humas" or "bot".
+    author: str = Field(max_length=16)
+    author_label: str = Field(default="", max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """A status change in a complaint's life: filed, forwarded, answered, rerouted, closed..."""
+
+    __tablename__ = "complaint_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = _ts(now=True)
+    kind: str = Field(max_length=32)
+    actor: str = Field(default="", max_length=200)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Conversation(SQLModel, table=True):
+    """Where a chat stands in the intake dialog; kept in the database so restarts continue it."""
+
+    __tablename__ = "conversation"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts(now=True)
+    expires_at: datetime = _ts(index=True)
+
+
+class InboxEvent(SQLModel, table=True):
+    """A raw inbound webhook payload, stored before answering 200; unique per external id."""
+
+    __tablename__ = "inbox_event"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
+        Index("ix_inbox_pending", "processed_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    # Telegram update_id, Twilio MessageSid.
+    external_id: str = Field(max_length=64)
+    # Events of one chat are processed in order; different chats may run in parallel.
+    chat_key: str = Field(max_length=96, index=True)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _ts(now=True)
+    processed_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_provider_id", "channel", "chat_id", "provider_message_id"),
+        # The per-chat ordering check looks for earlier unsent rows of the same chat.
+        Index("ix_outbox_chat", "channel", "chat_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    # "text", "photo", "location", "document" or "template".
+    kind: str = Field(default="text", max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    # What the message is for ("ticket_card", "answer", "reminder", ...): reports and reply mapping.
+    purpose: str = Field(default="", max_length=32)
+    # Makes "send once" hold across workers: a second insert with the same key is a no-op.
+    dedup_key: str | None = Field(default=None, max_length=120, unique=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(now=True)
+    # A worker that claimed the row owns it until then; after a crash another may take it.
+    lease_until: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    provider_message_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts(now=True)
+    sent_at: datetime | None = _ts(nullable=True)
+    delivery_status: str | None = Field(default=None, max_length=16)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what as humas or agency staff, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True, now=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=32)
+    target: str = Field(default="", max_length=64)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+__all__ = [
+    "Agency",
+    "AuditLog",
+    "Channel",
+    "Citizen",
+    "Complaint",
+    "ComplaintEvent",
+    "ComplaintMessage",
+    "ComplaintStatus",
+    "Conversation",
+    "InboxEvent",
+    "OutboxMessage",
+    "OutboxStatus",
+    "utcnow",
+]

@@ -1,0 +1,158 @@
+"""The outbox: messages to send, written in the same transaction as the change that caused them.
+
+Dispatchers claim due rows with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so two workers never
+take the same row), send them, and record the provider's message id for reply mapping. Messages to
+one chat go out in order: a row waits while an earlier one to the same chat is still unsent.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+from storage.upsert import insert_ignore
+
+_UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    chat_id: str | int,
+    payload: dict[str, Any],
+    now: datetime,
+    kind: str = "text",
+    complaint_id: int | None = None,
+    purpose: str = "",
+    dedup_key: str | None = None,
+) -> int | None:
+    """Add a message to send; with a dedup_key already used, add nothing and return None."""
+    values = {
+        "channel": channel,
+        "chat_id": str(chat_id),
+        "kind": kind,
+        "payload": payload,
+        "complaint_id": complaint_id,
+        "purpose": purpose,
+        "dedup_key": dedup_key,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    if dedup_key is None:
+        row = OutboxMessage(**values)
+        session.add(row)
+        await session.flush()
+        return row.id
+    return await insert_ignore(
+        session, table=OutboxMessage.__table__, values=values, conflict=["dedup_key"]  # type: ignore[arg-type]
+    )
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 50
+) -> list[OutboxMessage]:
+    """Take up to `limit` due messages, the first unsent one of each chat, for `lease`."""
+    table = OutboxMessage.__table__
+    c = table.c  # type: ignore[attr-defined]
+    earlier = table.alias("earlier")  # type: ignore[attr-defined]
+    due = or_(
+        and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
+        # A worker that died while sending: its lease ran out, someone else takes over.
+        and_(c.status == OutboxStatus.SENDING.value, c.lease_until < now),
+    )
+    waiting_behind = exists().where(
+        and_(
+            earlier.c.channel == c.channel,
+            earlier.c.chat_id == c.chat_id,
+            earlier.c.id < c.id,
+            earlier.c.status.in_(_UNSENT),
+        )
+    )
+    candidates = select(c.id).where(due, ~waiting_behind).order_by(c.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=table)
+    claimed = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(c.id.in_(candidates.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, attempts=c.attempts + 1)
+        .returning(c.id)
+    )
+    ids = sorted(claimed.scalars().all())
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime
+) -> None:
+    """Record a successful send and the provider's id for the message."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.SENT.value
+    row.provider_message_id = provider_message_id
+    row.sent_at = now
+    row.lease_until = None
+    row.last_error = None
+    session.add(row)
+
+
+async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
+    """Put a message back in the queue after a temporary failure."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.PENDING.value
+    row.next_attempt_at = retry_at
+    row.lease_until = None
+    row.last_error = error[:2000]
+    session.add(row)
+
+
+async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> OutboxMessage | None:
+    """Give up on a message (permanent error, or too many tries)."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return None
+    row.status = OutboxStatus.FAILED.value
+    row.lease_until = None
+    row.last_error = error[:2000]
+    session.add(row)
+    return row
+
+
+async def complaint_for_sent_message(
+    session: AsyncSession, *, channel: str, chat_id: str | int, provider_message_id: str
+) -> int | None:
+    """The complaint a sent message (e.g. a ticket card in an agency group) was about."""
+    statement = select(OutboxMessage.complaint_id).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.chat_id == str(chat_id),
+        OutboxMessage.provider_message_id == provider_message_id,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def find_by_provider_id(session: AsyncSession, *, provider_message_id: str) -> OutboxMessage | None:
+    """The outbox row a provider's message id belongs to."""
+    statement = select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
+    return (await session.exec(statement)).first()
+
+
+async def pending_count(session: AsyncSession) -> int:
+    """How many messages still wait to be sent."""
+    statement = select(func.count()).where(OutboxMessage.status.in_(_UNSENT))  # type: ignore[attr-defined]
+    return int((await session.exec(statement)).one())
