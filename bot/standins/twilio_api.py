@@ -1,0 +1,490 @@
+"""A local stand-in for Twilio's Messages API (WhatsApp), speaking its HTTP wire protocol."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dtm
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.standins.server import Call, Fault, StandIn, utcnow
+
+API_VERSION = "2010-04-01"
+DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+DEFAULT_AUTH_TOKEN = "standin" + "0" * 25  # 32 characters, like a real auth token
+
+_BODY_LIMIT = 1600  # characters
+
+_DEFAULT_CODES = {400: 63016, 401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
+_MESSAGES = {
+    20003: "Authenticate",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    20503: "Service Unavailable",
+    21610: "Attempt to send to unsubscribed recipient",
+    63016: (
+        "Failed to send freeform message because you are outside the allowed window. "
+        "If you want to send messages outside the allowed window, please use a Template."
+    ),
+    63018: "Rate limit exceeded for Channel",
+}
+
+
+def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL followed by the sorted form keys+values."""
+    payload = url + "".join(key + params[key] for key in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _sid(prefix: str) -> str:
+    """A Twilio SID: two letters and 32 hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+def _rfc2822(at: dtm.datetime) -> str:
+    """Twilio's date format, e.g. "Thu, 24 Aug 2023 05:01:45 +0000"."""
+    return format_datetime(at)
+
+
+class TwilioApiError(Exception):
+    """A Twilio REST error answer: HTTP status and Twilio error code."""
+
+    def __init__(self, status: int, code: int | None = None, message: str | None = None) -> None:
+        """Remember the answer; code and message default from the status."""
+        self.status = status
+        self.code = code or _DEFAULT_CODES.get(status, status)
+        self.message = message or _MESSAGES.get(self.code) or HTTPStatus(status).phrase
+        super().__init__(f"{self.status} {self.code} {self.message}")
+
+    def response(self) -> JSONResponse:
+        """Twilio's (legacy, non RFC-9457) error JSON."""
+        body = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
+            "status": self.status,
+        }
+        headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if self.status == 401 else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+@dataclass(eq=False)
+class TwilioCall(Call):
+    """One Twilio REST request the stand-in received ("Messages.create", ...)."""
+
+    @property
+    def to(self) -> str | None:
+        """The To parameter."""
+        return self.params.get("To")
+
+    @property
+    def body(self) -> str | None:
+        """The Body parameter."""
+        return self.params.get("Body")
+
+    @property
+    def media_urls(self) -> list[str]:
+        """The MediaUrl parameters."""
+        return list(self.params.get("MediaUrl", []))
+
+    @property
+    def content_variables(self) -> dict[str, Any] | None:
+        """ContentVariables, decoded from its JSON string."""
+        raw = self.params.get("ContentVariables")
+        return json.loads(raw) if raw else None
+
+    @property
+    def sid(self) -> str | None:
+        """The SID of the Message resource created or fetched."""
+        if isinstance(self.result, dict):
+            return self.result.get("sid")
+        return None
+
+
+@dataclass
+class StatusPost:
+    """One status callback the stand-in posted to the bot."""
+
+    message_sid: str
+    status: str
+    url: str
+    form: dict[str, str]
+    http_status: int | None = None  # the bot's answer; None when the post failed
+    error: str | None = None
+    at: dtm.datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class _Media:
+    """Bytes served at a Twilio media URL."""
+
+    data: bytes
+    content_type: str
+
+
+class TwilioStandIn(StandIn[TwilioCall]):
+    """Twilio's Messages API on 127.0.0.1, for the real twilio client (with a rewriting http_client)."""
+
+    def __init__(
+        self,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        *,
+        auto_status: Sequence[str] = (),
+        media_redirect: bool = True,
+    ) -> None:
+        """Prepare the stand-in; it serves inside `async with`.
+
+        auto_status: statuses posted to a created message's StatusCallback after the 201, in order.
+        media_redirect: media URLs answer 307 to an unauthenticated "CDN" path, as Twilio does.
+        """
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.auto_status = list(auto_status)
+        self.media_redirect = media_redirect
+        self.messages: dict[str, dict[str, Any]] = {}  # sid -> Message resource, as fetched
+        self.status_posts: list[StatusPost] = []
+        self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
+        self._channel_install_sid = _sid("XE")
+        self._media: dict[str, _Media] = {}
+        self._http: httpx.AsyncClient | None = None
+        super().__init__()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """Where the rewriting http_client sends api.twilio.com requests: "http://127.0.0.1:PORT"."""
+        return self.origin
+
+    # -- test helpers --------------------------------------------------------------------------
+
+    def store_media(self, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Store bytes as inbound media; return its URL (MediaUrl0), fetched with Basic auth."""
+        message_sid, media_sid = _sid("MM"), _sid("ME")
+        self._media[media_sid] = _Media(data, content_type)
+        account = f"{self.origin}/{API_VERSION}/Accounts/{self.account_sid}"
+        return f"{account}/Messages/{message_sid}/Media/{media_sid}"
+
+    def signature(self, url: str, params: Mapping[str, str]) -> str:
+        """The X-Twilio-Signature Twilio would send with this form post to url."""
+        return twilio_signature(self.auth_token, url, params)
+
+    async def post_webhook(self, url: str, form: Mapping[str, str]) -> httpx.Response:
+        """POST a form to the bot signed as Twilio signs it (status callbacks, inbound messages)."""
+        if self._http is None:
+            raise RuntimeError("Twilio stand-in is not running: use it as 'async with'")
+        headers = {
+            "X-Twilio-Signature": self.signature(url, form),
+            "User-Agent": "TwilioProxy/1.1",
+        }
+        return await self._http.post(url, data=dict(form), headers=headers)
+
+    async def send_status(self, message_sid: str, status: str, error_code: int | None = None) -> int:
+        """Post a status update to the message's StatusCallback; return the bot's HTTP status."""
+        message = self.messages.get(message_sid)
+        url = self._callbacks.get(message_sid)
+        if message is None or url is None:
+            raise ValueError(f"message {message_sid} unknown or created without StatusCallback")
+        now = _rfc2822(utcnow())
+        message.update(status=status, date_updated=now, error_code=error_code)
+        if status in ("sent", "delivered", "read"):
+            message["date_sent"] = message.get("date_sent") or now
+        if error_code is not None:
+            message["error_message"] = _MESSAGES.get(error_code)
+        form = self._status_form(message, status, error_code)
+        post = StatusPost(message_sid, status, url, form)
+        self.status_posts.append(post)
+        response = await self.post_webhook(url, form)
+        post.http_status = response.status_code
+        return response.status_code
+
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 429,
+        *,
+        code: int | None = None,
+        message: str | None = None,
+        hang: float | None = None,
+    ) -> None:
+        """Make the next n Messages.create fail (429 -> 20429, 500 -> 20500, 400 -> 63016, ...).
+
+        hang=seconds holds each request instead (until then or shutdown), then answers 503 20503.
+        """
+        self._faults.add(
+            Fault(
+                status=503 if hang is not None else status,
+                remaining=n,
+                hang=hang,
+                methods={"Messages.create"},
+                details={"code": code, "message": message},
+            )
+        )
+
+    def fail_to(
+        self,
+        to: str,
+        status: int = 400,
+        code: int | None = 21610,
+        n: int | None = 1,
+        message: str | None = None,
+    ) -> None:
+        """Make the next n messages to one recipient fail (n=None: until clear_faults())."""
+        self._faults.add(
+            Fault(
+                status=status,
+                remaining=n,
+                key=to,
+                methods={"Messages.create"},
+                details={"code": code, "message": message},
+            )
+        )
+
+    def sent_messages(self, to: str | None = None) -> list[TwilioCall]:
+        """Successful Messages.create calls in order (optionally to one recipient); .sid is set."""
+        return [c for c in self.calls if self._is_create(c, to, include_failed=False)]
+
+    async def wait_for_count(
+        self, n: int, to: str | None = None, timeout: float = 5.0, *, include_failed: bool = False
+    ) -> list[TwilioCall]:
+        """Await at least n successful Messages.create calls (to one recipient if given)."""
+        what = f"Messages.create{'' if to is None else f' to {to}'}"
+        return await self._log.wait_for_count(
+            n, lambda c: self._is_create(c, to, include_failed), timeout, what
+        )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_create(call: TwilioCall, to: str | None, include_failed: bool) -> bool:
+        """Whether a call matches a sent_messages / wait_for_count filter."""
+        if call.method != "Messages.create" or (to is not None and call.to != to):
+            return False
+        return call.status is not None and (include_failed or call.ok)
+
+    async def _on_start(self) -> None:
+        """Open the client that posts callbacks."""
+        self._http = httpx.AsyncClient(timeout=10.0)
+
+    async def _on_stop(self) -> None:
+        """Close the callback client (after the server, so background posts have finished)."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _build_app(self) -> Starlette:
+        """Routes of the Messages API, media and the media "CDN"."""
+        base = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
+        return Starlette(
+            routes=[
+                Route(base + ".json", self._create, methods=["POST"]),
+                Route(base + "/{message_sid}.json", self._fetch, methods=["GET"]),
+                Route(base + "/{message_sid}/Media/{media_sid}", self._media_fetch, methods=["GET"]),
+                Route("/cdn/{media_sid}", self._cdn, methods=["GET"]),
+            ]
+        )
+
+    def _check_auth(self, request: Request) -> None:
+        """HTTP Basic auth with (account_sid, auth_token), and the URL's account, or TwilioApiError."""
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user = password = ""
+        valid = scheme.lower() == "basic" and hmac.compare_digest(
+            f"{user}:{password}".encode(), f"{self.account_sid}:{self.auth_token}".encode()
+        )
+        if not valid:
+            raise TwilioApiError(401)
+        if request.path_params.get("account_sid") != self.account_sid:
+            raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+
+    async def _create(self, request: Request) -> Response:
+        """POST Messages.json: validate, record, answer 201 with the Message resource."""
+        params: dict[str, Any] = {}
+        async with request.form() as form:
+            for key, value in form.multi_items():
+                if key == "MediaUrl":
+                    params.setdefault("MediaUrl", []).append(str(value))
+                else:
+                    params[key] = str(value)
+        call = TwilioCall("Messages.create", params)
+        try:
+            self._check_auth(request)
+            if fault := self._faults.take(call.method, params.get("To")):
+                return await self._answer_fault(call, fault)
+            resource = self._new_message(params)
+        except TwilioApiError as error:
+            call.status, call.result = error.status, {"code": error.code, "message": error.message}
+            self._log.record(call)
+            return error.response()
+        call.status, call.result = 201, resource
+        self._log.record(call)
+        background = None
+        if self.auto_status and resource["sid"] in self._callbacks:
+            background = BackgroundTask(self._auto_post, resource["sid"])
+        return JSONResponse(resource, status_code=201, background=background)
+
+    async def _answer_fault(self, call: TwilioCall, fault: Fault) -> Response:
+        """Answer with an injected failure (hanging first if asked)."""
+        call.fault = "hang" if fault.hang is not None else str(fault.status)
+        if fault.hang is not None:
+            self._log.record(call)
+            await self._hang(fault.hang)
+        error = TwilioApiError(fault.status, fault.details.get("code"), fault.details.get("message"))
+        call.status, call.result = error.status, {"code": error.code, "message": error.message}
+        self._log.finish(call)
+        return error.response()
+
+    def _new_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate a create request as Twilio does and store the new Message resource."""
+        to, from_ = params.get("To"), params.get("From")
+        service = params.get("MessagingServiceSid")
+        body = params.get("Body", "")
+        media = params.get("MediaUrl", [])
+        if not to:
+            raise TwilioApiError(400, 21604, "A 'To' phone number is required.")
+        if not from_ and not service:
+            raise TwilioApiError(
+                400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message."
+            )
+        if not body and not media and not params.get("ContentSid"):
+            raise TwilioApiError(400, 21602, "Message body is required.")
+        if from_ and from_.startswith("whatsapp:") != to.startswith("whatsapp:"):
+            raise TwilioApiError(
+                400, 21910, "Invalid From and To pair. From and To should be of the same channel"
+            )
+        if len(body) > _BODY_LIMIT:
+            raise TwilioApiError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
+        if params.get("ContentVariables"):
+            try:
+                json.loads(params["ContentVariables"])
+            except ValueError:
+                raise TwilioApiError(400, 21656, "The ContentVariables Parameter is invalid.") from None
+        sid = _sid("SM")
+        now = _rfc2822(utcnow())
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{sid}"
+        resource = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": from_,
+            "messaging_service_sid": service,
+            "num_media": str(len(media)),
+            # Through a Messaging Service the sender is picked later: accepted, 0 segments.
+            "num_segments": "0" if service and not from_ else "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if service and not from_ else "queued",
+            "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+        }
+        self.messages[sid] = resource
+        if params.get("StatusCallback"):
+            self._callbacks[sid] = params["StatusCallback"]
+        return resource
+
+    def _status_form(self, message: dict[str, Any], status: str, error_code: int | None) -> dict[str, str]:
+        """The form Twilio posts to a StatusCallback."""
+        form = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "From": message["from"] or "",
+            "MessageSid": message["sid"],
+            "MessageStatus": status,
+            "SmsSid": message["sid"],
+            "SmsStatus": status,
+            "To": message["to"],
+        }
+        if message["to"].startswith("whatsapp:"):
+            form.update(
+                ChannelPrefix="whatsapp",
+                ChannelToAddress=message["to"].removeprefix("whatsapp:"),
+                ChannelInstallSid=self._channel_install_sid,
+                StructuredMessage="false",
+            )
+        if message["messaging_service_sid"]:
+            form["MessagingServiceSid"] = message["messaging_service_sid"]
+        if error_code is not None:
+            form["ErrorCode"] = str(error_code)
+            if error_code in _MESSAGES:
+                form["ErrorMessage"] = _MESSAGES[error_code]
+        return form
+
+    async def _auto_post(self, message_sid: str) -> None:
+        """Post the auto_status statuses in order; failures are kept in status_posts."""
+        for status in self.auto_status:
+            try:
+                await self.send_status(message_sid, status)
+            except (httpx.HTTPError, RuntimeError) as error:
+                self.status_posts[-1].error = repr(error)
+                return
+
+    async def _fetch(self, request: Request) -> Response:
+        """GET Messages/{sid}.json: the current Message resource."""
+        sid = request.path_params["message_sid"]
+        call = TwilioCall("Messages.fetch", {"MessageSid": sid})
+        try:
+            self._check_auth(request)
+            if sid not in self.messages:
+                raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+        except TwilioApiError as error:
+            call.status, call.result = error.status, {"code": error.code, "message": error.message}
+            self._log.record(call)
+            return error.response()
+        call.status, call.result = 200, self.messages[sid]
+        self._log.record(call)
+        return JSONResponse(self.messages[sid])
+
+    async def _media_fetch(self, request: Request) -> Response:
+        """GET a media URL: Basic auth, then the bytes or a 307 to the CDN path."""
+        media_sid = request.path_params["media_sid"]
+        call = TwilioCall("Media.fetch", {"MediaSid": media_sid})
+        media = self._media.get(media_sid)
+        try:
+            self._check_auth(request)
+            if media is None:
+                raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+        except TwilioApiError as error:
+            call.status = error.status
+            self._log.record(call)
+            return error.response()
+        if self.media_redirect:
+            call.status = 307
+            self._log.record(call)
+            return RedirectResponse(f"{self.origin}/cdn/{media_sid}", status_code=307)
+        call.status = 200
+        self._log.record(call)
+        return Response(media.data, media_type=media.content_type)
+
+    async def _cdn(self, request: Request) -> Response:
+        """The unauthenticated CDN location media redirects to."""
+        media = self._media.get(request.path_params["media_sid"])
+        if media is None:
+            return Response("Not Found", status_code=404)
+        return Response(media.data, media_type=media.content_type)
