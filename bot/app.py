@@ -2,31 +2,258 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import telegram_inbound
 from bot.config import Settings
+from bot.delivery import Sender
+from bot.dispatcher import DispatchPolicy, OutboxDispatcher
+from bot.inbox_worker import InboxWorker
+from bot.telegram_outbound import TelegramSender
+from bot.telegram_polling import poll_updates
+from bot.webhooks import telegram_endpoint
+from handlers import router, texts
+from handlers.clock import Clock
+from handlers.desk import AgencyInfo, Desk
+from handlers.outgoing import Recipient, send_text
+from routing import AgencyLexicon, Lexicon
+from storage import agencies, inbox, outbox
+from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory
+from storage.models import InboxEvent
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+# How long a shutdown waits for in-flight sends to be recorded.
+STOP_GRACE_SECONDS = 10.0
+ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the Starlette app; resources are opened and closed by its lifespan."""
+@dataclass
+class Tuning:
+    """Timings that tests and demos shorten; production uses the defaults."""
+
+    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
+    inbox_poll_seconds: float = 1.0
+    connect_retry_seconds: float = 5.0
+
+
+def build_lexicon(settings: Settings) -> Lexicon:
+    """The routing lexicon from the [[opd]] keywords."""
+    return Lexicon.build(
+        AgencyLexicon(code=opd.code, keywords=opd.keywords, categories=opd.categories, exclude=opd.exclude)
+        for opd in settings.opd
+    )
+
+
+def build_desk(settings: Settings, clock: Clock) -> Desk:
+    """The handlers' view of the settings."""
+    return Desk(
+        city=settings.bot.city,
+        ticket_prefix=settings.bot.ticket_prefix,
+        zone=settings.bot.zone,
+        answer_within=timedelta(hours=settings.sla.answer_within_hours),
+        remind_before=timedelta(hours=settings.sla.remind_before_hours),
+        draft_ttl=timedelta(minutes=settings.bot.draft_expire_minutes),
+        humas_chat_id=str(settings.humas.group_chat_id),
+        humas_admin_ids=frozenset(str(user) for user in settings.humas.admin_user_ids),
+        agencies={opd.code: AgencyInfo(opd.code, opd.name, str(opd.telegram_chat_id)) for opd in settings.opd},
+        lexicon=build_lexicon(settings),
+        clock=clock,
+    )
+
+
+def build_telegram(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application: no Updater (we own webhooks and polling), rate-limited."""
+    builder = ApplicationBuilder().token(settings.telegram.token).updater(None)
+    # Telegram allows ~30 messages/s overall and 20 per minute per group. Retries are the outbox's
+    # job (it knows retry_after and keeps the message), so the limiter itself never retries.
+    builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+    base = settings.telegram.api_base_url.rstrip("/")
+    if base:
+        builder = builder.base_url(base).base_file_url(
+            base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+        )
+    return builder.build()
+
+
+@dataclass
+class Runtime:
+    """What the lifespan opened, for routes and tests to reach."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    desk: Desk
+    telegram: Application  # type: ignore[type-arg]
+    dispatcher: OutboxDispatcher
+    inbox_worker: InboxWorker
+    connected: asyncio.Event
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        """Run a background loop that lives as long as the app."""
+        self.tasks.append(asyncio.create_task(coroutine, name=name))
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, tuning: Tuning | None = None) -> Starlette:
+    """Build the Starlette app; the database, Telegram client and workers live in its lifespan."""
+    clock = clock or Clock()
+    tuning = tuning or Tuning()
+    holder: dict[str, Runtime] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database.url)
-        app.state.sessions = create_session_factory(engine)
+        runtime = await _start(settings, clock, tuning)
+        holder["runtime"] = runtime
+        app.state.runtime = runtime
         try:
             yield
         finally:
-            await engine.dispose()
+            await _stop(runtime)
+
+    def on_stored() -> None:
+        holder["runtime"].inbox_worker.wake()
 
     async def healthz(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
+        runtime = holder["runtime"]
+        try:
+            async with runtime.sessions() as session:
+                backlog = await inbox.count_unprocessed(session)
+                pending = await outbox.pending_count(session)
+        except Exception as exc:  # noqa: BLE001 (health reports, it does not raise)
+            return JSONResponse({"ok": False, "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse({
+            "ok": True,
+            "telegram": runtime.connected.is_set(),
+            "inbox_backlog": backlog,
+            "outbox_pending": pending,
+        })
 
-    return Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    async def telegram_webhook(request: Request) -> Any:
+        runtime = holder["runtime"]
+        endpoint = telegram_endpoint(
+            secret=settings.telegram.webhook_secret, sessions=runtime.sessions, clock=clock,
+            max_body=settings.server.max_body_bytes, on_stored=on_stored,
+        )
+        return await endpoint(request)
+
+    routes = [Route("/healthz", healthz, methods=["GET"])]
+    if settings.telegram.mode == "webhook":
+        routes.append(Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
+    engine = create_engine(settings.database.url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        await agencies.sync_agencies(
+            session,
+            agencies=[AgencyConfig(o.code, o.name, o.telegram_chat_id) for o in settings.opd],
+        )
+    desk = build_desk(settings, clock)
+    telegram = build_telegram(settings)
+    senders: dict[str, Sender] = {"telegram": TelegramSender(telegram.bot)}
+    dispatcher = OutboxDispatcher(
+        sessions, senders, clock, humas_chat_id=desk.humas_chat_id, ticket_prefix=desk.ticket_prefix,
+        policy=tuning.dispatch,
+    )
+    bot = telegram.bot
+
+    async def process(session: AsyncSession, event: InboxEvent) -> None:
+        inbound = None
+        if event.channel == telegram_inbound.CHANNEL:
+            update = telegram_inbound.parse_update(event.payload, bot)
+            if update is not None:
+                inbound = telegram_inbound.to_inbound(update, bot_id=bot.id, received_at=event.received_at)
+        if inbound is not None:
+            await router.handle(session, desk, inbound)
+
+    async def give_up(session: AsyncSession, event: InboxEvent) -> None:
+        # The citizen must not wait for an answer that will never come.
+        chat = event.chat_key.split(":", 1)
+        if event.channel == telegram_inbound.CHANNEL and len(chat) == 2 and chat[1].lstrip("-").isdigit():
+            if int(chat[1]) > 0:
+                await send_text(session, Recipient(event.channel, chat[1]), texts.PROCESSING_FAILED,
+                                now=clock.now())
+
+    worker = InboxWorker(
+        sessions, process, clock, on_give_up=give_up, after_commit=dispatcher.wake,
+        poll_seconds=tuning.inbox_poll_seconds,
+    )
+    runtime = Runtime(settings, engine, sessions, desk, telegram, dispatcher, worker, asyncio.Event())
+    runtime.spawn(_connect(runtime, tuning), "telegram-connect")
+    return runtime
+
+
+async def _connect(runtime: Runtime, tuning: Tuning) -> None:
+    """Reach Telegram (getMe), register the webhook or start polling, then let the workers run."""
+    settings = runtime.settings
+    telegram = runtime.telegram
+    while True:
+        try:
+            await telegram.initialize()
+            if settings.telegram.mode == "webhook":
+                await telegram.bot.set_webhook(
+                    url=settings.server.public_url + TELEGRAM_WEBHOOK_PATH,
+                    secret_token=settings.telegram.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                await telegram.bot.delete_webhook()
+            await telegram.start()
+            break
+        except TelegramError as exc:
+            log.warning("cannot reach Telegram yet (%s); retrying in %.0f s", exc, tuning.connect_retry_seconds)
+            await asyncio.sleep(tuning.connect_retry_seconds)
+    log.info("connected to Telegram as @%s", telegram.bot.username)
+    runtime.connected.set()
+    runtime.inbox_worker.ready.set()
+    runtime.spawn(runtime.inbox_worker.run(), "inbox-worker")
+    runtime.spawn(runtime.dispatcher.run(), "outbox-dispatcher")
+    if settings.telegram.mode == "polling":
+        runtime.spawn(
+            poll_updates(telegram.bot, runtime.sessions, runtime.desk.clock, ALLOWED_UPDATES,
+                         on_stored=runtime.inbox_worker.wake),
+            "telegram-polling",
+        )
+
+
+async def _stop(runtime: Runtime) -> None:
+    # Let the workers finish what they hold (a message sent must be recorded as sent), then cancel.
+    runtime.inbox_worker.close()
+    runtime.dispatcher.close()
+    workers = [t for t in runtime.tasks if t.get_name() in ("inbox-worker", "outbox-dispatcher")]
+    if workers:
+        await asyncio.wait(workers, timeout=STOP_GRACE_SECONDS)
+    for task in runtime.tasks:
+        task.cancel()
+    for task in runtime.tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    telegram = runtime.telegram
+    with contextlib.suppress(Exception):
+        if telegram.running:
+            await telegram.stop()
+    with contextlib.suppress(Exception):
+        await telegram.shutdown()
+    await runtime.engine.dispose()
+

@@ -1,0 +1,162 @@
+"""The outbox dispatcher: sends queued messages, retries with backoff, reports what cannot be sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.delivery import RetryLater, Sender, Undeliverable
+from handlers import texts
+from handlers.clock import Clock
+from storage import citizens, outbox
+from storage.engine import is_unavailable
+from storage.models import OutboxMessage
+from storage.tickets import format_ticket
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """How hard to try: leases, batch size, retries and their spacing."""
+
+    lease: timedelta = timedelta(seconds=60)
+    batch: int = 50
+    poll_seconds: float = 1.0
+    max_attempts: int = 8
+    backoff_first: float = 2.0
+    backoff_max: float = 300.0
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after the n-th failed attempt (exponential, capped)."""
+        return float(min(self.backoff_max, self.backoff_first * 2 ** max(0, attempts - 1)))
+
+
+class OutboxDispatcher:
+    """Claims due outbox rows, sends them over their messenger, and records the outcome."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        *,
+        humas_chat_id: str,
+        ticket_prefix: str,
+        policy: DispatchPolicy | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._senders = senders
+        self._clock = clock
+        self._humas_chat_id = humas_chat_id
+        self._ticket_prefix = ticket_prefix
+        self.policy = policy or DispatchPolicy()
+        self._wake = asyncio.Event()
+        self._closing = False
+
+    def close(self) -> None:
+        """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
+        self._closing = True
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled; database trouble is logged and retried, never fatal."""
+        while not self._closing:
+            try:
+                sent = await self.run_once()
+            except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
+                if is_unavailable(exc):
+                    log.warning("outbox: database unavailable (%s); retrying", exc)
+                else:
+                    log.exception("outbox: unexpected error; retrying")
+                sent = 0
+            if sent or self._closing:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Claim one batch and send it; return how many messages were handled."""
+        async with self._sessions() as session, session.begin():
+            batch = await outbox.claim_due(
+                session, now=self._clock.now(), lease=self.policy.lease, limit=self.policy.batch
+            )
+        if batch:
+            # One message per chat per batch (the claim guarantees it), so they may go in parallel.
+            await asyncio.gather(*(self._deliver(message) for message in batch))
+        return len(batch)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        assert message.id is not None
+        sender = self._senders.get(message.channel)
+        try:
+            if sender is None:
+                raise Undeliverable(f"no sender for channel {message.channel!r}")
+            provider_id = await sender.send(message)
+        except RetryLater as exc:
+            await self._retry_or_fail(message, str(exc), exc.after)
+        except Undeliverable as exc:
+            await self._fail(message, str(exc), recipient_gone=exc.recipient_gone)
+        except Exception as exc:  # noqa: BLE001 (a bug in one send must not stop the others)
+            log.exception("outbox %s: unexpected error while sending", message.id)
+            await self._retry_or_fail(message, f"{type(exc).__name__}: {exc}", None)
+        else:
+            async with self._sessions() as session, session.begin():
+                await outbox.mark_sent(
+                    session, outbox_id=message.id, provider_message_id=provider_id, now=self._clock.now()
+                )
+
+    async def _retry_or_fail(self, message: OutboxMessage, error: str, after: float | None) -> None:
+        assert message.id is not None
+        if message.attempts >= self.policy.max_attempts:
+            await self._fail(message, f"gave up after {message.attempts} attempts: {error}")
+            return
+        delay = after if after is not None else self.policy.backoff(message.attempts)
+        log.info("outbox %s: %s; retry in %.1f s", message.id, error, delay)
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_retry(
+                session, outbox_id=message.id, error=error, retry_at=self._clock.now() + timedelta(seconds=delay)
+            )
+
+    async def _fail(self, message: OutboxMessage, error: str, *, recipient_gone: bool = False) -> None:
+        """Mark a message failed and tell humas, so nothing is dropped silently."""
+        assert message.id is not None
+        log.warning("outbox %s to %s:%s failed: %s", message.id, message.channel, message.chat_id, error)
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_failed(session, outbox_id=message.id, error=error)
+            if recipient_gone:
+                await citizens.mark_unreachable(session, channel=message.channel, address=message.chat_id)
+            if message.kind == "callback_answer" or (
+                message.channel == "telegram" and message.chat_id == self._humas_chat_id
+            ):
+                return  # nobody to tell, or the alert would fail the same way
+            ticket = format_ticket(self._ticket_prefix, message.complaint_id) if message.complaint_id else "-"
+            await outbox.enqueue(
+                session,
+                channel="telegram",
+                chat_id=self._humas_chat_id,
+                payload={"text": texts.DELIVERY_FAILED_TO_HUMAS.format(
+                    target=f"{message.channel} {message.chat_id} ({message.purpose or message.kind})",
+                    ticket=ticket,
+                    error=error[:300],
+                )},
+                now=now,
+                complaint_id=message.complaint_id,
+                purpose="delivery_failed",
+                dedup_key=f"delivery-failed:{message.id}",
+            )
+        self.wake()

@@ -1,0 +1,159 @@
+"""Telegram updates become the desk's neutral Inbound events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from telegram import Bot, Chat, Message, Update
+
+from handlers.events import ChatKind, Inbound, Location, Media
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+
+# Kinds of message the desk does not take, in the order Telegram's Message exposes them.
+_UNSUPPORTED = ("sticker", "voice", "audio", "video", "video_note", "animation", "document", "contact",
+                "poll", "dice", "game", "venue")
+
+
+def chat_key(payload: dict[str, Any]) -> str:
+    """The chat an update belongs to, read from the raw JSON (for per-chat ordering)."""
+    for field in ("message", "edited_message", "channel_post", "edited_channel_post", "my_chat_member",
+                  "chat_member", "chat_join_request"):
+        part = payload.get(field)
+        if isinstance(part, dict) and isinstance(part.get("chat"), dict):
+            return f"{CHANNEL}:{part['chat'].get('id')}"
+    callback = payload.get("callback_query")
+    if isinstance(callback, dict):
+        message = callback.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return f"{CHANNEL}:{message['chat'].get('id')}"
+        sender = callback.get("from")
+        if isinstance(sender, dict):
+            return f"{CHANNEL}:{sender.get('id')}"
+    return f"{CHANNEL}:other"
+
+
+def _kind(chat: Chat) -> ChatKind | None:
+    if chat.type == Chat.PRIVATE:
+        return ChatKind.PRIVATE
+    if chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        return ChatKind.GROUP
+    return None  # channels are not part of the desk
+
+
+def _reply_to(message: Message) -> str | None:
+    """The id of the message this one answers; a forum topic's root is not an answer to anything."""
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    if replied.forum_topic_created is not None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None
+    return str(replied.message_id)
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return ""
+    return " ".join(part for part in (user.first_name, user.last_name) if part)
+
+
+def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = None) -> Inbound | None:
+    """The Inbound of an update, or None for kinds the desk ignores (edits, channel posts...)."""
+    at = received_at or datetime.now(timezone.utc)
+    external_id = str(update.update_id)
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if message is None or _kind(message.chat) is None:
+            return None
+        return Inbound(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            chat_kind=_kind(message.chat),  # type: ignore[arg-type]
+            sender_id=str(query.from_user.id),
+            sender_name=_name(query.from_user),
+            at=at,
+            external_id=external_id,
+            callback_data=query.data or "",
+            callback_id=query.id,
+            sender_is_bot=query.from_user.is_bot,
+        )
+    member = update.my_chat_member
+    if member is not None:
+        kind = _kind(member.chat)
+        joined = member.new_chat_member.status in ("member", "administrator")
+        was_out = member.old_chat_member.status in ("left", "kicked")
+        if kind == ChatKind.GROUP and joined and was_out:
+            return _bot_added(member.chat, member.from_user, external_id, at)
+        return None
+    message = update.message
+    if message is None:
+        # Edited messages, channel posts, polls...: nothing for the desk to do.
+        return None
+    kind = _kind(message.chat)
+    if kind is None or message.from_user is None:
+        return None
+    if message.new_chat_members and any(user.id == bot_id for user in message.new_chat_members):
+        return _bot_added(message.chat, message.from_user, external_id, at)
+    if message.group_chat_created or message.supergroup_chat_created:
+        return _bot_added(message.chat, message.from_user, external_id, at)
+    location = None
+    if message.location is not None:
+        address = ""
+        if message.venue is not None:
+            address = f"{message.venue.title}, {message.venue.address}".strip(", ")
+        location = Location(lat=message.location.latitude, lon=message.location.longitude, address=address)
+    media: tuple[Media, ...] = ()
+    if message.photo:
+        # The largest size; Telegram's file_id can be sent again by this bot to any chat.
+        media = (Media(kind="photo", ref=message.photo[-1].file_id),)
+    elif message.document is not None and (message.document.mime_type or "").startswith("image/"):
+        media = (Media(kind="photo", ref=message.document.file_id, content_type=message.document.mime_type or ""),)
+    unsupported = None
+    if not media and location is None:
+        unsupported = next((name for name in _UNSUPPORTED if getattr(message, name, None)), None)
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=str(message.chat.id),
+        chat_kind=kind,
+        sender_id=str(message.from_user.id),
+        sender_name=_name(message.from_user),
+        at=at,
+        external_id=external_id,
+        text=(message.text or message.caption or ""),
+        location=location,
+        media=media,
+        unsupported=unsupported,
+        reply_to=_reply_to(message),
+        message_id=str(message.message_id),
+        sender_is_bot=message.from_user.is_bot,
+        extra={"title": message.chat.title or ""},
+    )
+
+
+def _bot_added(chat: Chat, user: Any, external_id: str, at: datetime) -> Inbound:
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=str(chat.id),
+        chat_kind=ChatKind.GROUP,
+        sender_id=str(user.id) if user else "",
+        sender_name=_name(user),
+        at=at,
+        external_id=external_id,
+        extra={"event": "bot_added", "title": chat.title or ""},
+    )
+
+
+def parse_update(payload: dict[str, Any], bot: Bot) -> Update | None:
+    """Decode stored update JSON with python-telegram-bot; None if it is not an update."""
+    try:
+        return Update.de_json(payload, bot)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("undecodable Telegram update %s: %s", payload.get("update_id"), exc)
+        return None

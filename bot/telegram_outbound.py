@@ -1,0 +1,112 @@
+"""Outbox messages sent through python-telegram-bot, with Telegram's errors sorted by what to do."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.delivery import RetryLater, Undeliverable
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    """retry_after in seconds: PTB 22 gives an int (deprecated) or a timedelta (opt-in)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _keyboard(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data[:64]) for label, data in row] for row in rows]
+    )
+
+
+def _reply(payload: dict[str, object]) -> ReplyParameters | None:
+    target = payload.get("reply_to")
+    if not target:
+        return None
+    # If the message to answer was deleted, send anyway rather than fail.
+    return ReplyParameters(message_id=int(str(target)), allow_sending_without_reply=True)
+
+
+class TelegramSender:
+    """Sends outbox rows with a python-telegram-bot Bot (rate-limited by its AIORateLimiter)."""
+
+    def __init__(self, bot: Bot, *, load_media: Callable[[str], Awaitable[bytes]] | None = None) -> None:
+        self._bot = bot
+        # Photos that came from another messenger are stored by us and uploaded as bytes.
+        self._load_media = load_media
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        """Send one outbox row; return Telegram's message id."""
+        try:
+            return await self._send(message)
+        except RetryAfter as exc:
+            after = _seconds(exc)
+            raise RetryLater(f"Telegram rate limit: retry after {after:g} s", after=after) from exc
+        except Forbidden as exc:
+            # Blocked by the user, or the bot was removed from the group: retrying cannot help.
+            raise Undeliverable(f"Telegram refused: {exc.message}", recipient_gone=True) from exc
+        except BadRequest as exc:
+            raise Undeliverable(f"Telegram rejected the message: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:
+            # NetworkError covers 5xx answers and connection failures.
+            raise RetryLater(f"Telegram unreachable: {exc.message}") from exc
+        except TelegramError as exc:
+            raise RetryLater(f"Telegram error: {exc.message}") from exc
+
+    async def _send(self, message: OutboxMessage) -> str | None:
+        payload = message.payload
+        chat_id = int(message.chat_id)
+        sent: Message | bool
+        if message.kind == "text":
+            sent = await self._bot.send_message(
+                chat_id,
+                str(payload["text"])[:4096],
+                parse_mode=ParseMode.HTML if payload.get("html") else None,
+                reply_markup=_keyboard(payload.get("buttons")),  # type: ignore[arg-type]
+                reply_parameters=_reply(payload),
+                link_preview_options=None,
+            )
+        elif message.kind == "location":
+            sent = await self._bot.send_location(
+                chat_id, latitude=float(str(payload["lat"])), longitude=float(str(payload["lon"]))
+            )
+        elif message.kind == "photo":
+            photo: str | bytes = str(payload["ref"])
+            if payload.get("source") == "media":
+                if self._load_media is None:
+                    raise Undeliverable("no media store to read the photo from")
+                photo = await self._load_media(str(payload["ref"]))
+            sent = await self._bot.send_photo(chat_id, photo=photo,
+                                              caption=str(payload.get("caption", ""))[:1024] or None)
+        elif message.kind == "document":
+            content = base64.b64decode(str(payload["content_b64"]))
+            sent = await self._bot.send_document(
+                chat_id, document=content, filename=str(payload.get("filename", "file")),
+                caption=str(payload.get("caption", ""))[:1024] or None,
+            )
+        elif message.kind == "callback_answer":
+            try:
+                await self._bot.answer_callback_query(str(payload["callback_id"]))
+            except BadRequest as exc:
+                # A button pressed long ago: the acknowledgement is moot, not a failure to report.
+                log.info("callback answer not accepted: %s", exc.message)
+            return None
+        else:
+            raise Undeliverable(f"unknown outbox kind {message.kind!r}")
+        return str(sent.message_id) if isinstance(sent, Message) else None

@@ -1,0 +1,242 @@
+"""Agency groups: staff answer tickets, close them, or hand them back to humas."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import texts
+from handlers.desk import HUMAS, Desk
+from handlers.events import Inbound
+from handlers.outgoing import Recipient, group, send_photo, send_text
+from storage import audit, complaints, outbox
+from storage.models import Citizen, Complaint, ComplaintStatus
+
+# "#KDI-0042 text" anywhere in a group message.
+_HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
+_STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id"})
+
+
+def staff_label(inbound: Inbound) -> str:
+    """Who on the agency's side wrote: kept for humas, never shown to the citizen."""
+    return f"{inbound.sender_name} (id {inbound.sender_id})"
+
+
+async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
+    """Handle a group message addressed to the bot; return False if it was not for this handler."""
+    if inbound.sender_is_bot:
+        return True
+    owner = desk.owner_of_chat(inbound.chat_id)
+    here = group(inbound.chat_id)
+    now = desk.now()
+
+    if inbound.extra.get("event") == "bot_added":
+        if owner is None:
+            await send_text(session, here, texts.BOT_ADDED_UNKNOWN.format(chat_id=escape(inbound.chat_id)),
+                            now=now, html=True)
+        else:
+            await send_text(session, here, texts.BOT_ADDED_KNOWN.format(name=desk.agency_name(owner)), now=now)
+        return True
+
+    command = inbound.command()[0] if inbound.is_command else ""
+    hashed = _HASH_TICKET.search(inbound.text)
+    if inbound.is_command and command not in _STAFF_COMMANDS:
+        return False  # humas commands and others are not ours
+    if owner is None:
+        # Only answer what is clearly meant for the bot; ordinary chatter in a group stays unanswered.
+        if inbound.is_command or hashed or inbound.reply_to:
+            await send_text(session, here, texts.UNKNOWN_GROUP, now=now, reply_to=inbound.message_id)
+        return True
+
+    if command:
+        await _staff_command(session, desk, inbound, owner, command)
+        return True
+
+    complaint_id: int | None = None
+    answer = inbound.text.strip()
+    if hashed:
+        complaint_id = desk.parse_ticket(hashed.group(1))
+        answer = (inbound.text[: hashed.start()] + inbound.text[hashed.end():]).strip()
+        if complaint_id is None:
+            return True
+    elif inbound.reply_to:
+        complaint_id = await outbox.complaint_for_sent_message(
+            session, channel="telegram", chat_id=inbound.chat_id, provider_message_id=inbound.reply_to
+        )
+        if complaint_id is None:
+            return True  # a reply to something that is not a ticket: staff talking among themselves
+    else:
+        return True
+
+    complaint = await complaints.get_complaint(session, complaint_id=complaint_id, lock=True)
+    ticket = desk.ticket(complaint_id)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now,
+                        reply_to=inbound.message_id)
+        return True
+    if not _owns(owner, complaint):
+        await send_text(session, here, texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
+                        now=now, reply_to=inbound.message_id)
+        return True
+    if complaint.status == ComplaintStatus.REJECTED:
+        await send_text(session, here, texts.TICKET_REJECTED.format(ticket=ticket), now=now,
+                        reply_to=inbound.message_id)
+        return True
+    if not answer and not inbound.media:
+        await send_text(session, here, texts.ANSWER_EMPTY.format(ticket=ticket), now=now,
+                        reply_to=inbound.message_id)
+        return True
+    await relay_answer(session, desk, complaint, owner, answer, inbound)
+    await send_text(session, here, texts.ANSWER_RELAYED.format(ticket=ticket), now=now,
+                    reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
+    return True
+
+
+def _owns(owner: str, complaint: Complaint) -> bool:
+    """Whether a group may speak for a complaint: its agency's group, or humas for unrouted ones."""
+    return (complaint.opd_code or HUMAS) == owner
+
+
+def _owner_name(owner: str) -> str:
+    return "humas" if owner == HUMAS else owner
+
+
+async def _citizen_of(session: AsyncSession, complaint: Complaint) -> Citizen:
+    citizen = await session.get(Citizen, complaint.citizen_id)
+    assert citizen is not None  # a foreign key guarantees it
+    return citizen
+
+
+async def relay_answer(
+    session: AsyncSession, desk: Desk, complaint: Complaint, owner: str, answer: str, inbound: Inbound
+) -> None:
+    """Send an agency's answer to the citizen; the first one stops the deadline clock."""
+    assert complaint.id is not None
+    now = desk.now()
+    citizen = await _citizen_of(session, complaint)
+    to = Recipient(citizen.channel, citizen.address)
+    ticket = desk.ticket(complaint.id)
+    text = answer or texts.CARD_PHOTO_CAPTION.format(ticket=ticket)
+    await complaints.add_message(
+        session, complaint_id=complaint.id, direction="out", author="humas" if owner == HUMAS else "opd",
+        author_label=staff_label(inbound), text=text, now=now,
+    )
+    if complaint.status == ComplaintStatus.OPEN:
+        complaint.status = ComplaintStatus.ANSWERED.value
+        complaint.answered_at = now
+        session.add(complaint)
+        await complaints.add_event(session, complaint_id=complaint.id, kind="answered", now=now,
+                                   actor=staff_label(inbound))
+    await send_text(
+        session, to, texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
+        now=now, complaint_id=complaint.id, purpose="answer",
+    )
+    if citizen.channel == "telegram":
+        for media in inbound.media:
+            await send_photo(session, to, ref=media.ref, source="telegram", caption=f"Foto tanggapan {ticket}",
+                             now=now, complaint_id=complaint.id, purpose="answer_photo")
+
+
+async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, owner: str, command: str) -> None:
+    """/selesai, /bukan, /bantuan and /id in an agency (or the humas) group."""
+    here = group(inbound.chat_id)
+    now = desk.now()
+    _, rest = inbound.command()
+    if command in ("bantuan", "help", "start"):
+        await send_text(
+            session, here,
+            texts.GROUP_HELP.format(prefix=desk.ticket_prefix, hours=f"{desk.answer_within.total_seconds() / 3600:g}"),
+            now=now,
+        )
+        return
+    if command == "id":
+        await send_text(session, here, f"ID grup ini: {inbound.chat_id}", now=now)
+        return
+    ticket_text, _, note = rest.partition(" ")
+    note = note.strip()
+    number = desk.parse_ticket(ticket_text) if ticket_text else None
+    usage = texts.USAGE_SELESAI if command == "selesai" else texts.USAGE_BUKAN
+    if number is None:
+        await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now,
+                        reply_to=inbound.message_id)
+        return
+    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
+    ticket = desk.ticket(number)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now,
+                        reply_to=inbound.message_id)
+        return
+    if not _owns(owner, complaint):
+        await send_text(session, here, texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
+                        now=now, reply_to=inbound.message_id)
+        return
+    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
+        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
+        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now,
+                        reply_to=inbound.message_id)
+        return
+    if command == "selesai":
+        await _close(session, desk, complaint, owner, note, inbound)
+    else:
+        await _disown(session, desk, complaint, owner, note, inbound)
+
+
+async def _close(
+    session: AsyncSession, desk: Desk, complaint: Complaint, owner: str, note: str, inbound: Inbound
+) -> None:
+    """Close a complaint and tell the citizen."""
+    assert complaint.id is not None
+    now = desk.now()
+    ticket = desk.ticket(complaint.id)
+    complaint.status = ComplaintStatus.CLOSED.value
+    complaint.closed_at = now
+    if complaint.answered_at is None:
+        # Closing is an answer too: the deadline is met if it happens in time.
+        complaint.answered_at = now
+    session.add(complaint)
+    await complaints.add_event(session, complaint_id=complaint.id, kind="closed", now=now,
+                               actor=staff_label(inbound), detail=note)
+    if note:
+        await complaints.add_message(session, complaint_id=complaint.id, direction="out",
+                                     author="humas" if owner == HUMAS else "opd",
+                                     author_label=staff_label(inbound), text=note, now=now)
+    await audit.log_action(session, actor=staff_label(inbound), action="close", target=ticket, detail=note, now=now)
+    citizen = await _citizen_of(session, complaint)
+    await send_text(
+        session, Recipient(citizen.channel, citizen.address),
+        texts.CLOSED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner),
+                                       note=f"\nCatatan: {note}" if note else ""),
+        now=now, complaint_id=complaint.id, purpose="closed",
+    )
+    await send_text(session, group(inbound.chat_id), texts.CLOSED_IN_GROUP.format(ticket=ticket), now=now,
+                    reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
+
+
+async def _disown(
+    session: AsyncSession, desk: Desk, complaint: Complaint, owner: str, reason: str, inbound: Inbound
+) -> None:
+    """An agency says a complaint is not theirs: it goes back to humas to reroute."""
+    assert complaint.id is not None
+    now = desk.now()
+    ticket = desk.ticket(complaint.id)
+    complaint.opd_code = None
+    session.add(complaint)
+    await complaints.add_event(session, complaint_id=complaint.id, kind="disowned", now=now,
+                               actor=staff_label(inbound), detail=f"{owner}: {reason}")
+    await audit.log_action(session, actor=staff_label(inbound), action="disown", target=ticket,
+                           detail=f"{owner}: {reason}", now=now)
+    await send_text(
+        session, group(desk.humas_chat_id),
+        texts.DISOWNED_TO_HUMAS.format(agency=escape(desk.agency_name(owner)), ticket=ticket,
+                                       reason=escape(reason or texts.NO_REASON), codes=", ".join(desk.agencies)),
+        now=now, html=True, complaint_id=complaint.id, purpose="disowned",
+    )
+    citizen = await _citizen_of(session, complaint)
+    await send_text(session, Recipient(citizen.channel, citizen.address),
+                    texts.DISOWNED_TO_CITIZEN.format(ticket=ticket), now=now, complaint_id=complaint.id,
+                    purpose="disowned")
+    await send_text(session, group(inbound.chat_id), texts.DISOWNED_IN_GROUP.format(ticket=ticket), now=now,
+                    reply_to=inbound.message_id)
+

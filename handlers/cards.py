@@ -1,0 +1,80 @@
+"""The ticket card an agency's group receives, and the helpers that render it."""
+
+from __future__ import annotations
+
+from html import escape
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import texts
+from handlers.desk import HUMAS, Desk
+from handlers.outgoing import group, send_location, send_photo, send_text
+from storage.models import Citizen, Complaint
+
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+# Telegram's limit is 4,096 characters; the card's frame takes a few hundred.
+CARD_DESCRIPTION_CHARS = 3000
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut text to `limit` characters at a word boundary, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def citizen_label(citizen: Citizen) -> str:
+    """How agencies see a citizen: a first name and the messenger, never a number or username."""
+    first = (citizen.display_name or "").split()
+    name = first[0][:30] if first else "Warga"
+    return f"{name} ({CHANNEL_NAMES.get(citizen.channel, citizen.channel)})"
+
+
+def location_line(complaint: Complaint) -> str:
+    """The card's location line."""
+    if complaint.location_text:
+        return complaint.location_text
+    if complaint.location_lat is not None and complaint.location_lon is not None:
+        return "titik peta di bawah"
+    return "-"
+
+
+def render_card(desk: Desk, complaint: Complaint, citizen: Citizen) -> str:
+    """The HTML text of a ticket card; everything the citizen wrote is escaped."""
+    assert complaint.id is not None
+    ticket = desk.ticket(complaint.id)
+    category = f" · {escape(complaint.category)}" if complaint.category else ""
+    card = texts.CARD.format(
+        ticket=ticket,
+        category=category,
+        citizen=escape(citizen_label(citizen)),
+        location=escape(shorten(location_line(complaint), 300)),
+        deadline=desk.local_time(complaint.due_at),
+        description=escape(shorten(complaint.description, CARD_DESCRIPTION_CHARS)),
+    )
+    if complaint.opd_code is None:
+        card += texts.CARD_UNROUTED.format(ticket=ticket, codes=", ".join(desk.agencies))
+    return card
+
+
+async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
+    """Queue the card, then the map point and photos, to the owner's group."""
+    assert complaint.id is not None
+    now = desk.now()
+    to = group(desk.group_of(complaint.opd_code or HUMAS))
+    await send_text(
+        session, to, render_card(desk, complaint, citizen), now=now, html=True,
+        complaint_id=complaint.id, purpose="ticket_card",
+    )
+    if complaint.location_lat is not None and complaint.location_lon is not None:
+        await send_location(session, to, complaint.location_lat, complaint.location_lon, now=now,
+                            complaint_id=complaint.id)
+    caption = texts.CARD_PHOTO_CAPTION.format(ticket=desk.ticket(complaint.id))
+    for media in complaint.media:
+        source = "telegram" if citizen.channel == "telegram" else "media"
+        await send_photo(session, to, ref=media["ref"], source=source, caption=caption, now=now,
+                         complaint_id=complaint.id)

@@ -1,0 +1,27 @@
+"""The desk's sense of time: real UTC time, which a demo may move forward."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    """UTC now, plus an offset that only a playground ever changes (to show deadlines passing)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        return datetime.now(timezone.utc) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward (demo and tests only)."""
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self._offset += delta
+
+    @property
+    def offset(self) -> timedelta:
+        """How far the clock has been moved."""
+        return self._offset

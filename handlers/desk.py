@@ -1,0 +1,84 @@
+"""The desk: what the handlers know about the deployment, built once from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.clock import Clock
+from routing import Lexicon
+from storage.tickets import format_ticket, parse_ticket
+
+# The owner code of complaints no agency has taken yet, and of the humas group.
+HUMAS = "HUMAS"
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    """One agency: its code, full name and Telegram group."""
+
+    code: str
+    name: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Everything the handlers need besides the database session."""
+
+    city: str
+    ticket_prefix: str
+    zone: ZoneInfo
+    answer_within: timedelta
+    remind_before: timedelta
+    draft_ttl: timedelta
+    humas_chat_id: str
+    humas_admin_ids: frozenset[str]
+    agencies: Mapping[str, AgencyInfo]
+    lexicon: Lexicon
+    clock: Clock = field(default_factory=Clock)
+
+    def now(self) -> datetime:
+        """The current time (UTC)."""
+        return self.clock.now()
+
+    def ticket(self, complaint_id: int) -> str:
+        """The ticket number shown for a complaint id."""
+        return format_ticket(self.ticket_prefix, complaint_id)
+
+    def parse_ticket(self, text: str) -> int | None:
+        """The complaint id in a ticket number, or None."""
+        return parse_ticket(self.ticket_prefix, text)
+
+    def owner_of_chat(self, chat_id: str) -> str | None:
+        """The agency code (or HUMAS) whose group this chat is, or None for an unknown chat."""
+        if chat_id == self.humas_chat_id:
+            return HUMAS
+        for agency in self.agencies.values():
+            if agency.chat_id == chat_id:
+                return agency.code
+        return None
+
+    def group_of(self, owner: str | None) -> str:
+        """The Telegram group where an owner's tickets go (humas for unrouted ones)."""
+        if owner is None or owner == HUMAS or owner not in self.agencies:
+            return self.humas_chat_id
+        return self.agencies[owner].chat_id
+
+    def agency_name(self, owner: str | None) -> str:
+        """The name citizens see for an owner."""
+        if owner is None or owner == HUMAS or owner not in self.agencies:
+            return f"Humas {self.city}"
+        return self.agencies[owner].name
+
+    def local_time(self, moment: datetime) -> str:
+        """A time as people in the city read it: 29 Nov 2026 10.00 WITA."""
+        local = moment.astimezone(self.zone)
+        return (
+            f"{local.day} {_MONTHS[local.month - 1]} {local.year} "
+            f"{local.hour:02d}.{local.minute:02d} {local.tzname()}"
+        )

@@ -1,0 +1,72 @@
+"""The neutral shape of what arrives from a messenger, whichever one it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class ChatKind(StrEnum):
+    """A citizen's private chat, or a group (agency or humas)."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point the citizen shared, with the address text if the messenger gave one."""
+
+    lat: float
+    lon: float
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo the citizen sent: a reference the outbox can send again."""
+
+    kind: str  # "photo"
+    # Telegram: the file_id (reusable by the same bot in any chat); WhatsApp: a stored media key.
+    ref: str
+    content_type: str = "image/jpeg"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message, button press or event from a messenger, reduced to what the desk needs."""
+
+    channel: str
+    chat_id: str
+    chat_kind: ChatKind
+    sender_id: str
+    sender_name: str
+    at: datetime
+    external_id: str
+    text: str = ""
+    location: Location | None = None
+    media: tuple[Media, ...] = ()
+    # What was sent that the desk does not take: "sticker", "voice", "video", "document"...
+    unsupported: str | None = None
+    # The provider's id of the message this one replies to (never a forum topic's root).
+    reply_to: str | None = None
+    # The provider's id of this message itself (to reply to it).
+    message_id: str | None = None
+    # An inline button press: its data, and the id to acknowledge it with.
+    callback_data: str | None = None
+    callback_id: str | None = None
+    sender_is_bot: bool = False
+    # Anything else the adapter wants logged, e.g. the group's title.
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_command(self) -> bool:
+        """Whether the text is a slash command."""
+        return self.text.startswith("/")
+
+    def command(self) -> tuple[str, str]:
+        """The command name (lower case, without a @botname suffix) and the rest of the text."""
+        head, _, rest = self.text.partition(" ")
+        name = head[1:].split("@", 1)[0].lower()
+        return name, rest.strip()

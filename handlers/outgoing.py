@@ -1,0 +1,124 @@
+"""Writing messages to the outbox: the only way handlers "send" anything.
+
+Payloads are messenger-neutral; the adapters in bot/ turn them into API calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import outbox
+
+TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: its label and the data it sends back when pressed."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a message goes: a messenger and a chat on it."""
+
+    channel: str
+    chat_id: str
+
+
+def group(chat_id: str) -> Recipient:
+    """A Telegram group (agency or humas)."""
+    return Recipient(TELEGRAM, chat_id)
+
+
+async def send_text(
+    session: AsyncSession,
+    to: Recipient,
+    text: str,
+    *,
+    now: datetime,
+    html: bool = False,
+    buttons: Sequence[Sequence[Button]] = (),
+    reply_to: str | None = None,
+    complaint_id: int | None = None,
+    purpose: str = "",
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue a text message; `html` marks Telegram HTML (the caller escapes what it inserts)."""
+    payload: dict[str, object] = {"text": text}
+    if html:
+        payload["html"] = True
+    if buttons:
+        payload["buttons"] = [[[b.label, b.data] for b in row] for row in buttons]
+    if reply_to:
+        payload["reply_to"] = reply_to
+    return await outbox.enqueue(
+        session,
+        channel=to.channel,
+        chat_id=to.chat_id,
+        payload=payload,
+        now=now,
+        kind="text",
+        complaint_id=complaint_id,
+        purpose=purpose,
+        dedup_key=dedup_key,
+    )
+
+
+async def send_location(
+    session: AsyncSession, to: Recipient, lat: float, lon: float, *, now: datetime, complaint_id: int | None = None
+) -> None:
+    """Queue a map point."""
+    await outbox.enqueue(
+        session,
+        channel=to.channel,
+        chat_id=to.chat_id,
+        payload={"lat": lat, "lon": lon},
+        now=now,
+        kind="location",
+        complaint_id=complaint_id,
+        purpose="location",
+    )
+
+
+async def send_photo(
+    session: AsyncSession,
+    to: Recipient,
+    *,
+    ref: str,
+    source: str,
+    caption: str,
+    now: datetime,
+    complaint_id: int | None = None,
+    purpose: str = "photo",
+) -> None:
+    """Queue a photo; `source` says what `ref` is ("telegram" file id, or "media" stored key)."""
+    await outbox.enqueue(
+        session,
+        channel=to.channel,
+        chat_id=to.chat_id,
+        payload={"ref": ref, "source": source, "caption": caption},
+        now=now,
+        kind="photo",
+        complaint_id=complaint_id,
+        purpose=purpose,
+    )
+
+
+async def answer_button(session: AsyncSession, to: Recipient, *, callback_id: str, now: datetime) -> None:
+    """Acknowledge an inline button press (Telegram shows a spinner until then)."""
+    await outbox.enqueue(
+        session,
+        channel=to.channel,
+        chat_id=to.chat_id,
+        payload={"callback_id": callback_id},
+        now=now,
+        kind="callback_answer",
+        purpose="callback_answer",
+    )

@@ -1,0 +1,220 @@
+"""What citizens, agency staff and humas read: short, polite Bahasa Indonesia in one place."""
+
+from __future__ import annotations
+
+# Words a citizen may type instead of pressing a button (compared after lower-casing).
+YES = frozenset({"ya", "y", "iya", "iye", "yes", "ok", "oke", "kirim", "benar", "betul", "setuju", "lanjut"})
+CANCEL = frozenset({"batal", "batalkan", "cancel", "/batal"})
+SKIP = frozenset({"lewati", "lewat", "skip", "tidak ada", "tdk ada", "gak ada", "ga ada", "nggak ada", "tidak"})
+
+GREETING = (
+    "Selamat datang di layanan aduan E-Humas {city}. 🙏\n"
+    "Silakan tuliskan masalah yang ingin Anda laporkan, misalnya: sampah belum diangkut, "
+    "jalan berlubang, atau KTP belum jadi."
+)
+DESCRIPTION_TOO_SHORT = (
+    "Mohon jelaskan masalahnya sedikit lebih lengkap: apa yang terjadi, di mana, dan sejak kapan."
+)
+ASK_LOCATION = (
+    "Terima kasih. Di mana lokasinya?\n"
+    "Kirim lokasi (📎 → Lokasi) atau ketik alamatnya. Ketik \"lewati\" jika tidak ada."
+)
+ASK_PHOTO = "Ada foto? Kirim fotonya sekarang, atau ketik \"lewati\"."
+PHOTO_RECEIVED = "📷 Foto diterima."
+LOCATION_RECEIVED = "📍 Lokasi diterima."
+TOO_MANY_PHOTOS = "Cukup {max} foto untuk satu aduan; foto berikutnya tidak kami simpan."
+SUMMARY = (
+    "Mohon periksa aduan Anda:\n\n"
+    "📝 {description}\n"
+    "📍 {location}\n"
+    "📷 {photos}\n"
+    "🏢 Diteruskan ke: {agency}\n\n"
+    "Ketik \"ya\" untuk mengirim atau \"batal\" untuk membatalkan."
+)
+SUMMARY_TO_HUMAS = "Humas {city} (akan diteruskan ke dinas terkait)"
+NO_LOCATION = "tanpa lokasi"
+NO_PHOTO = "tanpa foto"
+CONFIRM_AGAIN = "Ketik \"ya\" untuk mengirim aduan atau \"batal\" untuk membatalkan."
+FILED = (
+    "✅ Aduan Anda tercatat dengan nomor {ticket}.\n"
+    "{agency} akan menanggapi paling lambat {deadline}.\n"
+    "Ketik /status {ticket} untuk melihat perkembangannya."
+)
+FILED_TO_HUMAS = (
+    "✅ Aduan Anda tercatat dengan nomor {ticket}.\n"
+    "Humas akan meneruskannya ke dinas terkait; tanggapan paling lambat {deadline}.\n"
+    "Ketik /status {ticket} untuk melihat perkembangannya."
+)
+CANCELLED = "Aduan dibatalkan. Kirim pesan kapan saja untuk membuat aduan baru."
+NOTHING_TO_CANCEL = "Tidak ada aduan yang sedang dibuat. Tuliskan masalah Anda untuk membuat aduan baru."
+UNSUPPORTED = "Maaf, {what} belum bisa kami terima. Kirim teks, lokasi, atau foto."
+UNSUPPORTED_NAMES = {
+    "sticker": "stiker",
+    "voice": "pesan suara",
+    "audio": "audio",
+    "video": "video",
+    "video_note": "video",
+    "animation": "GIF",
+    "document": "dokumen",
+    "contact": "kontak",
+    "poll": "polling",
+    "dice": "dadu",
+}
+HELP = (
+    "Layanan aduan E-Humas {city}.\n\n"
+    "• Tuliskan masalah Anda, lalu ikuti langkahnya: lokasi, foto, konfirmasi.\n"
+    "• Setiap aduan mendapat nomor tiket dan ditanggapi dinas terkait paling lambat {hours} jam.\n"
+    "• /status — daftar aduan Anda yang masih berjalan\n"
+    "• /status {prefix}-0042 — rincian satu aduan\n"
+    "• /batal — batalkan aduan yang sedang dibuat"
+)
+STATUS_NONE = "Anda tidak punya aduan yang masih berjalan. Tuliskan masalah Anda untuk membuat aduan baru."
+STATUS_HEADER = "Aduan Anda yang masih berjalan:"
+STATUS_LINE = "• {ticket} — {state}"
+STATUS_NOT_FOUND = "Nomor aduan {ticket} tidak ditemukan di antara aduan Anda."
+STATUS_DETAIL = "Aduan {ticket}\n📝 {description}\n🏢 {agency}\n📌 Status: {state}\n🕒 Dicatat {created}"
+STATUS_LAST_ANSWER = "\n💬 Tanggapan terakhir: {answer}"
+STATE_OPEN = "menunggu tanggapan (batas {deadline})"
+STATE_OVERDUE = "terlambat ditanggapi (batas {deadline}); humas sudah diberi tahu"
+STATE_ANSWERED = "sudah ditanggapi"
+STATE_CLOSED = "selesai"
+STATE_REJECTED = "ditolak"
+UNKNOWN_COMMAND = "Perintah itu tidak dikenal. Ketik /bantuan untuk melihat yang bisa dilakukan."
+PROCESSING_FAILED = "Maaf, pesan Anda belum bisa kami proses karena gangguan. Silakan kirim ulang sebentar lagi."
+
+# Agency groups
+CARD = (
+    "🆕 <b>Aduan {ticket}</b>{category}\n"
+    "<b>Pelapor:</b> {citizen}\n"
+    "<b>Lokasi:</b> {location}\n"
+    "<b>Batas tanggapan:</b> {deadline}\n\n"
+    "{description}\n\n"
+    "Balas pesan ini untuk menanggapi, atau ketik <code>#{ticket} tanggapan</code>.\n"
+    "<code>/selesai {ticket}</code> · <code>/bukan {ticket} alasan</code>"
+)
+CARD_UNROUTED = (
+    "\n\n❓ Belum jelas dinas mana yang berwenang. Teruskan dengan "
+    "<code>/pindah {ticket} KODE</code> ({codes})."
+)
+CARD_PHOTO_CAPTION = "Foto aduan {ticket}"
+ANSWER_TO_CITIZEN = "💬 Tanggapan {agency} atas aduan {ticket}:\n\n{text}"
+ANSWER_RELAYED = "✅ Tanggapan diteruskan ke pelapor {ticket}."
+ANSWER_EMPTY = "Tanggapan untuk {ticket} harus berupa teks. Tulis tanggapannya sebagai balasan."
+NOT_YOUR_TICKET = "⛔ Aduan {ticket} bukan milik {owner}; pesan ini tidak diteruskan ke pelapor."
+TICKET_NOT_FOUND = "Aduan {ticket} tidak ditemukan."
+TICKET_REJECTED = "Aduan {ticket} sudah ditolak humas; tanggapan tidak diteruskan."
+UNKNOWN_GROUP = (
+    "Grup ini belum terdaftar sebagai grup OPD di E-Humas, jadi pesan ini tidak diproses. "
+    "Hubungi humas bila grup ini seharusnya menerima aduan."
+)
+BOT_ADDED_UNKNOWN = (
+    "Halo! Saya bot E-Humas. ID grup ini: <code>{chat_id}</code>.\n"
+    "Agar grup ini menerima aduan, admin memasukkan ID tersebut ke konfigurasi "
+    "(<code>telegram_chat_id</code> pada [[opd]]) lalu menjalankan ulang bot."
+)
+BOT_ADDED_KNOWN = "Halo {name}! Tiket aduan warga akan dikirim ke grup ini. Ketik /bantuan untuk petunjuk."
+GROUP_HELP = (
+    "Petunjuk untuk petugas:\n"
+    "• Balas kartu aduan untuk menanggapi; tanggapan diteruskan ke pelapor.\n"
+    "• Atau ketik #{prefix}-0042 diikuti tanggapan.\n"
+    "• /selesai {prefix}-0042 [catatan] — aduan selesai ditangani.\n"
+    "• /bukan {prefix}-0042 [alasan] — aduan bukan kewenangan dinas ini (humas meneruskan).\n"
+    "Tanggapan pertama harus masuk paling lambat {hours} jam setelah aduan dicatat."
+)
+USAGE_SELESAI = "Cara pakai: /selesai {prefix}-0042 [catatan]"
+USAGE_BUKAN = "Cara pakai: /bukan {prefix}-0042 [alasan]"
+CLOSED_TO_CITIZEN = "✅ Aduan {ticket} dinyatakan selesai oleh {agency}.{note}\nTerima kasih atas laporan Anda."
+CLOSED_IN_GROUP = "✅ Aduan {ticket} ditutup. Pelapor sudah diberi tahu."
+ALREADY_CLOSED = "Aduan {ticket} sudah {state}."
+DISOWNED_TO_CITIZEN = "Aduan {ticket} sedang diteruskan oleh humas ke instansi yang berwenang. Mohon ditunggu."
+DISOWNED_IN_GROUP = "↪️ Aduan {ticket} dikembalikan ke humas untuk diteruskan."
+DISOWNED_TO_HUMAS = (
+    "↪️ {agency} menyatakan aduan <b>{ticket}</b> bukan kewenangannya.\n"
+    "Alasan: {reason}\n"
+    "Teruskan dengan <code>/pindah {ticket} KODE</code> ({codes})."
+)
+NO_REASON = "(tanpa alasan)"
+DELIVERY_FAILED_TO_HUMAS = (
+    "⚠️ Pesan E-Humas gagal terkirim setelah beberapa kali dicoba.\n"
+    "Tujuan: {target}\nAduan: {ticket}\nKeterangan: {error}"
+)
+
+# Deadlines (SLA)
+REMINDER = (
+    "⏰ <b>Pengingat {agency}</b>\n"
+    "Aduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n"
+    "Balas kartu aduannya atau ketik <code>#{prefix}-0042 tanggapan</code>."
+)
+REMINDER_LINE = "• <b>{ticket}</b> — batas {deadline} (sisa {left})"
+TEGURAN = (
+    "⚠️ <b>TEGURAN HUMAS</b>\n"
+    "Aduan <b>{ticket}</b> belum ditanggapi {agency} melewati batas waktu ({deadline}), "
+    "terlambat {late}.\nMohon segera ditindaklanjuti dan dibalas."
+)
+OVERDUE_TO_HUMAS = (
+    "🚨 Aduan <b>{ticket}</b> ({owner}) belum ditanggapi melewati batas {deadline}, terlambat {late}. "
+    "Teguran sudah dikirim ke grup {owner}."
+)
+OVERDUE_UNROUTED_TO_HUMAS = (
+    "🚨 Aduan <b>{ticket}</b> belum diteruskan ke dinas mana pun dan melewati batas {deadline}. "
+    "Teruskan dengan <code>/pindah {ticket} KODE</code>."
+)
+OVERDUE_TO_CITIZEN = (
+    "Mohon maaf, aduan {ticket} belum ditanggapi {agency} dalam batas waktu. "
+    "Humas {city} telah menegur dinas tersebut agar segera menindaklanjuti."
+)
+OVERDUE_UNROUTED_TO_CITIZEN = (
+    "Mohon maaf, aduan {ticket} belum ditanggapi dalam batas waktu. Humas {city} sedang menindaklanjutinya."
+)
+
+# Rating
+RATE_PROMPT = "Bagaimana penanganan aduan {ticket}? Beri nilai 1 (buruk) sampai 5 (sangat baik)."
+RATE_PROMPT_TYPED = " Ketik angka 1–5."
+RATE_THANKS = "Terima kasih atas penilaian Anda ({stars}) untuk aduan {ticket}. 🙏"
+RATE_ALREADY = "Aduan {ticket} sudah Anda nilai. Terima kasih."
+
+# Humas admin
+ADMIN_ONLY = "Maaf, perintah ini khusus untuk petugas humas."
+ADMIN_HELP = (
+    "Perintah humas:\n"
+    "• /overdue [KODE] — aduan yang melewati batas\n"
+    "• /stats [7d|30d|all] — rekap per dinas\n"
+    "• /lihat {prefix}-0042 — rincian lengkap satu aduan\n"
+    "• /pindah {prefix}-0042 KODE — teruskan ke dinas lain\n"
+    "• /tolak {prefix}-0042 alasan — tolak aduan (spam / bukan urusan pemkot)\n"
+    "• /tegur KODE [pesan] — kirim teguran ke grup dinas\n"
+    "• /export [30d] — unduh CSV aduan\n"
+    "Kode dinas: {codes}"
+)
+OVERDUE_NONE = "✅ Tidak ada aduan yang melewati batas waktu{scope}."
+OVERDUE_HEADER = "🚨 <b>Aduan melewati batas</b>{scope} — per {now}"
+OVERDUE_GROUP = "\n<b>{name}</b> ({count})"
+OVERDUE_UNROUTED_GROUP = "\n<b>Belum diteruskan</b> ({count})"
+OVERDUE_LINE = "• {ticket} · umur {age} · terlambat {late}{category}"
+OVERDUE_TOTAL = "\nTotal: <b>{count}</b> aduan terlambat."
+UNKNOWN_AGENCY = "Kode dinas {code} tidak dikenal. Pilihan: {codes}."
+STATS_HEADER = "📊 <b>Rekap aduan {period}</b>"
+STATS_PERIODS = {"7d": "7 hari terakhir", "30d": "30 hari terakhir", "all": "sejak awal"}
+STATS_BLOCK = (
+    "\n<b>{name}</b>\n"
+    "  masuk {received} · dijawab {answered} · tepat waktu {on_time}\n"
+    "  median jawab {median} · masih buka {open} · terlambat {overdue}{rating}"
+)
+STATS_USAGE = "Cara pakai: /stats [7d|30d|all]"
+USAGE_LIHAT = "Cara pakai: /lihat {prefix}-0042"
+USAGE_PINDAH = "Cara pakai: /pindah {prefix}-0042 KODE"
+USAGE_TOLAK = "Cara pakai: /tolak {prefix}-0042 alasan"
+USAGE_TEGUR = "Cara pakai: /tegur KODE [pesan]"
+USAGE_EXPORT = "Cara pakai: /export [7d|30d|all]"
+REROUTED_IN_NEW_GROUP = "↪️ Aduan {ticket} dialihkan ke {code} oleh humas."
+REROUTED_IN_OLD_GROUP = "↪️ Aduan {ticket} dialihkan oleh humas ke {code}; grup ini tidak perlu menanggapinya lagi."
+REROUTED_TO_CITIZEN = "Aduan {ticket} diteruskan ke {agency}. Tanggapan paling lambat {deadline}."
+REROUTED_DONE = "✅ {ticket} dialihkan ke {code}. Batas baru: {deadline}."
+REROUTE_SAME = "Aduan {ticket} sudah ditangani {code}."
+REJECTED_TO_CITIZEN = "Mohon maaf, aduan {ticket} tidak dapat kami proses. Alasan: {reason}"
+REJECTED_DONE = "🚫 {ticket} ditolak. Pelapor sudah diberi tahu."
+TEGURAN_MANUAL = "⚠️ <b>TEGURAN HUMAS untuk {agency}</b>\n{text}"
+TEGURAN_MANUAL_DEFAULT = "Mohon aduan warga yang masih terbuka segera ditanggapi sesuai batas 1×24 jam."
+TEGURAN_SENT = "✅ Teguran dikirim ke {code}."
+EXPORT_CAPTION = "Ekspor aduan {period}: {count} baris."
+EXPORT_EMPTY = "Tidak ada aduan pada periode {period}."
