@@ -28,14 +28,14 @@ from bot.inbox_worker import InboxWorker
 from bot.telegram_outbound import TelegramSender
 from bot.telegram_polling import poll_updates
 from bot.webhooks import telegram_endpoint
-from handlers import router, texts
+from handlers import router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.outgoing import Recipient, send_text
 from routing import AgencyLexicon, Lexicon
 from storage import agencies, inbox, outbox
 from storage.agencies import AgencyConfig
-from storage.engine import create_engine, create_session_factory
+from storage.engine import create_engine, create_session_factory, is_unavailable
 from storage.models import InboxEvent
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,14 @@ class Runtime:
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """Run a background loop that lives as long as the app."""
         self.tasks.append(asyncio.create_task(coroutine, name=name))
+
+    async def sweep_once(self) -> sla.SweepResult:
+        """Run the deadline sweep now (the timer calls this every sweep_seconds)."""
+        async with self.sessions() as session, session.begin():
+            result = await sla.sweep(session, self.desk)
+        if result.reminded or result.reprimanded:
+            self.dispatcher.wake()
+        return result
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, tuning: Tuning | None = None) -> Starlette:
@@ -229,12 +237,29 @@ async def _connect(runtime: Runtime, tuning: Tuning) -> None:
     runtime.inbox_worker.ready.set()
     runtime.spawn(runtime.inbox_worker.run(), "inbox-worker")
     runtime.spawn(runtime.dispatcher.run(), "outbox-dispatcher")
+    runtime.spawn(_sweep_forever(runtime), "sla-sweep")
     if settings.telegram.mode == "polling":
         runtime.spawn(
             poll_updates(telegram.bot, runtime.sessions, runtime.desk.clock, ALLOWED_UPDATES,
                          on_stored=runtime.inbox_worker.wake),
             "telegram-polling",
         )
+
+
+async def _sweep_forever(runtime: Runtime) -> None:
+    """The deadline timer: state lives in the database, so a restart neither loses nor repeats."""
+    interval = runtime.settings.sla.sweep_seconds
+    while True:
+        try:
+            result = await runtime.sweep_once()
+            if result.reprimanded or result.reminded:
+                log.info("deadline sweep: %d reminded, %d reprimanded", result.reminded, result.reprimanded)
+        except Exception as exc:  # noqa: BLE001 (the timer must outlive any one failure)
+            if is_unavailable(exc):
+                log.warning("deadline sweep: database unavailable (%s)", exc)
+            else:
+                log.exception("deadline sweep failed")
+        await asyncio.sleep(interval)
 
 
 async def _stop(runtime: Runtime) -> None:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
+from handlers.rating import ask_for_rating
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, group, send_photo, send_text
 from storage import audit, complaints, outbox
@@ -17,6 +18,11 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 # "#KDI-0042 text" anywhere in a group message.
 _HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
 _STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id"})
+
+
+def admin_help(desk: Desk) -> str:
+    """The humas command list (shown in the humas group's /bantuan)."""
+    return texts.ADMIN_HELP.format(prefix=desk.ticket_prefix, codes=", ".join(desk.agencies))
 
 
 def staff_label(inbound: Inbound) -> str:
@@ -145,11 +151,12 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
     now = desk.now()
     _, rest = inbound.command()
     if command in ("bantuan", "help", "start"):
-        await send_text(
-            session, here,
-            texts.GROUP_HELP.format(prefix=desk.ticket_prefix, hours=f"{desk.answer_within.total_seconds() / 3600:g}"),
-            now=now,
+        help_text = texts.GROUP_HELP.format(
+            prefix=desk.ticket_prefix, hours=f"{desk.answer_within.total_seconds() / 3600:g}"
         )
+        if owner == HUMAS:
+            help_text += "\n\n" + admin_help(desk)
+        await send_text(session, here, help_text, now=now)
         return
     if command == "id":
         await send_text(session, here, f"ID grup ini: {inbound.chat_id}", now=now)
@@ -210,6 +217,7 @@ async def _close(
                                        note=f"\nCatatan: {note}" if note else ""),
         now=now, complaint_id=complaint.id, purpose="closed",
     )
+    await ask_for_rating(session, desk, complaint, citizen)
     await send_text(session, group(inbound.chat_id), texts.CLOSED_IN_GROUP.format(ticket=ticket), now=now,
                     reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, texts
+from handlers import cards, rating, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Button, Recipient, answer_button, send_text
@@ -68,6 +68,15 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     if inbound.callback_data is not None:
         if inbound.callback_id:
             await answer_button(session, me, callback_id=inbound.callback_id, now=now)
+        rated = rating.parse_button(inbound.callback_data)
+        if rated is not None:
+            live = await conversations.load_conversation(
+                session, channel=inbound.channel, chat_id=inbound.chat_id, now=now
+            )
+            if live is not None and live.step == rating.RATING:
+                await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
+            await rating.rate(session, desk, citizen, me, *rated)
+            return
         text = _BUTTON_WORDS.get(inbound.callback_data, "")
         if not text:
             # A button from an old message or another feature: nothing to do in the dialog.
@@ -82,6 +91,13 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     )
     step = conversation.step if conversation else None
     draft: dict[str, Any] = dict(conversation.data) if conversation else {}
+    if step == rating.RATING:
+        await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
+        stars = rating.parse_typed(text)
+        if stars is not None and not inbound.media and inbound.location is None:
+            await rating.rate(session, desk, citizen, me, int(draft.get("complaint_id", 0)), stars)
+            return
+        step, draft = None, {}  # anything else starts afresh, e.g. a new complaint
 
     if _word(text) in texts.CANCEL and step is not None:
         await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)

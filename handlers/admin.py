@@ -1,0 +1,269 @@
+"""Humas commands: /overdue, /stats, /lihat, /pindah, /tolak, /tegur, /export. Admins only."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from html import escape
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import cards, reports, texts
+from handlers.desk import HUMAS, Desk
+from handlers.events import Inbound
+from handlers.outgoing import Recipient, group, send_location, send_photo, send_text
+from storage import audit, complaints, outbox
+from storage import reports as report_queries
+from storage.models import Citizen, ComplaintStatus
+
+COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export"})
+PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
+
+
+def is_admin(desk: Desk, inbound: Inbound) -> bool:
+    """Whether the sender is one of the configured humas admins."""
+    return inbound.sender_id in desk.humas_admin_ids
+
+
+def actor(inbound: Inbound) -> str:
+    """Who did it, for the audit log."""
+    return f"{inbound.sender_name} (telegram {inbound.sender_id})"
+
+
+async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
+    """Run a humas command; False if the text is not one of them."""
+    name, rest = inbound.command()
+    if name not in COMMANDS:
+        return False
+    here = Recipient(inbound.channel, inbound.chat_id)
+    now = desk.now()
+    if inbound.channel != "telegram" or not is_admin(desk, inbound):
+        # Say nothing about what the command would show.
+        await send_text(session, here, texts.ADMIN_ONLY, now=now, reply_to=inbound.message_id)
+        return True
+    handler = {
+        "overdue": _overdue, "stats": _stats, "lihat": _lihat, "pindah": _pindah,
+        "tolak": _tolak, "tegur": _tegur, "export": _export,
+    }[name]
+    await handler(session, desk, inbound, here, rest)
+    return True
+
+
+async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    code = rest.split()[0].upper() if rest.split() else None
+    if code is not None and code not in desk.agencies:
+        await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
+                        now=now)
+        return
+    rows = await report_queries.overdue(session, now=now, opd_code=code)
+    for message in reports.overdue_messages(desk, rows, now=now, scope=code):
+        await send_text(session, here, message, now=now, html=True, purpose="report")
+
+
+async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    period = (rest.split()[0].lower() if rest.split() else "30d")
+    if period not in PERIODS:
+        await send_text(session, here, texts.STATS_USAGE, now=now)
+        return
+    span = PERIODS[period]
+    rows = await report_queries.stats_rows(session, since=now - span if span else None)
+    figures = reports.compute_stats(rows, now=now)
+    for message in reports.stats_message(desk, figures, period):
+        await send_text(session, here, message, now=now, html=True, purpose="report")
+
+
+async def _export(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    period = (rest.split()[0].lower() if rest.split() else "30d")
+    if period not in PERIODS:
+        await send_text(session, here, texts.USAGE_EXPORT.format(), now=now)
+        return
+    span = PERIODS[period]
+    rows = await report_queries.export_rows(session, since=now - span if span else None)
+    label = texts.STATS_PERIODS[period]
+    if not rows:
+        await send_text(session, here, texts.EXPORT_EMPTY.format(period=label), now=now)
+        return
+    content = reports.export_csv(desk, rows)
+    stamp = now.astimezone(desk.zone).strftime("%Y%m%d-%H%M")
+    await outbox.enqueue(
+        session, channel=here.channel, chat_id=here.chat_id, kind="document", now=now, purpose="export",
+        payload={
+            "filename": f"aduan-{desk.ticket_prefix.lower()}-{period}-{stamp}.csv",
+            "content_b64": base64.b64encode(content).decode("ascii"),
+            "caption": texts.EXPORT_CAPTION.format(period=label, count=len(rows)),
+        },
+    )
+    await audit.log_action(session, actor=actor(inbound), action="export", target=period,
+                           detail=f"{len(rows)} rows", now=now)
+
+
+async def _ticket_arg(
+    session: AsyncSession, desk: Desk, here: Recipient, rest: str, usage: str
+) -> tuple[int, str] | None:
+    """The complaint id named first in `rest`, and the remaining text; answers usage errors itself."""
+    now = desk.now()
+    head, _, tail = rest.partition(" ")
+    number = desk.parse_ticket(head) if head else None
+    if number is None:
+        await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now)
+        return None
+    return number, tail.strip()
+
+
+async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_LIHAT)
+    if parsed is None:
+        return
+    number, _ = parsed
+    complaint = await complaints.get_complaint(session, complaint_id=number)
+    ticket = desk.ticket(number)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
+        return
+    citizen = await session.get(Citizen, complaint.citizen_id)
+    assert citizen is not None
+    lines = [
+        f"🔎 <b>Aduan {ticket}</b> · {escape(complaint.category or '-')}",
+        f"<b>Status:</b> {escape(complaint.status)} · <b>OPD:</b> {escape(complaint.opd_code or 'belum diteruskan')}",
+        f"<b>Pelapor:</b> {escape(citizen.display_name or '-')} · {cards.CHANNEL_NAMES.get(citizen.channel, citizen.channel)}"
+        f" <code>{escape(citizen.address)}</code>",
+        f"<b>Dicatat:</b> {desk.local_time(complaint.created_at)} · <b>Batas:</b> {desk.local_time(complaint.due_at)}",
+        f"<b>Lokasi:</b> {escape(cards.location_line(complaint))}"
+        + (f" ({complaint.location_lat:.5f}, {complaint.location_lon:.5f})"
+           if complaint.location_lat is not None and complaint.location_lon is not None else ""),
+        f"<b>Foto:</b> {len(complaint.media)}",
+        "",
+        escape(cards.shorten(complaint.description, 1500)),
+        "",
+        "<b>Percakapan:</b>",
+    ]
+    for message in await complaints.messages_of(session, complaint_id=number):
+        who = {"citizen": "Warga", "opd": "OPD", "humas": "Humas", "bot": "Bot"}.get(message.author, message.author)
+        lines.append(f"• {desk.local_time(message.at)} {who} ({escape(message.author_label)}): "
+                     f"{escape(cards.shorten(message.text, 600))}")
+    lines.append("")
+    lines.append("<b>Riwayat:</b>")
+    for event in await complaints.events_of(session, complaint_id=number):
+        detail = f" — {escape(cards.shorten(event.detail, 200))}" if event.detail else ""
+        lines.append(f"• {desk.local_time(event.at)} {escape(event.kind)} ({escape(event.actor)}){detail}")
+    for message in reports.split_lines(lines):
+        await send_text(session, here, message, now=now, html=True, complaint_id=number, purpose="report")
+    if complaint.location_lat is not None and complaint.location_lon is not None:
+        await send_location(session, here, complaint.location_lat, complaint.location_lon, now=now,
+                            complaint_id=number)
+    for media in complaint.media:
+        await send_photo(session, here, ref=media["ref"], source="telegram" if citizen.channel == "telegram" else "media",
+                         caption=texts.CARD_PHOTO_CAPTION.format(ticket=ticket), now=now, complaint_id=number)
+    await audit.log_action(session, actor=actor(inbound), action="view", target=ticket, now=now)
+
+
+async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_PINDAH)
+    if parsed is None:
+        return
+    number, tail = parsed
+    code = tail.split()[0].upper() if tail.split() else ""
+    if code not in desk.agencies:
+        if not code:
+            await send_text(session, here, texts.USAGE_PINDAH.format(prefix=desk.ticket_prefix), now=now)
+        else:
+            await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
+                            now=now)
+        return
+    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
+    ticket = desk.ticket(number)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
+        return
+    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
+        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
+        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
+        return
+    if complaint.opd_code == code:
+        await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
+        return
+    old = complaint.opd_code
+    # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
+    complaint.opd_code = code
+    complaint.status = ComplaintStatus.OPEN.value
+    complaint.answered_at = None
+    complaint.due_at = now + desk.answer_within
+    complaint.reminded_at = None
+    complaint.reprimanded_at = None
+    complaint.reroute_count += 1
+    session.add(complaint)
+    await session.flush()
+    await complaints.add_event(session, complaint_id=number, kind="rerouted", now=now, actor=actor(inbound),
+                               detail=f"{old or HUMAS} -> {code}")
+    await audit.log_action(session, actor=actor(inbound), action="reroute", target=ticket,
+                           detail=f"{old or HUMAS} -> {code}", now=now)
+    citizen = await session.get(Citizen, complaint.citizen_id)
+    assert citizen is not None
+    await cards.send_card(session, desk, complaint, citizen)
+    if old is not None:
+        await send_text(session, group(desk.group_of(old)),
+                        texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code), now=now, complaint_id=number)
+    deadline = desk.local_time(complaint.due_at)
+    await send_text(session, Recipient(citizen.channel, citizen.address),
+                    texts.REROUTED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(code), deadline=deadline),
+                    now=now, complaint_id=number, purpose="rerouted")
+    await send_text(session, here, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline), now=now)
+
+
+async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_TOLAK)
+    if parsed is None:
+        return
+    number, reason = parsed
+    if not reason:
+        await send_text(session, here, texts.USAGE_TOLAK.format(prefix=desk.ticket_prefix), now=now)
+        return
+    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
+    ticket = desk.ticket(number)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
+        return
+    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
+        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
+        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
+        return
+    complaint.status = ComplaintStatus.REJECTED.value
+    complaint.closed_at = now
+    session.add(complaint)
+    await complaints.add_event(session, complaint_id=number, kind="rejected", now=now, actor=actor(inbound),
+                               detail=reason)
+    await audit.log_action(session, actor=actor(inbound), action="reject", target=ticket, detail=reason, now=now)
+    citizen = await session.get(Citizen, complaint.citizen_id)
+    assert citizen is not None
+    await send_text(session, Recipient(citizen.channel, citizen.address),
+                    texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]), now=now,
+                    complaint_id=number, purpose="rejected")
+    if complaint.opd_code is not None:
+        await send_text(session, group(desk.group_of(complaint.opd_code)),
+                        texts.TICKET_REJECTED.format(ticket=ticket), now=now, complaint_id=number)
+    await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=now)
+
+
+async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    now = desk.now()
+    code, _, text = rest.partition(" ")
+    code = code.upper()
+    if not code:
+        await send_text(session, here, texts.USAGE_TEGUR, now=now)
+        return
+    if code not in desk.agencies:
+        await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
+                        now=now)
+        return
+    body = text.strip() or texts.TEGURAN_MANUAL_DEFAULT
+    await send_text(session, group(desk.group_of(code)),
+                    texts.TEGURAN_MANUAL.format(agency=escape(desk.agency_name(code)), text=escape(body)),
+                    now=now, html=True, purpose="teguran")
+    await audit.log_action(session, actor=actor(inbound), action="reprimand", target=code, detail=body, now=now)
+    await send_text(session, here, texts.TEGURAN_SENT.format(code=code), now=now)

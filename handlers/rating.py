@@ -1,0 +1,79 @@
+"""After a ticket is closed the citizen rates the answer, 1 to 5; the rating shows in /stats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers import texts
+from handlers.desk import Desk
+from handlers.outgoing import Button, Recipient, send_text
+from storage import complaints, conversations
+from storage.models import Citizen, Complaint, ComplaintStatus
+
+# Conversation step while a rating is awaited, and how long the typed answer is awaited.
+RATING = "rating"
+RATING_TTL = timedelta(days=3)
+BUTTON_PREFIX = "rate:"
+
+
+async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
+    """Ask the citizen to rate a closed complaint (buttons on Telegram, a typed digit elsewhere)."""
+    assert complaint.id is not None and citizen.id is not None
+    now = desk.now()
+    ticket = desk.ticket(complaint.id)
+    prompt = texts.RATE_PROMPT.format(ticket=ticket)
+    if citizen.channel != "telegram":
+        prompt += texts.RATE_PROMPT_TYPED
+    await send_text(
+        session, Recipient(citizen.channel, citizen.address), prompt, now=now, complaint_id=complaint.id,
+        purpose="rate", buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
+    )
+    live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
+    if live is None:
+        # Only when no draft is in progress: a typed digit must not eat a new complaint's answer.
+        await conversations.save_conversation(
+            session, channel=citizen.channel, chat_id=citizen.address, step=RATING,
+            data={"complaint_id": complaint.id}, now=now, ttl=RATING_TTL,
+        )
+
+
+def parse_button(data: str) -> tuple[int, int] | None:
+    """(complaint id, stars) from a rating button's data."""
+    if not data.startswith(BUTTON_PREFIX):
+        return None
+    number, _, stars = data[len(BUTTON_PREFIX):].partition(":")
+    if not (number.isdigit() and stars.isdigit()):
+        return None
+    return int(number), int(stars)
+
+
+def parse_typed(text: str) -> int | None:
+    """Stars from a typed answer such as "5" or "4 bagus"."""
+    head = text.strip().split()[0] if text.strip() else ""
+    return int(head) if head.isdigit() and 1 <= int(head) <= 5 else None
+
+
+async def rate(
+    session: AsyncSession, desk: Desk, citizen: Citizen, me: Recipient, complaint_id: int, stars: int
+) -> None:
+    """Store a rating for one of the citizen's own closed complaints."""
+    now = desk.now()
+    complaint = await complaints.get_complaint(session, complaint_id=complaint_id, lock=True)
+    if (
+        complaint is None
+        or complaint.citizen_id != citizen.id
+        or complaint.status != ComplaintStatus.CLOSED
+        or not 1 <= stars <= 5
+    ):
+        return  # a stale or forged button: nothing to say
+    ticket = desk.ticket(complaint_id)
+    if complaint.rating is not None:
+        await send_text(session, me, texts.RATE_ALREADY.format(ticket=ticket), now=now)
+        return
+    complaint.rating = stars
+    session.add(complaint)
+    await complaints.add_event(session, complaint_id=complaint_id, kind="rated", now=now, actor="citizen",
+                               detail=str(stars))
+    await send_text(session, me, texts.RATE_THANKS.format(stars="⭐" * stars, ticket=ticket), now=now)

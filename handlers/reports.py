@@ -1,0 +1,170 @@
+"""Pure rendering of humas reports: the overdue list, statistics, the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from handlers import texts
+from handlers.desk import HUMAS, Desk
+from handlers.timefmt import duration, hours
+from storage.reports import ExportRow, OverdueRow, StatsRow
+
+# Telegram's limit for one message.
+MESSAGE_LIMIT = 4096
+
+
+def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join lines into as few messages as fit under `limit`; a list is split, never cut."""
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        while len(line) > limit:  # one absurdly long line: hard-wrap it rather than drop it
+            if current:
+                messages.append(current)
+                current = ""
+            messages.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            messages.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, scope: str | None) -> list[str]:
+    """The /overdue answer: grouped by agency (unrouted first), oldest first, with a total line."""
+    scope_text = f" untuk {scope}" if scope else ""
+    if not rows:
+        return [texts.OVERDUE_NONE.format(scope=scope_text)]
+    groups: dict[str, list[OverdueRow]] = defaultdict(list)
+    for row in rows:
+        groups[row.opd_code or HUMAS].append(row)
+    lines = [texts.OVERDUE_HEADER.format(scope=escape(scope_text), now=desk.local_time(now))]
+    order = ([HUMAS] if HUMAS in groups else []) + sorted(code for code in groups if code != HUMAS)
+    for owner in order:
+        items = groups[owner]
+        if owner == HUMAS:
+            lines.append(texts.OVERDUE_UNROUTED_GROUP.format(count=len(items)))
+        else:
+            lines.append(texts.OVERDUE_GROUP.format(name=escape(desk.agency_name(owner)), count=len(items)))
+        for row in items:
+            lines.append(texts.OVERDUE_LINE.format(
+                ticket=desk.ticket(row.id),
+                age=duration(now - row.created_at),
+                late=duration(now - row.due_at),
+                category=f" · {escape(row.category)}" if row.category else "",
+            ))
+    lines.append(texts.OVERDUE_TOTAL.format(count=len(rows)))
+    return split_lines(lines)
+
+
+@dataclass(frozen=True)
+class AgencyStats:
+    """The figures of one agency (or the total) over a period."""
+
+    received: int
+    answered: int
+    answered_on_time: int
+    median_answer: timedelta | None
+    still_open: int
+    overdue: int
+    average_rating: float | None
+    # Complaints that can already be judged: answered, or past their deadline (rejected ones aside).
+    judged: int = 0
+
+    @property
+    def on_time_share(self) -> float | None:
+        """Answered on time, as a share of the complaints that can already be judged."""
+        return self.answered_on_time / self.judged if self.judged else None
+
+
+def compute_stats(rows: Iterable[StatsRow], *, now: datetime) -> dict[str, AgencyStats]:
+    """Per-owner figures plus a "TOTAL" entry."""
+    buckets: dict[str, list[StatsRow]] = defaultdict(list)
+    for row in rows:
+        buckets[row.opd_code or HUMAS].append(row)
+        buckets["TOTAL"].append(row)
+    return {owner: _figures(items, now) for owner, items in buckets.items()}
+
+
+def _figures(items: list[StatsRow], now: datetime) -> AgencyStats:
+    answered = [r for r in items if r.answered_at is not None]
+    waits = [r.answered_at - r.created_at for r in answered if r.answered_at is not None]
+    ratings = [r.rating for r in items if r.rating is not None]
+    open_items = [r for r in items if r.status == "open"]
+    return AgencyStats(
+        received=len(items),
+        answered=len(answered),
+        answered_on_time=sum(1 for r in answered if r.answered_at is not None and r.answered_at <= r.due_at),
+        median_answer=statistics.median(waits) if waits else None,
+        still_open=len(open_items),
+        overdue=sum(1 for r in open_items if r.due_at <= now),
+        average_rating=sum(ratings) / len(ratings) if ratings else None,
+        judged=sum(1 for r in items if r.answered_at is not None or (r.status != "rejected" and r.due_at <= now)),
+    )
+
+
+def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> list[str]:
+    """The /stats answer: one block per agency, then the totals; reads well on a phone."""
+    lines = [texts.STATS_HEADER.format(period=texts.STATS_PERIODS[period])]
+    empty = AgencyStats(0, 0, 0, None, 0, 0, None, 0)
+    for owner in list(desk.agencies) + ([HUMAS] if HUMAS in figures else []) + ["TOTAL"]:
+        stats = figures.get(owner, empty)
+        if owner == HUMAS:
+            name = "Belum diteruskan (humas)"
+        elif owner == "TOTAL":
+            name = "TOTAL"
+        else:
+            name = f"{owner} — {desk.agencies[owner].name}"
+        share = stats.on_time_share
+        lines.append(texts.STATS_BLOCK.format(
+            name=escape(name),
+            received=stats.received,
+            answered=stats.answered,
+            on_time="-" if share is None else f"{round(share * 100)}%",
+            median="-" if stats.median_answer is None else hours(stats.median_answer),
+            open=stats.still_open,
+            overdue=stats.overdue,
+            rating="" if stats.average_rating is None
+            else f" · nilai {stats.average_rating:.1f}".replace(".", ",") + " ⭐",
+        ))
+    return split_lines(lines)
+
+
+EXPORT_COLUMNS = [
+    "tiket", "dicatat", "kanal", "opd", "kategori", "status", "uraian", "lokasi", "lintang", "bujur",
+    "batas", "dijawab", "ditutup", "tepat_waktu", "nilai",
+]
+
+
+def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
+    """The complaints as CSV: UTF-8 with a byte-order mark so spreadsheets read it as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(desk.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    for row in rows:
+        on_time = "" if row.answered_at is None else ("ya" if row.answered_at <= row.due_at else "tidak")
+        writer.writerow([
+            desk.ticket(row.id), when(row.created_at), row.channel, row.opd_code or "", row.category or "",
+            row.status, row.description, row.location_text or "",
+            "" if row.location_lat is None else f"{row.location_lat:.6f}",
+            "" if row.location_lon is None else f"{row.location_lon:.6f}",
+            when(row.due_at), when(row.answered_at), when(row.closed_at), on_time,
+            "" if row.rating is None else row.rating,
+        ])
+    return buffer.getvalue().encode("utf-8-sig")

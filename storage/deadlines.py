@@ -1,0 +1,50 @@
+"""Deadline bookkeeping: claim complaints for a reminder or a reprimand exactly once."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Complaint, ComplaintStatus
+
+
+async def _claim(
+    session: AsyncSession, *, column: str, due_before: datetime, now: datetime, due_after: datetime | None = None
+) -> list[Complaint]:
+    """Mark open complaints due before `due_before` whose `column` is unset; return those this call marked.
+
+    One UPDATE ... RETURNING: a second sweeper (another process, another worker) waits on the rows
+    and then finds them marked, so each complaint is claimed once.
+    """
+    table = Complaint.__table__
+    c = table.c  # type: ignore[attr-defined]
+    conditions = [c.status == ComplaintStatus.OPEN.value, c.due_at <= due_before, c[column].is_(None)]
+    if due_after is not None:
+        conditions.append(c.due_at > due_after)
+    result = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(*conditions)
+        .values({column: now})
+        .returning(c.id)
+    )
+    ids = sorted(result.scalars().all())
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(ids))
+        .order_by(col(Complaint.due_at), col(Complaint.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def claim_reminders(session: AsyncSession, *, now: datetime, lead: timedelta) -> list[Complaint]:
+    """Open complaints due within `lead` (not yet late) that have had no reminder yet."""
+    return await _claim(session, column="reminded_at", due_before=now + lead, now=now, due_after=now)
+
+
+async def claim_reprimands(session: AsyncSession, *, now: datetime) -> list[Complaint]:
+    """Open complaints past their deadline that have not been reprimanded yet."""
+    return await _claim(session, column="reprimanded_at", due_before=now, now=now)

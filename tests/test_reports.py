@@ -1,0 +1,76 @@
+"""Report rendering: long lists split but never cut; statistics computed exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from handlers.desk import AgencyInfo, Desk
+from handlers.reports import MESSAGE_LIMIT, compute_stats, overdue_messages, split_lines
+from handlers.timefmt import duration
+from routing import AgencyLexicon, Lexicon
+from storage.reports import OverdueRow, StatsRow
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+DESK = Desk(
+    city="Kota Kendari", ticket_prefix="KDI", zone=ZoneInfo("Asia/Makassar"),
+    answer_within=timedelta(hours=24), remind_before=timedelta(hours=3), draft_ttl=timedelta(hours=2),
+    humas_chat_id="-1", humas_admin_ids=frozenset({"1"}),
+    agencies={"DLHK": AgencyInfo("DLHK", "Dinas LH", "-2"), "PUPR": AgencyInfo("PUPR", "Dinas PU", "-3")},
+    lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]),
+)
+
+
+def test_a_long_overdue_list_is_split_under_the_limit_and_complete() -> None:
+    rows = [
+        OverdueRow(id=n, opd_code=["DLHK", "PUPR", None][n % 3], category="Sampah",
+                   created_at=NOW - timedelta(hours=30 + n), due_at=NOW - timedelta(hours=6 + n))
+        for n in range(1, 1201)
+    ]
+    messages = overdue_messages(DESK, rows, now=NOW, scope=None)
+    assert len(messages) > 5
+    assert all(len(m) <= MESSAGE_LIMIT for m in messages)
+    joined = "\n".join(messages)
+    assert all(f"KDI-{n:04d} " in joined for n in range(1, 1201))
+    assert joined.index("Belum diteruskan") < joined.index("Dinas LH") < joined.index("Dinas PU")
+    assert "Total: <b>1200</b>" in messages[-1]
+
+
+def test_nothing_overdue_says_so() -> None:
+    assert "Tidak ada aduan" in overdue_messages(DESK, [], now=NOW, scope="PUPR")[0]
+
+
+def test_split_lines_never_drops_text() -> None:
+    lines = ["a" * 5000, "b", "c" * 4096]
+    out = split_lines(lines, limit=4096)
+    assert "".join(out).replace("\n", "") == "".join(lines)
+    assert all(len(m) <= 4096 for m in out)
+
+
+def test_stats_figures() -> None:
+    def row(opd: str | None, status: str, age: float, answer_after: float | None, rating: int | None = None) -> StatsRow:
+        created = NOW - timedelta(hours=age)
+        answered = created + timedelta(hours=answer_after) if answer_after is not None else None
+        return StatsRow(opd, status, created, created + timedelta(hours=24), answered, rating)
+
+    stats = compute_stats([
+        row("DLHK", "closed", 50, 2, rating=5),
+        row("DLHK", "answered", 40, 30),
+        row("DLHK", "open", 30, None),
+        row("DLHK", "open", 1, None),
+        row("PUPR", "closed", 10, 4, rating=3),
+        row(None, "open", 2, None),
+    ], now=NOW)
+    dlhk = stats["DLHK"]
+    assert (dlhk.received, dlhk.answered, dlhk.answered_on_time, dlhk.still_open, dlhk.overdue) == (4, 2, 1, 2, 1)
+    assert dlhk.median_answer == timedelta(hours=16)
+    assert dlhk.on_time_share == 1 / 3  # the fresh open one cannot be judged yet
+    assert dlhk.average_rating == 5
+    assert stats["TOTAL"].received == 6 and stats["TOTAL"].average_rating == 4
+    assert stats["HUMAS"].still_open == 1
+
+
+def test_durations_read_naturally() -> None:
+    assert duration(timedelta(minutes=6)) == "6 menit"
+    assert duration(timedelta(hours=26, minutes=5)) == "1 hari 2 jam"
+    assert duration(timedelta(seconds=20)) == "20 detik"
