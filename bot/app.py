@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,18 +16,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
-from bot import telegram_inbound
+from bot import telegram_inbound, whatsapp_inbound
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.inbox_worker import InboxWorker
+from bot.inbox_writer import writer_for
+from bot.media_store import media_loader
 from bot.telegram_outbound import TelegramSender
 from bot.telegram_polling import poll_updates
+from bot.telegram_ratelimit import WindowRateLimiter
 from bot.webhooks import telegram_endpoint
+from bot.whatsapp import WhatsAppChannel, whatsapp_routes
 from handlers import router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
@@ -43,6 +47,8 @@ log = logging.getLogger(__name__)
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # How long a shutdown waits for in-flight sends to be recorded.
 STOP_GRACE_SECONDS = 10.0
+# How long the inbox worker lets a busy intake go first before it processes its next event anyway.
+INTAKE_FIRST_SECONDS = 0.02
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 
 
@@ -53,6 +59,18 @@ class Tuning:
     dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
     inbox_poll_seconds: float = 1.0
     connect_retry_seconds: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tuning:
+        """The timings a deployment configured in [outbox]; the rest at their defaults."""
+        box = settings.outbox
+        return cls(dispatch=DispatchPolicy(
+            lease=timedelta(seconds=box.lease_seconds),
+            poll_seconds=box.poll_seconds,
+            max_attempts=box.max_attempts,
+            backoff_first=box.retry_first_seconds,
+            backoff_max=box.retry_max_seconds,
+        ))
 
 
 def build_lexicon(settings: Settings) -> Lexicon:
@@ -77,15 +95,23 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         agencies={opd.code: AgencyInfo(opd.code, opd.name, str(opd.telegram_chat_id)) for opd in settings.opd},
         lexicon=build_lexicon(settings),
         clock=clock,
+        flood_max_messages=settings.flood.max_messages,
+        flood_window=timedelta(seconds=settings.flood.window_seconds),
     )
 
 
 def build_telegram(settings: Settings) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application: no Updater (we own webhooks and polling), rate-limited."""
-    builder = ApplicationBuilder().token(settings.telegram.token).updater(None)
-    # Telegram allows ~30 messages/s overall and 20 per minute per group. Retries are the outbox's
-    # job (it knows retry_after and keeps the message), so the limiter itself never retries.
-    builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+    tg = settings.telegram
+    builder = ApplicationBuilder().token(tg.token).updater(None)
+    builder = builder.connect_timeout(tg.timeout_seconds).read_timeout(tg.timeout_seconds)
+    builder = builder.write_timeout(tg.timeout_seconds)
+    # Telegram allows ~30 messages/s overall and 20 per minute per group, in any window
+    # (bot.telegram_ratelimit). Retries are the outbox's job (it knows retry_after and keeps the
+    # message), so the limiter itself never retries.
+    builder = builder.rate_limiter(WindowRateLimiter(
+        per_second=tg.max_messages_per_second, per_group_per_minute=tg.max_group_messages_per_minute,
+    ))
     base = settings.telegram.api_base_url.rstrip("/")
     if base:
         builder = builder.base_url(base).base_file_url(
@@ -107,6 +133,7 @@ class Runtime:
     inbox_worker: InboxWorker
     connected: asyncio.Event
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    whatsapp: WhatsAppChannel | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """Run a background loop that lives as long as the app."""
@@ -121,16 +148,26 @@ class Runtime:
         return result
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, tuning: Tuning | None = None) -> Starlette:
-    """Build the Starlette app; the database, Telegram client and workers live in its lifespan."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    tuning: Tuning | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """Build the Starlette app; the database, Telegram client and workers live in its lifespan.
+
+    `extra_routes` lets a front end (the local playground) be served by the same app.
+    """
     clock = clock or Clock()
-    tuning = tuning or Tuning()
-    holder: dict[str, Runtime] = {}
+    tuning = tuning or Tuning.from_settings(settings)
+    holder: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime = await _start(settings, clock, tuning)
         holder["runtime"] = runtime
+        holder.pop("telegram_endpoint", None)  # bound to the previous runtime's sessions, if any
         app.state.runtime = runtime
         try:
             yield
@@ -156,21 +193,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None, tuning: Tuning
         })
 
     async def telegram_webhook(request: Request) -> Any:
-        runtime = holder["runtime"]
-        endpoint = telegram_endpoint(
-            secret=settings.telegram.webhook_secret, sessions=runtime.sessions, clock=clock,
-            max_body=settings.server.max_body_bytes, on_stored=on_stored,
-        )
+        # Built once per runtime (not per request): the webhook is the hot path under load.
+        endpoint = holder.get("telegram_endpoint")
+        if endpoint is None:
+            endpoint = holder["telegram_endpoint"] = telegram_endpoint(
+                secret=settings.telegram.webhook_secret, sessions=holder["runtime"].sessions, clock=clock,
+                max_body=settings.server.max_body_bytes, on_stored=on_stored,
+            )
         return await endpoint(request)
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if settings.telegram.mode == "webhook":
         routes.append(Route(TELEGRAM_WEBHOOK_PATH, telegram_webhook, methods=["POST"]))
+    if settings.whatsapp.enabled:
+        routes.extend(whatsapp_routes(settings, lambda: holder["runtime"].whatsapp, on_stored=on_stored))
+    routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 
 
 async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
-    engine = create_engine(settings.database.url)
+    engine = create_engine(settings.database.url, sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
         await agencies.sync_agencies(
@@ -179,19 +221,26 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
         )
     desk = build_desk(settings, clock)
     telegram = build_telegram(settings)
-    senders: dict[str, Sender] = {"telegram": TelegramSender(telegram.bot)}
+    # Photos that came through WhatsApp are kept in the media table and uploaded from there.
+    senders: dict[str, Sender] = {"telegram": TelegramSender(telegram.bot, load_media=media_loader(sessions))}
+    # WhatsApp (Twilio) only when configured; its HTTP clients must be opened here, in the running loop.
+    whatsapp = WhatsAppChannel(settings, sessions, clock) if settings.whatsapp.enabled else None
+    if whatsapp is not None:
+        senders[whatsapp_inbound.CHANNEL] = whatsapp.sender
     dispatcher = OutboxDispatcher(
         sessions, senders, clock, humas_chat_id=desk.humas_chat_id, ticket_prefix=desk.ticket_prefix,
         policy=tuning.dispatch,
     )
+    if whatsapp is not None:
+        whatsapp.attach(dispatcher, humas_chat_id=desk.humas_chat_id)
     bot = telegram.bot
 
-    async def process(session: AsyncSession, event: InboxEvent) -> None:
+    async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:
         inbound = None
         if event.channel == telegram_inbound.CHANNEL:
-            update = telegram_inbound.parse_update(event.payload, bot)
-            if update is not None:
-                inbound = telegram_inbound.to_inbound(update, bot_id=bot.id, received_at=event.received_at)
+            inbound = telegram_inbound.decode(event.payload, bot, received_at=event.received_at)
+        elif whatsapp is not None and event.channel == whatsapp_inbound.CHANNEL:
+            inbound = await whatsapp.inbound(session, event, prepared)
         if inbound is not None:
             await router.handle(session, desk, inbound)
 
@@ -202,12 +251,20 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
             if int(chat[1]) > 0:
                 await send_text(session, Recipient(event.channel, chat[1]), texts.PROCESSING_FAILED,
                                 now=clock.now())
+        elif whatsapp is not None and event.channel == whatsapp_inbound.CHANNEL:
+            citizen = whatsapp.citizen_of(event)
+            if citizen is not None:
+                await send_text(session, citizen, texts.PROCESSING_FAILED, now=clock.now())
 
+    # The webhooks' group-commit writer: the worker lets it go first (a webhook waits, the worker can).
+    intake = writer_for(sessions)
     worker = InboxWorker(
         sessions, process, clock, on_give_up=give_up, after_commit=dispatcher.wake,
-        poll_seconds=tuning.inbox_poll_seconds,
+        poll_seconds=tuning.inbox_poll_seconds, prepare=whatsapp.prepare if whatsapp is not None else None,
+        yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
     )
-    runtime = Runtime(settings, engine, sessions, desk, telegram, dispatcher, worker, asyncio.Event())
+    runtime = Runtime(settings, engine, sessions, desk, telegram, dispatcher, worker, asyncio.Event(),
+                      whatsapp=whatsapp)
     runtime.spawn(_connect(runtime, tuning), "telegram-connect")
     return runtime
 
@@ -274,6 +331,9 @@ async def _stop(runtime: Runtime) -> None:
     for task in runtime.tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+    if runtime.whatsapp is not None:
+        with contextlib.suppress(Exception):
+            await runtime.whatsapp.close()
     telegram = runtime.telegram
     with contextlib.suppress(Exception):
         if telegram.running:

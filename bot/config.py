@@ -55,6 +55,9 @@ class ServerSection(_Section):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # One log line per HTTP request; a reverse proxy that logs requests makes it redundant (and it
+    # costs a quarter of the webhook's throughput: docs/BENCHMARKS.md).
+    access_log: bool = True
 
     @field_validator("public_url")
     @classmethod
@@ -66,6 +69,8 @@ class DatabaseSection(_Section):
     """[database]: the SQLAlchemy async URL."""
 
     url: str = Field(pattern=r"^(sqlite\+aiosqlite|postgresql\+asyncpg)://")
+    # SQLite only: how long a write waits for another writer before the webhook answers 503.
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
 
 
 class TelegramSection(_Section):
@@ -75,6 +80,11 @@ class TelegramSection(_Section):
     mode: Literal["webhook", "polling"] = "webhook"
     webhook_secret: str = ""
     api_base_url: str = ""
+    # Telegram's limits are per bot, not per process: with N workers, give each 1/N of them.
+    max_messages_per_second: float = Field(default=30.0, gt=0)
+    max_group_messages_per_minute: float = Field(default=20.0, gt=0)
+    # Connect, read and write timeout of each Bot API call; a timeout is retried by the outbox.
+    timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -98,6 +108,8 @@ class WhatsAppSection(_Section):
     from_number: str = ""
     api_base_url: str = ""
     reply_template_sid: str = ""
+    # Seconds each Twilio API call may take; a timed-out send is retried by the outbox.
+    timeout_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppSection:
@@ -113,6 +125,24 @@ class WhatsAppSection(_Section):
     def enabled(self) -> bool:
         """Whether WhatsApp is configured at all."""
         return bool(self.account_sid)
+
+
+class OutboxSection(_Section):
+    """[outbox]: how the dispatcher claims, sends and retries outgoing messages."""
+
+    # A claimed message belongs to its worker this long; after a crash another worker resends it.
+    lease_seconds: float = Field(default=60.0, ge=1)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    retry_first_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=300.0, gt=0)
+
+
+class FloodSection(_Section):
+    """[flood]: per-citizen flood control (messages counted per chat from the shared database)."""
+
+    max_messages: int = Field(default=20, ge=1)
+    window_seconds: float = Field(default=60.0, gt=0)
 
 
 class SlaSection(_Section):
@@ -163,6 +193,8 @@ class Settings(_Section):
     telegram: TelegramSection
     whatsapp: WhatsAppSection = Field(default_factory=WhatsAppSection)
     sla: SlaSection = Field(default_factory=SlaSection)
+    outbox: OutboxSection = Field(default_factory=OutboxSection)
+    flood: FloodSection = Field(default_factory=FloodSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
 

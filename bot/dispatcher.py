@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery import RetryLater, Sender, Undeliverable
+from bot.delivery import HeldForWindow, RetryLater, Sender, Undeliverable
+from bot.holding import hold_for_window
 from handlers import texts
 from handlers.clock import Clock
 from storage import citizens, outbox
@@ -70,23 +71,57 @@ class OutboxDispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Send until cancelled; database trouble is logged and retried, never fatal."""
-        while not self._closing:
-            try:
-                sent = await self.run_once()
-            except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
-                if is_unavailable(exc):
-                    log.warning("outbox: database unavailable (%s); retrying", exc)
+        """Send until closed; database trouble is logged and retried, never fatal.
+
+        Up to `policy.batch` messages are in flight at once; once half of them are done, the next
+        claim fills the room. (Waiting for a whole batch instead would hold every chat behind the
+        slowest message in it: one group message waiting for its group's minute would hold up all
+        the others. Claiming after every single send would cost a database transaction per message.)
+        """
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            self._wake.set()
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                # Not recorded (the database failed us): the row is resent once its lease runs out.
+                if is_unavailable(error):
+                    log.warning("outbox: database unavailable while recording a send (%s)", error)
                 else:
-                    log.exception("outbox: unexpected error; retrying")
-                sent = 0
-            if sent or self._closing:
-                continue
+                    log.error("outbox: unexpected error while recording a send", exc_info=error)
+
+        while not self._closing:
+            claimed = 0
+            room = self.policy.batch - len(in_flight)
+            if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
+                try:
+                    async with self._sessions() as session, session.begin():
+                        batch = await outbox.claim_due(
+                            session, now=self._clock.now(), lease=self.policy.lease, limit=room
+                        )
+                except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
+                    if is_unavailable(exc):
+                        log.warning("outbox: database unavailable (%s); retrying", exc)
+                    else:
+                        log.exception("outbox: unexpected error; retrying")
+                    batch = []
+                # One message per chat at a time (the claim skips chats with one in flight).
+                for message in batch:
+                    task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                claimed = len(batch)
+            if claimed and len(in_flight) < self.policy.batch:
+                continue  # there may be more due right now
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_seconds)
             except TimeoutError:
                 pass
             self._wake.clear()
+        # Closing: let the sends under way finish and be recorded.
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def run_once(self) -> int:
         """Claim one batch and send it; return how many messages were handled."""
@@ -105,9 +140,11 @@ class OutboxDispatcher:
         try:
             if sender is None:
                 raise Undeliverable(f"no sender for channel {message.channel!r}")
-            provider_id = await sender.send(message)
+            provider_id = await self._renewing_lease(message, sender.send(message))
         except RetryLater as exc:
             await self._retry_or_fail(message, str(exc), exc.after)
+        except HeldForWindow as exc:
+            await self._hold(message, exc)
         except Undeliverable as exc:
             await self._fail(message, str(exc), recipient_gone=exc.recipient_gone)
         except Exception as exc:  # noqa: BLE001 (a bug in one send must not stop the others)
@@ -118,6 +155,37 @@ class OutboxDispatcher:
                 await outbox.mark_sent(
                     session, outbox_id=message.id, provider_message_id=provider_id, now=self._clock.now()
                 )
+
+    async def _renewing_lease(self, message: OutboxMessage, sending: Awaitable[str | None]) -> str | None:
+        """Await a send, renewing the message's lease meanwhile.
+
+        A message may wait long for its turn in the rate limiter (a group's twentieth message in a
+        minute waits for the minute to pass). Were its lease to run out meanwhile, another worker
+        would claim it and send it too; while this worker lives, it keeps the lease.
+        """
+        assert message.id is not None
+        task = asyncio.ensure_future(sending)
+        held = message.lease_until
+        interval = self.policy.lease.total_seconds() / 3
+        while True:
+            try:
+                done, _ = await asyncio.wait({task}, timeout=interval)
+            except asyncio.CancelledError:
+                task.cancel()
+                raise
+            if done:
+                return task.result()
+            try:
+                async with self._sessions() as session, session.begin():
+                    held = await outbox.renew_lease(
+                        session, outbox_id=message.id, held_until=held, until=self._clock.now() + self.policy.lease
+                    )
+            except Exception as exc:  # noqa: BLE001 (the send goes on; the lease may lapse)
+                log.warning("outbox %s: lease not renewed (%s)", message.id, exc)
+                continue
+            if held is None:
+                log.warning("outbox %s: lease lost while waiting to send; another worker may send it", message.id)
+                return await task
 
     async def _retry_or_fail(self, message: OutboxMessage, error: str, after: float | None) -> None:
         assert message.id is not None
@@ -130,6 +198,19 @@ class OutboxDispatcher:
             await outbox.mark_retry(
                 session, outbox_id=message.id, error=error, retry_at=self._clock.now() + timedelta(seconds=delay)
             )
+
+    async def _hold(self, message: OutboxMessage, held: HeldForWindow) -> None:
+        """Hold a message until the citizen writes again (template or humas alert meanwhile)."""
+        log.info("outbox %s: held (%s)", message.id, held)
+        async with self._sessions() as session, session.begin():
+            await hold_for_window(session, message, template=held.template, reason=str(held),
+                                  unless_heard_after=held.last_heard, humas_chat_id=self._humas_chat_id,
+                                  ticket_prefix=self._ticket_prefix, now=self._clock.now())
+        self.wake()
+
+    async def report_undelivered(self, message: OutboxMessage, error: str, *, recipient_gone: bool = False) -> None:
+        """A sent message the messenger later could not deliver, for good: mark it failed, tell humas."""
+        await self._fail(message, error, recipient_gone=recipient_gone)
 
     async def _fail(self, message: OutboxMessage, error: str, *, recipient_gone: bool = False) -> None:
         """Mark a message failed and tell humas, so nothing is dropped silently."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,8 +17,12 @@ from storage.models import InboxEvent
 
 log = logging.getLogger(__name__)
 
-# Applies one event inside the given transaction.
-Processor = Callable[[AsyncSession, InboxEvent], Awaitable[None]]
+# Applies one event inside the given transaction; the third argument is what Prepare returned.
+Processor = Callable[[AsyncSession, InboxEvent, Any], Awaitable[None]]
+# Network work an event needs first (e.g. downloading a WhatsApp photo), done OUTSIDE the
+# processing transaction so that no I/O holds the database's write lock. Must be idempotent:
+# a failed event is prepared again on its next attempt.
+Prepare = Callable[[InboxEvent], Awaitable[Any]]
 # Called (in its own transaction) when an event is set aside after repeated failures.
 GiveUp = Callable[[AsyncSession, InboxEvent], Awaitable[None]]
 
@@ -34,9 +39,14 @@ class InboxWorker:
         on_give_up: GiveUp | None = None,
         after_commit: Callable[[], None] | None = None,
         poll_seconds: float = 1.0,
+        prepare: Prepare | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Awaited before each event: intake (the webhooks' writes) goes first (bot.inbox_writer).
+        self._yield_to = yield_to
         self._process = process
+        self._prepare = prepare
         self._clock = clock
         self._on_give_up = on_give_up
         self._after_commit = after_commit or (lambda: None)
@@ -81,16 +91,19 @@ class InboxWorker:
         for event_id in ids:
             if self._closing:
                 break
+            if self._yield_to is not None:
+                await self._yield_to()
             await self._one(event_id)
         return len(ids)
 
     async def _one(self, event_id: int) -> None:
         try:
+            prepared = await self._prepared(event_id)
             async with self._sessions() as session, session.begin():
                 event = await inbox.claim_event(session, event_id=event_id)
                 if event is None:
                     return  # another worker took it
-                await self._process(session, event)
+                await self._process(session, event, prepared)
                 await inbox.mark_processed(session, event=event, now=self._clock.now())
         except Exception as exc:  # noqa: BLE001 (one bad event must not stop the desk)
             if is_unavailable(exc):
@@ -105,3 +118,13 @@ class InboxWorker:
                     if event is not None:
                         await self._on_give_up(session, event)
         self._after_commit()
+
+    async def _prepared(self, event_id: int) -> Any:
+        """Run the prepare step for an event still waiting; None without one."""
+        if self._prepare is None:
+            return None
+        async with self._sessions() as session:
+            event = await session.get(InboxEvent, event_id)
+        if event is None or event.processed_at is not None:
+            return None
+        return await self._prepare(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import uvicorn
@@ -24,11 +25,17 @@ def serve(settings: Settings, *, migrate: bool = True) -> int:
             log.error("Cannot prepare the database (%s): %s", settings.database.url.split("@")[-1], exc)
             return 1
     app = create_app(settings)
+    # Everything loaded so far (libraries, settings, the lexicon) lives as long as the process: keep
+    # it out of the cyclic garbage collector, whose full passes over ~100 MB of such objects were
+    # the webhook's slowest answers (tens of milliseconds each; docs/BENCHMARKS.md).
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         app,
         host=settings.server.host,
         port=settings.server.port,
         log_level="info",
+        access_log=settings.server.access_log,
         # Behind a reverse proxy, trust its X-Forwarded-* headers only from loopback.
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",

@@ -37,7 +37,9 @@ def chat_key(payload: dict[str, Any]) -> str:
     return f"{CHANNEL}:other"
 
 
-def _kind(chat: Chat) -> ChatKind | None:
+def _kind(chat: Chat | None) -> ChatKind | None:
+    if chat is None or not isinstance(chat.id, int) or isinstance(chat.id, bool):
+        return None  # Telegram's chat ids are integers; anything else is no chat we could answer
     if chat.type == Chat.PRIVATE:
         return ChatKind.PRIVATE
     if chat.type in (Chat.GROUP, Chat.SUPERGROUP):
@@ -55,6 +57,17 @@ def _reply_to(message: Message) -> str | None:
     if message.is_topic_message and replied.message_id == message.message_thread_id:
         return None
     return str(replied.message_id)
+
+
+def _own_replied_text(message: Message, bot_id: int) -> str | None:
+    """The text of the bot's own message this one replies to (None for anything else)."""
+    if _reply_to(message) is None:
+        return None
+    replied = message.reply_to_message
+    assert replied is not None
+    if replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    return replied.text or replied.caption
 
 
 def _name(user: Any) -> str:
@@ -99,6 +112,8 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
     kind = _kind(message.chat)
     if kind is None or message.from_user is None:
         return None
+    if not isinstance(message.from_user.id, int):
+        return None  # not something Telegram sends
     if message.new_chat_members and any(user.id == bot_id for user in message.new_chat_members):
         return _bot_added(message.chat, message.from_user, external_id, at)
     if message.group_chat_created or message.supergroup_chat_created:
@@ -131,6 +146,7 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         media=media,
         unsupported=unsupported,
         reply_to=_reply_to(message),
+        reply_to_text=_own_replied_text(message, bot_id),
         message_id=str(message.message_id),
         sender_is_bot=message.from_user.is_bot,
         extra={"title": message.chat.title or ""},
@@ -154,6 +170,44 @@ def parse_update(payload: dict[str, Any], bot: Bot) -> Update | None:
     """Decode stored update JSON with python-telegram-bot; None if it is not an update."""
     try:
         return Update.de_json(payload, bot)
-    except (KeyError, TypeError, ValueError) as exc:
-        log.warning("undecodable Telegram update %s: %s", payload.get("update_id"), exc)
+    except Exception as exc:  # noqa: BLE001 (a malformed payload is nothing to do, not a failure to retry)
+        log.warning("undecodable Telegram update %s: %s: %s", payload.get("update_id"), type(exc).__name__, exc)
         return None
+
+
+def decode(payload: dict[str, Any], bot: Bot, *, received_at: datetime) -> Inbound | None:
+    """The Inbound of a stored update, or None if there is nothing for the desk to do."""
+    update = parse_update(payload, bot)
+    if update is None:
+        return _undecodable_private(payload, received_at)
+    return to_inbound(update, bot_id=bot.id, received_at=received_at)
+
+
+def _undecodable_private(payload: dict[str, Any], received_at: datetime) -> Inbound | None:
+    """A citizen's message python-telegram-bot cannot decode (a newer Bot API): still answer them.
+
+    Only the plain fields are read; the citizen learns that this kind of message is not taken,
+    or, if it had text, the text goes on as usual.
+    """
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat, sender = message.get("chat"), message.get("from")
+    if not isinstance(chat, dict) or not isinstance(sender, dict) or chat.get("type") != Chat.PRIVATE:
+        return None
+    chat_id, sender_id = chat.get("id"), sender.get("id")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not isinstance(sender_id, int):
+        return None
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=str(chat_id),
+        chat_kind=ChatKind.PRIVATE,
+        sender_id=str(sender_id),
+        sender_name=" ".join(str(sender.get(k) or "") for k in ("first_name", "last_name")).strip(),
+        at=received_at,
+        external_id=str(payload.get("update_id")),
+        text=text,
+        unsupported=None if text else "unknown",
+        sender_is_bot=sender.get("is_bot") is True,
+    )

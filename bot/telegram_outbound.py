@@ -14,9 +14,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery import RetryLater, Undeliverable
+from handlers.textsafe import cut_utf16, split_utf16
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# Telegram's limits, in UTF-16 code units of the visible text.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 def _seconds(exc: RetryAfter) -> float:
@@ -44,7 +49,7 @@ def _reply(payload: dict[str, object]) -> ReplyParameters | None:
 
 
 class TelegramSender:
-    """Sends outbox rows with a python-telegram-bot Bot (rate-limited by its AIORateLimiter)."""
+    """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram_ratelimit)."""
 
     def __init__(self, bot: Bot, *, load_media: Callable[[str], Awaitable[bytes]] | None = None) -> None:
         self._bot = bot
@@ -53,6 +58,8 @@ class TelegramSender:
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send one outbox row; return Telegram's message id."""
+        if not message.chat_id.lstrip("-").isdigit():
+            raise Undeliverable(f"not a Telegram chat id: {message.chat_id[:40]!r}")
         try:
             return await self._send(message)
         except RetryAfter as exc:
@@ -74,10 +81,18 @@ class TelegramSender:
         chat_id = int(message.chat_id)
         sent: Message | bool
         if message.kind == "text":
+            text = str(payload["text"])
+            html = bool(payload.get("html"))
+            # A plain text over Telegram's limit (an agency's long answer plus its header) goes in
+            # parts rather than losing its end; HTML is sized by the handlers (a cut would break tags).
+            parts = [text] if html else split_utf16(text, TEXT_LIMIT)
+            for part in parts[:-1]:
+                await self._bot.send_message(chat_id, part, reply_parameters=_reply(payload),
+                                             link_preview_options=None)
             sent = await self._bot.send_message(
                 chat_id,
-                str(payload["text"])[:4096],
-                parse_mode=ParseMode.HTML if payload.get("html") else None,
+                parts[-1],
+                parse_mode=ParseMode.HTML if html else None,
                 reply_markup=_keyboard(payload.get("buttons")),  # type: ignore[arg-type]
                 reply_parameters=_reply(payload),
                 link_preview_options=None,
@@ -93,12 +108,12 @@ class TelegramSender:
                     raise Undeliverable("no media store to read the photo from")
                 photo = await self._load_media(str(payload["ref"]))
             sent = await self._bot.send_photo(chat_id, photo=photo,
-                                              caption=str(payload.get("caption", ""))[:1024] or None)
+                                              caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None)
         elif message.kind == "document":
             content = base64.b64decode(str(payload["content_b64"]))
             sent = await self._bot.send_document(
                 chat_id, document=content, filename=str(payload.get("filename", "file")),
-                caption=str(payload.get("caption", ""))[:1024] or None,
+                caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None,
             )
         elif message.kind == "callback_answer":
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import telegram_inbound
+from bot.inbox_writer import writer_for
 from handlers.clock import Clock
-from storage import inbox
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,29 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> Any | None:
+    """Strict JSON (UTF-8, no NaN or Infinity, no lone surrogates, not absurdly deep), or None."""
+    try:
+        payload = json.loads(body, parse_constant=_no_constants)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    if _SURROGATE_ESCAPE.search(body):
+        # An escaped surrogate must be half of a pair: a lone one is no text, and neither UTF-8
+        # nor PostgreSQL's json type can store it. Rare, so the costly check runs only then.
+        try:
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return payload
+
+
 def error(status: int, message: str) -> JSONResponse:
     """A small JSON error answer."""
     return JSONResponse({"ok": False, "error": message}, status_code=status)
@@ -59,19 +83,21 @@ async def store(
     chat_key: str,
     payload: dict[str, Any],
 ) -> Response | None:
-    """Keep an inbound event; a 503 answer if the database cannot take it (the sender retries)."""
+    """Keep an inbound event; a 503 answer if the database cannot take it (the sender retries).
+
+    Concurrent requests are committed together (bot.inbox_writer); each returns only once its row
+    is committed.
+    """
+    row = {"channel": channel, "external_id": external_id, "chat_key": chat_key, "payload": payload,
+           "received_at": clock.now()}
     try:
-        async with sessions() as session, session.begin():
-            stored = await inbox.store_inbound(
-                session, channel=channel, external_id=external_id, chat_key=chat_key, payload=payload,
-                now=clock.now(),
-            )
+        new = await writer_for(sessions).store(row)
     except Exception as exc:
         if not is_unavailable(exc):
             raise
         log.warning("inbox unavailable, asking %s to retry: %s", channel, exc)
         return error(503, "storage unavailable, retry later")
-    if stored is None:
+    if not new:
         log.info("%s event %s was already received; ignored", channel, external_id)
     return None
 
@@ -98,9 +124,8 @@ def telegram_endpoint(
             body = await read_body(request, max_body)
         except BodyTooLarge:
             return error(413, "body too large")
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        payload = parse_json(body)
+        if payload is None:
             return error(400, "body is not JSON")
         update_id = payload.get("update_id") if isinstance(payload, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):

@@ -14,7 +14,7 @@ from handlers.events import Inbound
 from handlers.outgoing import Recipient, group, send_location, send_photo, send_text
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
-from storage.models import Citizen, ComplaintStatus
+from storage.models import Citizen, Complaint, ComplaintStatus
 
 COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export"})
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
@@ -113,6 +113,21 @@ async def _ticket_arg(
     return number, tail.strip()
 
 
+async def _still_open(session: AsyncSession, desk: Desk, here: Recipient, number: int) -> Complaint | None:
+    """The complaint, locked, if it exists and is not closed or rejected; otherwise say why and None."""
+    now = desk.now()
+    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
+    ticket = desk.ticket(number)
+    if complaint is None:
+        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
+        return None
+    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
+        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
+        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
+        return None
+    return complaint
+
+
 async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
     now = desk.now()
     parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_LIHAT)
@@ -175,15 +190,10 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
             await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
                             now=now)
         return
-    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
-    ticket = desk.ticket(number)
+    complaint = await _still_open(session, desk, here, number)
     if complaint is None:
-        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
         return
-    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
-        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
-        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
-        return
+    ticket = desk.ticket(number)
     if complaint.opd_code == code:
         await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
         return
@@ -224,15 +234,10 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     if not reason:
         await send_text(session, here, texts.USAGE_TOLAK.format(prefix=desk.ticket_prefix), now=now)
         return
-    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
-    ticket = desk.ticket(number)
+    complaint = await _still_open(session, desk, here, number)
     if complaint is None:
-        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
         return
-    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
-        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
-        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
-        return
+    ticket = desk.ticket(number)
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)

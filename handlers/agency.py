@@ -17,6 +17,8 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 
 # "#KDI-0042 text" anywhere in a group message.
 _HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
+# The head of a ticket card (texts.CARD), as Telegram shows it or with its HTML.
+_CARD_HEAD = re.compile(r"^🆕\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
 _STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id"})
 
 
@@ -72,6 +74,10 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
             session, channel="telegram", chat_id=inbound.chat_id, provider_message_id=inbound.reply_to
         )
         if complaint_id is None:
+            # A card whose send was not recorded yet (or ever: the process died between sending and
+            # recording, and the card went out again): the card itself names its ticket.
+            complaint_id = _card_ticket(desk, inbound.reply_to_text)
+        if complaint_id is None:
             return True  # a reply to something that is not a ticket: staff talking among themselves
     else:
         return True
@@ -98,6 +104,12 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     await send_text(session, here, texts.ANSWER_RELAYED.format(ticket=ticket), now=now,
                     reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
     return True
+
+
+def _card_ticket(desk: Desk, replied_text: str | None) -> int | None:
+    """The complaint id a ticket card of the bot's names, or None if the text is no card."""
+    head = _CARD_HEAD.match(replied_text or "")
+    return desk.parse_ticket(head.group(1)) if head else None
 
 
 def _owns(owner: str, complaint: Complaint) -> bool:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import texts
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import group, send_location, send_photo, send_text
+from handlers.textsafe import cut_utf16, utf16_len
 from storage.models import Citizen, Complaint
 
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
@@ -17,12 +18,12 @@ CARD_DESCRIPTION_CHARS = 3000
 
 
 def shorten(text: str, limit: int) -> str:
-    """Cut text to `limit` characters at a word boundary, marking the cut."""
-    if len(text) <= limit:
+    """Cut text to `limit` characters as Telegram counts them (UTF-16) at a word boundary, marking the cut."""
+    if utf16_len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = cut_utf16(text, limit - 1)
     space = cut.rfind(" ")
-    if space > limit * 0.8:
+    if space > len(cut) * 0.8:
         cut = cut[:space]
     return cut.rstrip() + "…"
 

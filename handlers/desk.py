@@ -41,6 +41,9 @@ class Desk:
     agencies: Mapping[str, AgencyInfo]
     lexicon: Lexicon
     clock: Clock = field(default_factory=Clock)
+    # Flood control: a citizen's chat may send this many messages per window before being slowed.
+    flood_max_messages: int = 20
+    flood_window: timedelta = timedelta(seconds=60)
 
     def now(self) -> datetime:
         """The current time (UTC)."""

@@ -51,6 +51,8 @@ class Inbound:
     unsupported: str | None = None
     # The provider's id of the message this one replies to (never a forum topic's root).
     reply_to: str | None = None
+    # The text of that message when the bot itself wrote it (a ticket card names its ticket).
+    reply_to_text: str | None = None
     # The provider's id of this message itself (to reply to it).
     message_id: str | None = None
     # An inline button press: its data, and the id to acknowledge it with.

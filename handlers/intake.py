@@ -13,7 +13,7 @@ from handlers.events import Inbound
 from handlers.outgoing import Button, Recipient, answer_button, send_text
 from handlers.status import show_status
 from routing import classify
-from storage import citizens, complaints, conversations
+from storage import citizens, complaints, conversations, outbox
 from storage.models import Citizen
 
 # Steps of the intake dialog, as stored in Conversation.step.
@@ -63,6 +63,8 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     citizen = await citizens.touch_citizen(
         session, channel=inbound.channel, address=inbound.chat_id, display_name=inbound.sender_name, now=now
     )
+    # Messages held until the citizen wrote again (WhatsApp's 24-hour window) go out first; no-op elsewhere.
+    await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)
     await session.flush()
     text = inbound.text.strip()
     if inbound.callback_data is not None:

@@ -13,6 +13,7 @@ from html import escape
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
+from handlers.textsafe import cut_utf16, utf16_len
 from handlers.timefmt import duration, hours
 from storage.reports import ExportRow, OverdueRow, StatsRow
 
@@ -25,14 +26,16 @@ def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     messages: list[str] = []
     current = ""
     for line in lines:
-        while len(line) > limit:  # one absurdly long line: hard-wrap it rather than drop it
+        # Lengths as Telegram counts them (UTF-16 units: an emoji is two).
+        while utf16_len(line) > limit:  # one absurdly long line: hard-wrap it rather than drop it
             if current:
                 messages.append(current)
                 current = ""
-            messages.append(line[:limit])
-            line = line[limit:]
+            head = cut_utf16(line, limit)
+            messages.append(head)
+            line = line[len(head):]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if utf16_len(candidate) > limit:
             messages.append(current)
             current = line
         else:

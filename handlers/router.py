@@ -3,20 +3,48 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, intake
+from handlers import admin, agency, flood, intake, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
+from storage import citizens
 
 log = logging.getLogger(__name__)
 
 
+# Names end up in fixed-size columns (citizen.display_name, complaint_message.author_label).
+MAX_NAME_CHARS = 100
+
+
+def sanitized(inbound: Inbound) -> Inbound:
+    """The event with its free text cleaned (textsafe.clean) and names cut to size."""
+    location = inbound.location
+    if location is not None and location.address:
+        location = replace(location, address=textsafe.clean(location.address))
+    return replace(
+        inbound,
+        text=textsafe.clean(inbound.text),
+        sender_name=textsafe.clean(inbound.sender_name)[:MAX_NAME_CHARS],
+        location=location,
+        callback_data=None if inbound.callback_data is None else textsafe.clean(inbound.callback_data),
+    )
+
+
 async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     """Apply one inbound event to the desk, inside the caller's transaction."""
+    inbound = sanitized(inbound)
+    if not await flood.admit(session, desk, inbound):
+        log.info("flood control: %s:%s is over its limit; event %s not processed",
+                 inbound.channel, inbound.chat_id, inbound.external_id)
+        return
     if inbound.chat_kind == ChatKind.PRIVATE:
         if inbound.is_command and inbound.command()[0] in admin.COMMANDS:
+            # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
+            await citizens.touch_citizen(session, channel=inbound.channel, address=inbound.chat_id,
+                                         display_name=inbound.sender_name, now=desk.now())
             await admin.handle(session, desk, inbound)
         else:
             await intake.handle_private(session, desk, inbound)

@@ -80,6 +80,10 @@ STATE_ANSWERED = "sudah ditanggapi"
 STATE_CLOSED = "selesai"
 STATE_REJECTED = "ditolak"
 UNKNOWN_COMMAND = "Perintah itu tidak dikenal. Ketik /bantuan untuk melihat yang bisa dilakukan."
+FLOOD_NOTICE = (
+    "Mohon maaf, pesan Anda terlalu banyak dalam waktu singkat sehingga sebagian tidak kami proses. "
+    "Mohon tunggu sekitar satu menit, lalu kirim kembali pesan yang belum kami tanggapi."
+)
 PROCESSING_FAILED = "Maaf, pesan Anda belum bisa kami proses karena gangguan. Silakan kirim ulang sebentar lagi."
 
 # Agency groups

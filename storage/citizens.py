@@ -37,9 +37,13 @@ async def touch_citizen(
     return citizen
 
 
-async def find_citizen(session: AsyncSession, *, channel: str, address: str) -> Citizen | None:
-    """The citizen at this address, if known."""
+async def find_citizen(
+    session: AsyncSession, *, channel: str, address: str, lock: bool = False
+) -> Citizen | None:
+    """The citizen at this address, if known; `lock` holds the row until commit (PostgreSQL)."""
     statement = select(Citizen).where(Citizen.channel == channel, Citizen.address == address)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     return (await session.exec(statement)).first()
 
 

@@ -1,9 +1,11 @@
 """Async engine and session factory for SQLite (embedded) and PostgreSQL (several workers)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -13,18 +15,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """Turn on WAL, foreign keys and a busy timeout on every new SQLite connection."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL + NORMAL is durable across process crashes (only an OS crash may lose the
-        # last transactions) and much faster than FULL.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+    """A connect hook turning on WAL, foreign keys and a busy timeout on every new SQLite connection."""
+
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            # WAL + NORMAL is durable across process crashes (only an OS crash may lose the
+            # last transactions) and much faster than FULL.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,16 +38,24 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS
+) -> AsyncEngine:
     """Build the async engine for a database URL, with the settings each backend needs."""
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
+        # SQLite has one writer at a time. Several connections in one process would queue for it in
+        # SQLite's busy handler, which sleeps and polls (milliseconds each time, growing): under load
+        # that is most of a webhook's latency. One connection per process makes them queue in the
+        # pool instead, first come first served, woken the moment it is free. A caller waiting
+        # longer than the busy timeout gets an error (the webhook answers 503).
+        kwargs.update(pool_size=1, max_overflow=0, pool_timeout=max(sqlite_busy_timeout_ms / 1000, 0.001))
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
     return engine
 
 
@@ -50,8 +64,37 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+# PostgreSQL SQLSTATEs that mean "the server cannot serve you right now": connection exceptions
+# (class 08), the server shutting down or starting up or the session terminated by an operator
+# (57P01-57P03), too many connections (53300).
+_PG_UNAVAILABLE_CLASSES = ("08",)
+_PG_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def _pg_unavailable(exc: BaseException) -> bool:
+    """A PostgreSQL (asyncpg) error that says the database is out of reach, not that a query is wrong."""
+    state = getattr(exc, "sqlstate", None)
+    if not isinstance(state, str):
+        return False
+    if state.startswith(_PG_UNAVAILABLE_CLASSES) or state in _PG_UNAVAILABLE_STATES:
+        return True
+    # 55000 at connect time: the database was closed to connections (ALLOW_CONNECTIONS false).
+    return state == "55000" and "not currently accepting connections" in str(exc)
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """Whether an error means the database is unreachable or busy (try later), not a bug."""
-    if isinstance(exc, (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError)):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    # asyncpg's own errors may arrive unwrapped (raised while the pool connects) or wrapped.
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        # PoolTimeout: every connection busy for longer than the pool waits (SQLite: the busy timeout).
+        if isinstance(current, (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError, PoolTimeout)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if _pg_unavailable(current):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False

@@ -4,10 +4,12 @@ A redelivered update hits the unique (channel, external_id) key and changes noth
 events are processed in arrival order, one at a time, by whichever worker claims them.
 """
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import and_, bindparam, exists, func, text, update
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +45,48 @@ async def store_inbound(
     )
 
 
+# Multi-row INSERT ... ON CONFLICT DO NOTHING statements, one per batch size (built once, then cached).
+_MANY: dict[int, TextClause] = {}
+_COLUMNS = ("channel", "external_id", "chat_key", "payload", "received_at")
+
+
+def _insert_many(n: int) -> TextClause:
+    statement = _MANY.get(n)
+    if statement is None:
+        table = InboxEvent.__table__
+        rows = ", ".join(
+            "(" + ", ".join(f":{column}_{i}" for column in _COLUMNS) + ", 0)" for i in range(n)
+        )
+        statement = text(
+            "INSERT INTO inbox_event (channel, external_id, chat_key, payload, received_at, attempts) "
+            f"VALUES {rows} ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
+        ).bindparams(*(
+            bindparam(f"{column}_{i}", type_=table.c[column].type)  # type: ignore[attr-defined]
+            for i in range(n) for column in _COLUMNS
+        ))
+        _MANY[n] = statement
+    return statement
+
+
+async def store_many(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """Keep several raw inbound events in one statement; return the (channel, external_id) newly stored.
+
+    Each row has channel, external_id, chat_key, payload and received_at; redeliveries (and repeats
+    within `rows`) change nothing.
+    """
+    params: dict[str, Any] = {}
+    for i, row in enumerate(rows):
+        params.update({
+            f"channel_{i}": row["channel"],
+            f"external_id_{i}": str(row["external_id"])[:64],
+            f"chat_key_{i}": str(row["chat_key"])[:96],
+            f"payload_{i}": row["payload"],
+            f"received_at_{i}": row["received_at"],
+        })
+    result = await session.exec(_insert_many(len(rows)), params=params)  # type: ignore[call-overload]
+    return {(str(channel), str(external_id)) for channel, external_id in result.all()}
+
+
 async def ready_event_ids(session: AsyncSession, *, limit: int = 50) -> list[int]:
     """Unprocessed events that are first in their chat's queue, oldest first."""
     table = InboxEvent.__table__
@@ -64,17 +108,24 @@ async def ready_event_ids(session: AsyncSession, *, limit: int = 50) -> list[int
 
 
 async def claim_event(session: AsyncSession, *, event_id: int) -> InboxEvent | None:
-    """Take an event for processing in this transaction, or None if another worker already did.
+    """Take an event for processing in this transaction, or None if another worker has it or had it.
 
     The UPDATE comes first so that the transaction holds the row (PostgreSQL) or the write lock
-    (SQLite) until it commits: a second worker waits, then finds the event processed.
+    (SQLite) until it commits. On PostgreSQL a row another worker holds is skipped at once
+    (SKIP LOCKED) rather than waited for: workers listing the same ready events would otherwise
+    walk through them in lockstep, one working and the other waiting.
     """
     table = InboxEvent.__table__
+    c = table.c  # type: ignore[attr-defined]
+    target = c.id == event_id
+    if session.bind.dialect.name == "postgresql":
+        free = select(c.id).where(c.id == event_id).with_for_update(skip_locked=True)
+        target = c.id.in_(free.scalar_subquery())
     result = await session.exec(
         update(table)  # type: ignore[arg-type]
-        .where(table.c.id == event_id, table.c.processed_at.is_(None))  # type: ignore[attr-defined]
-        .values(attempts=table.c.attempts + 1)  # type: ignore[attr-defined]
-        .returning(table.c.id)  # type: ignore[attr-defined]
+        .where(target, c.processed_at.is_(None))
+        .values(attempts=c.attempts + 1)
+        .returning(c.id)
     )
     if result.scalar_one_or_none() is None:
         return None
@@ -104,4 +155,19 @@ async def record_failure(session: AsyncSession, *, event_id: int, error: str, no
 async def count_unprocessed(session: AsyncSession) -> int:
     """How many events still wait (for health checks)."""
     statement = select(func.count()).where(InboxEvent.processed_at.is_(None))  # type: ignore[union-attr]
+    return int((await session.exec(statement)).one())
+
+
+def chat_key(channel: str, chat_id: str) -> str:
+    """The inbox's per-chat key; the messenger adapters store it as "<channel>:<chat id>"."""
+    return f"{channel}:{chat_id}"
+
+
+async def count_recent(session: AsyncSession, *, chat_key: str, since: datetime, until: datetime) -> int:
+    """How many events a chat sent in (since, until], redeliveries excluded (flood control)."""
+    statement = select(func.count()).where(
+        InboxEvent.chat_key == chat_key,
+        InboxEvent.received_at > since,  # type: ignore[operator]
+        InboxEvent.received_at <= until,  # type: ignore[operator]
+    )
     return int((await session.exec(statement)).one())

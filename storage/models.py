@@ -1,4 +1,4 @@
-"""SQLModel tables: agencies, citizens, complaints and their messages, conversations, inbox, outbox, audit.
+"""SQLModel tables: agencies, citizens, complaints and their messages, conversations, inbox, outbox, media, audit.
 
 Every datetime is timezone-aware UTC (see storage.types.UTCDateTime). Ticket numbers are the
 complaint's row id, assigned by the database, shown as <prefix>-0042.
@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -39,6 +39,8 @@ class OutboxStatus(StrEnum):
     DELIVERED = "delivered"
     READ = "read"
     FAILED = "failed"
+    # Waiting for the citizen to write again (WhatsApp's 24-hour window); released to pending then.
+    HELD = "held"
 
 
 def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:
@@ -166,6 +168,8 @@ class InboxEvent(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
         Index("ix_inbox_pending", "processed_at", "id"),
+        # Flood control: a chat's events of the last window (migration 0003).
+        Index("ix_inbox_chat_received", "chat_key", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -215,6 +219,21 @@ class OutboxMessage(SQLModel, table=True):
     delivery_status: str | None = Field(default=None, max_length=16)
 
 
+class Media(SQLModel, table=True):
+    """A photo a citizen sent through a messenger whose media cannot be sent again by reference (WhatsApp)."""
+
+    __tablename__ = "media"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # What outbox payloads and complaint.media refer to, e.g. "<MessageSid>-0": a redelivery finds it.
+    key: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _ts(now=True)
+
+
 class AuditLog(SQLModel, table=True):
     """Who did what as humas or agency staff, and when."""
 
@@ -239,6 +258,7 @@ __all__ = [
     "ComplaintStatus",
     "Conversation",
     "InboxEvent",
+    "Media",
     "OutboxMessage",
     "OutboxStatus",
     "utcnow",

@@ -95,6 +95,21 @@ async def claim_due(
     return list(rows.all())
 
 
+async def renew_lease(
+    session: AsyncSession, *, outbox_id: int, held_until: datetime | None, until: datetime
+) -> datetime | None:
+    """Extend the lease of a message still being sent under `held_until`; the new end, or None if lost."""
+    table = OutboxMessage.__table__
+    c = table.c  # type: ignore[attr-defined]
+    result = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(c.id == outbox_id, c.status == OutboxStatus.SENDING.value, c.lease_until == held_until)
+        .values(lease_until=until)
+        .returning(c.lease_until)
+    )
+    return result.scalar_one_or_none()  # type: ignore[no-any-return]
+
+
 async def mark_sent(
     session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime
 ) -> None:
@@ -134,6 +149,30 @@ async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> O
     return row
 
 
+async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
+    """Park a message until its chat may be written to again (WhatsApp's 24-hour window)."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.HELD.value
+    row.lease_until = None
+    row.last_error = reason[:2000]
+    session.add(row)
+
+
+async def release_held(session: AsyncSession, *, channel: str, chat_id: str | int, now: datetime) -> int:
+    """Queue a chat's held messages again (they keep their ids, hence their order); return how many."""
+    table = OutboxMessage.__table__
+    c = table.c  # type: ignore[attr-defined]
+    result = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(c.channel == channel, c.chat_id == str(chat_id), c.status == OutboxStatus.HELD.value)
+        .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
+        .returning(c.id)
+    )
+    return len(result.scalars().all())
+
+
 async def complaint_for_sent_message(
     session: AsyncSession, *, channel: str, chat_id: str | int, provider_message_id: str
 ) -> int | None:
@@ -150,6 +189,19 @@ async def find_by_provider_id(session: AsyncSession, *, provider_message_id: str
     """The outbox row a provider's message id belongs to."""
     statement = select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
     return (await session.exec(statement)).first()
+
+
+async def queued_since(
+    session: AsyncSession, *, channel: str, chat_id: str | int, purpose: str, since: datetime
+) -> bool:
+    """Whether a message for this purpose was queued to the chat after `since`."""
+    statement = select(OutboxMessage.id).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.chat_id == str(chat_id),
+        OutboxMessage.purpose == purpose,
+        OutboxMessage.created_at > since,  # type: ignore[operator]
+    ).limit(1)
+    return (await session.exec(statement)).first() is not None
 
 
 async def pending_count(session: AsyncSession) -> int:

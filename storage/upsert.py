@@ -2,19 +2,36 @@
 
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, text
+from sqlalchemy.sql.elements import TextClause
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+# SQLAlchemy never caches the compiled form of its dialects' INSERT ... ON CONFLICT constructs
+# (their Insert classes opt out of the statement cache), so each call would compile the statement
+# anew: a good share of a webhook's time. The same SQL as a typed text() statement is built once
+# per table, columns and conflict target, and cached like any other statement.
+_STATEMENTS: dict[tuple[str, tuple[str, ...], tuple[str, ...]], TextClause] = {}
+
+
+def _statement(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]) -> TextClause:
+    key = (table.name, columns, conflict)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        names = ", ".join(f'"{name}"' for name in columns)
+        values = ", ".join(f":{name}" for name in columns)
+        target = ", ".join(f'"{name}"' for name in conflict)
+        statement = text(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+            f'ON CONFLICT ({target}) DO NOTHING RETURNING "id"'
+        ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+        _STATEMENTS[key] = statement
+    return statement
 
 
 async def insert_ignore(
     session: AsyncSession, *, table: Table, values: dict[str, Any], conflict: list[str]
 ) -> int | None:
     """Insert a row unless one with the same `conflict` columns exists; return the new id or None."""
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict).returning(table.c.id)
-    )
-    result = await session.exec(statement)
-    return result.scalar_one_or_none()
+    statement = _statement(table, tuple(sorted(values)), tuple(conflict))
+    result = await session.exec(statement, params=values)  # type: ignore[call-overload]
+    return result.scalar_one_or_none()  # type: ignore[no-any-return]

@@ -188,8 +188,25 @@ class World:
                 if await inbox.count_unprocessed(session) == 0 and await outbox.pending_count(session) == 0:
                     return
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("the bot did not settle: inbox or outbox still busy")
+                raise AssertionError(f"the bot did not settle: {await self._busy()}")
             await asyncio.sleep(0.02)
+
+    async def _busy(self) -> str:
+        """What is still waiting, for a failing test's message."""
+        from sqlmodel import col, select
+
+        from storage.models import InboxEvent, OutboxMessage
+
+        async with self.runtime.sessions() as session:
+            events = (await session.exec(select(InboxEvent).where(col(InboxEvent.processed_at).is_(None)))).all()
+            rows = (await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.status).in_(["pending", "sending"]))
+            )).all()
+        return "; ".join(
+            [f"inbox {e.id} {e.chat_key} attempts={e.attempts} error={e.last_error}" for e in events]
+            + [f"outbox {r.id} {r.channel}:{r.chat_id} {r.status} attempts={r.attempts} next={r.next_attempt_at} "
+               f"error={r.last_error}" for r in rows]
+        ) or "nothing (raced)"
 
     _seen: dict[int, int] = field(default_factory=dict)
 

@@ -115,13 +115,6 @@ def test_unreadable_files_are_explained(tmp_path: Path) -> None:
     assert result.returncode == 2 and "no configuration file" in result.stderr
 
 
-def test_run_without_a_configuration_explains_what_to_do(tmp_path: Path) -> None:
-    result = _ehumas("run", "--config", str(tmp_path / "config.toml"), cwd=tmp_path)
-    assert result.returncode == 2
-    assert "cp config.example.toml" in result.stderr and "@BotFather" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_run_refuses_the_example_placeholders(tmp_path: Path) -> None:
     result = _ehumas("run", "--config", str(EXAMPLE), cwd=tmp_path)
     assert result.returncode == 2

@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "complaint_message",
     "conversation",
     "inbox_event",
+    "media",
     "outbox",
 }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
+from html.parser import HTMLParser
 from collections.abc import Collection
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -56,6 +58,10 @@ _DECODED_KEYS = frozenset(
 
 _TEXT_LIMIT = 4096  # characters of a message text (Telegram counts UTF-16 units after parsing)
 _CAPTION_LIMIT = 1024
+# Telegram's parse_mode=HTML: these tags, and only &lt; &gt; &amp; &quot; plus numeric entities.
+_HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+                        "a", "code", "pre", "blockquote", "tg-emoji"})
+_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _CALLBACK_DATA_LIMIT = 64  # bytes
 
 _FAULT_DESCRIPTIONS = {
@@ -157,12 +163,98 @@ async def _read_params(request: Request) -> tuple[dict[str, Any], dict[str, _Upl
     return {key: _decode(key, value) for key, value in params.items()}, files
 
 
+class _TelegramHtml(HTMLParser):
+    """Telegram's HTML parse mode, strictly enough to refuse what Telegram refuses."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.visible: list[str] = []
+        self.open: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HTML_TAGS:
+            self.problem = self.problem or f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open[-1] != tag:
+            self.problem = self.problem or f'Unmatched end tag "{tag}"'
+        else:
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.visible.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in _HTML_ENTITIES:
+            self.problem = self.problem or f'Unsupported HTML entity "&{name};"'
+        self.visible.append(_HTML_ENTITIES.get(name, ""))
+
+    def handle_charref(self, name: str) -> None:
+        try:
+            self.visible.append(chr(int(name[1:], 16) if name[:1] in "xX" else int(name)))
+        except ValueError:
+            self.problem = self.problem or f'Invalid numeric entity "&#{name};"'
+
+
+def _visible(text: str, parse_mode: Any) -> str:
+    """The text a reader sees; BotApiError 400 for markup Telegram cannot parse."""
+    if str(parse_mode or "").upper() != "HTML":
+        return text
+    parser = _TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.problem is None and parser.open:
+        parser.problem = f'Can\'t find end tag corresponding to start tag "{parser.open[-1]}"'
+    if parser.problem is not None:
+        raise BotApiError(400, f"Bad Request: can't parse entities: {parser.problem}")
+    return "".join(parser.visible)
+
+
+def _check_length(text: str, parse_mode: Any, limit: int, what: str) -> None:
+    """Telegram counts the visible text, after entity parsing, in UTF-16 code units."""
+    if len(_visible(text, parse_mode).encode("utf-16-le")) // 2 > limit:
+        raise BotApiError(400, f"Bad Request: {what} is too long")
+
+
 def _require(params: dict[str, Any], key: str) -> Any:
     """A required parameter, or Telegram's "is empty" error."""
     value = params.get(key)
     if value in (None, ""):
         raise BotApiError(400, f"Bad Request: {key} is empty")
     return value
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's flood limits for sending, enforced by the stand-in when given (429 + retry_after).
+
+    Telegram does not publish its algorithm. The stand-in reads the limits literally, the strictest
+    way: at most `per_second` sends in any one-second window, at most `per_group_per_minute` to one
+    group in any sixty-second window.
+    """
+
+    per_second: int = 30  # all chats together
+    per_group_per_minute: int = 20  # each group (negative chat id)
+
+
+class _Window:
+    """The times of the sends within a sliding window."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self.times: collections.deque[float] = collections.deque()
+
+    def wait(self) -> float:
+        """Seconds until one more send fits (0: now)."""
+        now = time.monotonic()
+        while self.times and now - self.times[0] >= self.seconds:
+            self.times.popleft()
+        return 0.0 if len(self.times) < self.limit else self.times[0] + self.seconds - now
+
+    def take(self) -> None:
+        self.times.append(time.monotonic())
 
 
 class TelegramStandIn(StandIn[TelegramCall]):
@@ -174,9 +266,17 @@ class TelegramStandIn(StandIn[TelegramCall]):
         *,
         bot_username: str = "ehumas_test_bot",
         bot_first_name: str = "E-Humas (test)",
+        rate_limits: RateLimits | None = None,
     ) -> None:
-        """Prepare the stand-in; it serves inside `async with`."""
+        """Prepare the stand-in; it serves inside `async with`.
+
+        rate_limits: answer send* calls over Telegram's flood limits with 429, as Telegram does.
+        """
         self.token = token
+        self.rate_limits = rate_limits
+        self._slow: list[float] = []  # delays of the next send* answers (slow_next)
+        self._overall: _Window | None = None
+        self._groups: dict[int | str, _Window] = {}
         prefix = token.split(":", 1)[0]  # a bot token starts with the bot's user id
         bot_id = int(prefix) if prefix.isdigit() else 7000000001
         self.bot_user: dict[str, Any] = {
@@ -237,6 +337,11 @@ class TelegramStandIn(StandIn[TelegramCall]):
         """Store bytes as a Telegram file (e.g. a citizen's photo); return its file_id."""
         return self._store(data, file_path).file_id
 
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """The bytes of a stored file (a citizen's photo), or None if unknown."""
+        stored = self._files.get(file_id)
+        return stored.data if stored else None
+
     def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
         """The current state of a message the stand-in knows (after edits), or None."""
         return self._messages.get((chat_id, message_id))
@@ -270,6 +375,10 @@ class TelegramStandIn(StandIn[TelegramCall]):
     ) -> None:
         """Make the next n calls to chat_id fail with status (n=None: until clear_faults())."""
         self._add_fault(chat_id, n, status, retry_after, None, description, methods)
+
+    def slow_next(self, n: int = 1, seconds: float = 1.0) -> None:
+        """Make the next n send* calls succeed, but only after `seconds` (a slow Bot API)."""
+        self._slow.extend([seconds] * n)
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[TelegramCall]:
         """Successful send* calls in order (optionally to one chat); .message_id is assigned."""
@@ -327,6 +436,24 @@ class TelegramStandIn(StandIn[TelegramCall]):
             )
         )
 
+    def _within_limits(self, chat_id: Any) -> None:
+        """Count a send in its windows, or refuse it with 429 Too Many Requests."""
+        limits = self.rate_limits
+        assert limits is not None
+        if self._overall is None:
+            self._overall = _Window(limits.per_second, 1.0)
+        windows = [self._overall]
+        if isinstance(chat_id, int) and chat_id < 0:
+            if chat_id not in self._groups:
+                self._groups[chat_id] = _Window(limits.per_group_per_minute, 60.0)
+            windows.append(self._groups[chat_id])
+        wait = max(window.wait() for window in windows)
+        if wait > 0:
+            retry_after = max(1, int(wait + 0.999))
+            raise BotApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+        for window in windows:
+            window.take()
+
     def _notify_updates(self) -> None:
         """Wake long-polling getUpdates."""
         event, self._updates_changed = self._updates_changed, asyncio.Event()
@@ -375,6 +502,10 @@ class TelegramStandIn(StandIn[TelegramCall]):
                 raise BotApiError(404, "Not Found: method not found")
             if fault := self._faults.take(method, params.get("chat_id")):
                 return await self._answer_fault(call, fault)
+            if method in SEND_METHODS and self.rate_limits is not None:
+                self._within_limits(params.get("chat_id"))
+            if method in SEND_METHODS and self._slow:
+                await self._hang(self._slow.pop(0))
             if method == "getUpdates":
                 self._log.record(call)  # recorded while pending, so a test can see the poll waiting
                 call.result = await self._get_updates(params)
@@ -440,8 +571,7 @@ class TelegramStandIn(StandIn[TelegramCall]):
                 }
             case "sendMessage":
                 text = _require(params, "text")
-                if len(text) > _TEXT_LIMIT:
-                    raise BotApiError(400, "Bad Request: message is too long")
+                _check_length(text, params.get("parse_mode"), _TEXT_LIMIT, "message")
                 return self._new_message(params, text=text, entities=params.get("entities"))
             case "sendPhoto":
                 stored = self._input_file(params, uploads, "photo", "photos/file_{n}.jpg")
@@ -591,8 +721,8 @@ class TelegramStandIn(StandIn[TelegramCall]):
     def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
         """The caption fields of a media message."""
         caption = params.get("caption")
-        if caption and len(caption) > _CAPTION_LIMIT:
-            raise BotApiError(400, "Bad Request: message caption is too long")
+        if caption:
+            _check_length(caption, params.get("parse_mode"), _CAPTION_LIMIT, "message caption")
         return {"caption": caption, "caption_entities": params.get("caption_entities")}
 
     def _store(self, data: bytes, file_path: str | None, template: str = "photos/file_{n}.jpg") -> _StoredFile:
@@ -650,8 +780,7 @@ class TelegramStandIn(StandIn[TelegramCall]):
         }
         edited = {k: v for k, v in current.items() if k not in ("edit_date", "reply_markup")}
         if text is not None:
-            if len(text) > _TEXT_LIMIT:
-                raise BotApiError(400, "Bad Request: message is too long")
+            _check_length(text, params.get("parse_mode"), _TEXT_LIMIT, "message")
             edited["text"] = text
             edited.pop("entities", None)
             if params.get("entities"):

@@ -163,6 +163,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
         self._channel_install_sid = _sid("XE")
         self._media: dict[str, _Media] = {}
+        self._forward: dict[str, str] = {}  # public origin -> local origin
         self._http: httpx.AsyncClient | None = None
         super().__init__()
 
@@ -182,6 +183,14 @@ class TwilioStandIn(StandIn[TwilioCall]):
         account = f"{self.origin}/{API_VERSION}/Accounts/{self.account_sid}"
         return f"{account}/Messages/{message_sid}/Media/{media_sid}"
 
+    def forward(self, public_origin: str, local_origin: str) -> None:
+        """Post what is meant for public_origin to local_origin, as a reverse proxy before the bot would.
+
+        Signatures stay computed over the public URL, as Twilio computes them: the bot must check
+        them against its configured public_url, not the URL it was reached at.
+        """
+        self._forward[public_origin.rstrip("/")] = local_origin.rstrip("/")
+
     def signature(self, url: str, params: Mapping[str, str]) -> str:
         """The X-Twilio-Signature Twilio would send with this form post to url."""
         return twilio_signature(self.auth_token, url, params)
@@ -194,7 +203,12 @@ class TwilioStandIn(StandIn[TwilioCall]):
             "X-Twilio-Signature": self.signature(url, form),
             "User-Agent": "TwilioProxy/1.1",
         }
-        return await self._http.post(url, data=dict(form), headers=headers)
+        target = url
+        for public, local in self._forward.items():
+            if url == public or url.startswith(public + "/"):
+                target = local + url[len(public):]
+                break
+        return await self._http.post(target, data=dict(form), headers=headers)
 
     async def send_status(self, message_sid: str, status: str, error_code: int | None = None) -> int:
         """Post a status update to the message's StatusCallback; return the bot's HTTP status."""

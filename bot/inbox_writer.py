@@ -1,0 +1,109 @@
+"""Group commit for the webhooks: concurrent requests share one INSERT and one COMMIT.
+
+A webhook may answer 200 only once its event is committed. Committing each request on its own
+costs a transaction per request (and on SQLite, one writer at a time); under load, requests that
+arrive while a commit is in progress are written together by the next one. Nothing waits on
+purpose: a lone request is written at once, exactly as before, and every request is answered only
+after the transaction holding its row has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import inbox
+from storage.engine import is_unavailable
+
+log = logging.getLogger(__name__)
+
+# Rows per INSERT: enough to absorb a burst, few enough for SQLite's and PostgreSQL's parameter limits.
+MAX_BATCH = 100
+
+_Pending = tuple[Mapping[str, Any], "asyncio.Future[bool]"]
+
+
+class InboxWriter:
+    """Writes inbox rows for many concurrent requests in shared transactions."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = MAX_BATCH) -> None:
+        self._sessions = sessions
+        self._max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._flushing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether rows are waiting or being written (intake is under way)."""
+        return self._flushing or bool(self._pending)
+
+    async def quiet(self, max_wait: float) -> None:
+        """Return once no request is being written, or after max_wait seconds at most.
+
+        The inbox worker calls this before each event: its transaction holds the database (on
+        SQLite, the only connection), and a webhook request arriving meanwhile waits for all of it.
+        Under a burst the worker thus yields to intake, but never stops: after max_wait it goes on.
+        """
+        if self._idle.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=max_wait)
+        except TimeoutError:
+            pass
+
+    async def store(self, row: Mapping[str, Any]) -> bool:
+        """Keep one event; True if new, False if it was a redelivery. Raises what the database raised."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, future))
+        if not self._flushing:
+            self._flushing = True
+            self._idle.clear()
+            # The first request of a quiet moment writes at once, in its own task: no timer, no delay.
+            asyncio.ensure_future(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+                await self._write(batch)
+        finally:
+            self._flushing = False
+            self._idle.set()
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                new = await inbox.store_many(session, rows=[row for row, _ in batch])
+        except Exception as exc:  # noqa: BLE001 (every waiting request gets the outcome)
+            if len(batch) > 1 and not is_unavailable(exc):
+                # One row the database refuses must not fail the others: write them one by one.
+                for item in batch:
+                    await self._write([item])
+                return
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for row, future in batch:
+            if not future.done():
+                future.set_result((str(row["channel"]), str(row["external_id"])[:64]) in new)
+
+
+_writers: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], InboxWriter] = weakref.WeakKeyDictionary()
+
+
+def writer_for(sessions: async_sessionmaker[AsyncSession]) -> InboxWriter:
+    """The writer of a session factory (one per database and process)."""
+    writer = _writers.get(sessions)
+    if writer is None:
+        writer = _writers[sessions] = InboxWriter(sessions)
+    return writer

@@ -1,0 +1,105 @@
+"""Downloading the photos of WhatsApp messages from Twilio and keeping them in the media table.
+
+Runs as the inbox worker's prepare step: outside the processing transaction, before the desk
+sees the message. A photo that cannot be fetched never stops the message; it is reported back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.whatsapp_inbound import is_photo, media_items, media_key
+from handlers.clock import Clock
+from handlers.events import Media
+from storage import media
+
+log = logging.getLogger(__name__)
+
+# Telegram takes photos up to 10 MB, and WhatsApp images are far smaller (5 MB at most).
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
+FETCH_TIMEOUT_SECONDS = 20.0
+
+
+class MediaRejected(Exception):
+    """A media item that is not a photo we can keep: too large, or not an image after all."""
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    """The photos of one message that are stored, and how many could not be fetched."""
+
+    photos: tuple[Media, ...] = ()
+    failed: int = 0
+
+
+class MediaFetcher:
+    """Fetches Twilio media URLs with the account's credentials (redirects to the CDN followed)."""
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        max_bytes: int = MAX_MEDIA_BYTES,
+        timeout: float = FETCH_TIMEOUT_SECONDS,
+    ) -> None:
+        # httpx drops the Authorization header when a redirect leaves Twilio's host, as it should.
+        self._http = httpx.AsyncClient(auth=(account_sid, auth_token), follow_redirects=True, timeout=timeout)
+        self._sessions = sessions
+        self._clock = clock
+        self._max_bytes = max_bytes
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self._http.aclose()
+
+    async def fetch(self, form: Mapping[str, str]) -> FetchedMedia:
+        """Download and store the photos of a message form (those already stored are not fetched again)."""
+        message_sid = form.get("MessageSid", "")
+        photos: list[Media] = []
+        failed = 0
+        for item in media_items(form):
+            if not is_photo(item.content_type):
+                continue
+            key = media_key(message_sid, item.index)
+            async with self._sessions() as session:
+                stored = await media.has_media(session, key=key)
+            if not stored:
+                try:
+                    data, content_type = await self._download(item.url)
+                except (httpx.HTTPError, MediaRejected) as exc:
+                    log.warning("WhatsApp media %s of %s not fetched: %s", item.index, message_sid, exc)
+                    failed += 1
+                    continue
+                async with self._sessions() as session, session.begin():
+                    await media.save_media(session, key=key, content_type=content_type or item.content_type,
+                                           data=data, now=self._clock.now())
+            photos.append(Media(kind="photo", ref=key, content_type=item.content_type))
+        return FetchedMedia(tuple(photos), failed)
+
+    async def _download(self, url: str) -> tuple[bytes, str]:
+        """The bytes and content type at a media URL, refusing more than max_bytes."""
+        async with self._http.stream("GET", url) as response:
+            response.raise_for_status()
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._max_bytes:
+                raise MediaRejected(f"{declared} bytes is too large")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self._max_bytes:
+                    raise MediaRejected(f"over {self._max_bytes} bytes")
+                chunks.append(chunk)
+            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not content_type.startswith("image/"):
+            raise MediaRejected(f"not an image: {content_type or 'no content type'}")
+        return b"".join(chunks), content_type

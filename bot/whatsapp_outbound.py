@@ -1,0 +1,205 @@
+"""Outbox messages sent to WhatsApp through the twilio library, with Twilio's errors sorted by what to do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from bot.delivery import DeliveryError, HeldForWindow, RetryLater, Undeliverable
+from bot.whatsapp_inbound import CHANNEL
+from handlers.clock import Clock
+from storage import citizens
+from storage.models import OutboxMessage
+from storage.tickets import format_ticket
+
+log = logging.getLogger(__name__)
+
+# WhatsApp takes free-form messages only within 24 hours of the citizen's last message. Hold a
+# little early: the send itself takes time, and a message refused at the edge would be held anyway.
+WINDOW = timedelta(hours=24)
+WINDOW_MARGIN = timedelta(minutes=5)
+# Twilio refuses a body over 1,600 characters (counted in UTF-16 units: an emoji counts twice).
+MAX_BODY = 1599
+# Template variables must be one line; keep the preview short.
+TEMPLATE_TEXT_CHARS = 100
+
+OUTSIDE_WINDOW = 63016
+OPTED_OUT = 21610
+RATE_LIMITED = frozenset({20429, 63018})
+
+
+class _TextOnly(HTMLParser):
+    """Collects the text of Telegram-style HTML (<b>, <code>, entities)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(payload: dict[str, Any]) -> str:
+    """A text payload as WhatsApp shows it: HTML markup removed, entities decoded."""
+    text = str(payload.get("text", ""))
+    if not payload.get("html"):
+        return text
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _units(text: str) -> int:
+    """Length as Twilio counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """The length of the longest prefix of text within `limit` units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return index
+    return len(text)
+
+
+# Where to cut, best first: between paragraphs, after a sentence or at a line end, between words.
+_BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"(?<=[.!?…])\s+|\n"), re.compile(r"\s+"))
+
+
+def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
+    """Split text into WhatsApp bodies of at most `limit` units, at the most natural boundary."""
+    text = text.strip()
+    chunks: list[str] = []
+    while _units(text) > limit:
+        window = text[: _fit(text, limit)]
+        # A boundary in the first half would leave a needlessly short chunk: try a finer kind.
+        floor = len(window) // 2
+        cut = len(window)
+        for boundary in _BOUNDARIES:
+            starts = [m.start() for m in boundary.finditer(window) if m.start() > floor]
+            if starts:
+                cut = starts[-1]
+                break
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        chunks.append(text)
+    return chunks
+
+
+def one_line(text: str, limit: int) -> str:
+    """Text on one line (template variables allow no line breaks), cut at a word with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.:;") + "…"
+
+
+def template_payload(content_sid: str, *, ticket: str, text: str) -> dict[str, Any]:
+    """The outbox payload of a template message: {{1}} the ticket number, {{2}} a short text."""
+    return {"content_sid": content_sid, "variables": {"1": ticket, "2": one_line(text, TEMPLATE_TEXT_CHARS)}}
+
+
+class WhatsAppSender:
+    """Sends outbox rows to WhatsApp with twilio's REST client, minding the 24-hour window."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        from_number: str,
+        template_sid: str,
+        status_url: str,
+        ticket_prefix: str,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+    ) -> None:
+        self._client = client
+        self._from = from_number
+        self._template_sid = template_sid
+        self._status_url = status_url
+        self._ticket_prefix = ticket_prefix
+        self._sessions = sessions
+        self._clock = clock
+
+    def status_callback(self, message: OutboxMessage) -> str:
+        """Where Twilio reports this send's delivery; the ids make an early or repeated report match."""
+        return f"{self._status_url}?outbox={message.id}&attempt={message.attempts}"
+
+    def template_for(self, message: OutboxMessage) -> dict[str, Any] | None:
+        """The template that announces a held message, or None when no template is configured."""
+        if not self._template_sid:
+            return None
+        ticket = format_ticket(self._ticket_prefix, message.complaint_id) if message.complaint_id else "-"
+        return template_payload(self._template_sid, ticket=ticket, text=self._body(message))
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        """Send one outbox row; return the (first) Twilio message SID."""
+        if message.kind == "callback_answer":
+            return None  # WhatsApp has no buttons to acknowledge
+        if message.kind == "template":
+            variables = message.payload.get("variables", {})
+            return await self._create(
+                message, content_sid=str(message.payload["content_sid"]),
+                content_variables=json.dumps(variables, ensure_ascii=False),
+            )
+        if message.kind not in ("text", "location"):
+            raise Undeliverable(f"{message.kind} messages are not sent to WhatsApp")
+        heard = await self._last_heard(message.chat_id)
+        if heard is None or self._clock.now() - heard >= WINDOW - WINDOW_MARGIN:
+            raise HeldForWindow("outside WhatsApp's 24-hour window", template=self.template_for(message),
+                                last_heard=heard)
+        sids = [await self._create(message, heard, body=chunk) for chunk in split_text(self._body(message))]
+        return sids[0] if sids else None
+
+    def _body(self, message: OutboxMessage) -> str:
+        """The text of a free-form message (buttons are dropped: the texts say what to type)."""
+        if message.kind == "location":
+            lat, lon = float(str(message.payload["lat"])), float(str(message.payload["lon"]))
+            return f"📍 https://maps.google.com/?q={lat:.6f},{lon:.6f}"
+        return plain_text(message.payload)
+
+    async def _last_heard(self, address: str) -> datetime | None:
+        """When the citizen last wrote (the 24-hour window runs from then); None if never."""
+        async with self._sessions() as session:
+            citizen = await citizens.find_citizen(session, channel=CHANNEL, address=address)
+        return citizen.last_inbound_at if citizen is not None else None
+
+    async def _create(self, message: OutboxMessage, heard: datetime | None = None, **params: Any) -> str:
+        """One Messages.create call; Twilio's answer sorted into the dispatcher's terms."""
+        try:
+            created = await self._client.messages.create_async(
+                to=message.chat_id, from_=self._from, status_callback=self.status_callback(message), **params
+            )
+        except TwilioRestException as exc:
+            raise self._classify(exc, message, heard) from exc
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise RetryLater(f"Twilio unreachable: {type(exc).__name__}: {exc}") from exc
+        return str(created.sid)
+
+    def _classify(self, exc: TwilioRestException, message: OutboxMessage, heard: datetime | None) -> DeliveryError:
+        what = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
+        if exc.code == OUTSIDE_WINDOW and message.kind != "template":
+            return HeldForWindow(what, template=self.template_for(message), last_heard=heard)
+        if exc.code == OPTED_OUT:
+            return Undeliverable(what, recipient_gone=True)
+        if exc.status == 429 or exc.code in RATE_LIMITED or exc.status >= 500:
+            return RetryLater(what)
+        return Undeliverable(what)

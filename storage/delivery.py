@@ -1,0 +1,92 @@
+"""Delivery reports: what a messenger says happened to a message after it accepted it.
+
+Twilio posts a status callback for every change (queued, sent, delivered, read, failed,
+undelivered). Callbacks may repeat and may arrive out of order; these functions make each one
+count once and never move a message's delivery state backwards.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+
+# The order in which a message moves forward; "failed" and "undelivered" end a send.
+_PROGRESS = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5}
+FAILURES = frozenset({"failed", "undelivered"})
+KNOWN = frozenset(_PROGRESS) | FAILURES
+
+
+async def message_for_report(
+    session: AsyncSession, *, channel: str, outbox_id: int | None, provider_message_id: str
+) -> OutboxMessage | None:
+    """The outbox row a report is about: by the id in the callback URL, else by the provider's id."""
+    if outbox_id is not None:
+        row = await session.get(OutboxMessage, outbox_id, populate_existing=True)
+        if row is not None and row.channel == channel:
+            return row
+    statement = select(OutboxMessage).where(
+        OutboxMessage.channel == channel, OutboxMessage.provider_message_id == provider_message_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def record_progress(session: AsyncSession, *, outbox_id: int, status: str) -> bool:
+    """Record a forward delivery state (sent, delivered, read); return False if it would go backwards."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None or status not in _PROGRESS:
+        return False
+    current = row.delivery_status
+    # A failure ends the send it belongs to: a late "sent" of the same send must not hide it.
+    if current in FAILURES or (current in _PROGRESS and _PROGRESS[current] >= _PROGRESS[status]):
+        return False
+    row.delivery_status = status
+    session.add(row)
+    return True
+
+
+async def take_back_undelivered(
+    session: AsyncSession,
+    *,
+    outbox_id: int,
+    attempt: int | None,
+    provider_message_id: str,
+    status: str,
+    error: str,
+    now: datetime,
+    lease: timedelta,
+) -> OutboxMessage | None:
+    """Claim a sent message the messenger could not deliver, once; None if already handled or stale.
+
+    The row goes back to "sending" under a lease: the caller retries, holds or reports it, and if
+    the process dies first the dispatcher takes it over when the lease runs out.
+    """
+    table = OutboxMessage.__table__
+    c = table.c  # type: ignore[attr-defined]
+    # Only the send that is current may be taken back: a repeated callback finds the row no longer
+    # "sent", and one about an earlier attempt names an attempt number that has passed.
+    current = (c.attempts == attempt) if attempt is not None else (c.provider_message_id == provider_message_id)
+    result = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
+        .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, delivery_status=status,
+                last_error=error[:2000])
+        .returning(c.id)
+    )
+    if result.scalar_one_or_none() is None:
+        return None
+    return await session.get(OutboxMessage, outbox_id, populate_existing=True)
+
+
+async def requeue(session: AsyncSession, *, outbox_id: int, retry_at: datetime) -> None:
+    """Send a taken-back message again at `retry_at`; its delivery state starts over."""
+    row = await session.get(OutboxMessage, outbox_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.PENDING.value
+    row.next_attempt_at = retry_at
+    row.lease_until = None
+    row.delivery_status = None
+    session.add(row)

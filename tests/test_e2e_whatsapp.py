@@ -1,0 +1,437 @@
+"""WhatsApp through Twilio, end to end over real HTTP: signed form posts in, the real twilio client out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from twilio.request_validator import RequestValidator
+
+from bot.app import Tuning
+from bot.holding import hold_for_window
+from bot.standins.telegram_api import TelegramStandIn
+from bot.standins.twilio_api import TwilioStandIn
+from bot.whatsapp import PHOTO_NOT_RECEIVED
+from bot.whatsapp_inbound import to_inbound
+from bot.whatsapp_outbound import split_text, template_payload
+from bot.whatsapp_webhooks import STATUS_PATH
+from handlers.events import Media
+from storage import citizens, media, outbox
+from storage.models import InboxEvent, OutboxMessage, OutboxStatus
+from tests.harness import DLHK_CHAT, FAST, HUMAS_CHAT, PUPR_CHAT, User, World
+from tests.harness_whatsapp import BOT_NUMBER, TEMPLATE_SID, Phone, WhatsApp, running_whatsapp_bot
+
+
+ANI = Phone("+6281234567890", "Ani Wulandari")
+RUDI = Phone("+6285298765432", "Rudi")
+BUDI = User(424242, "Budi", "Santoso")
+STAFF_DLHK = User(900001, "Rahmat")
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 8
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramStandIn]:
+    async with TelegramStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[TwilioStandIn]:
+    async with TwilioStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def wa(database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn) -> AsyncIterator[WhatsApp]:
+    async with running_whatsapp_bot(database_url, telegram, twilio) as running:
+        yield running
+
+
+async def file_complaint(wa: WhatsApp, phone: Phone, description: str) -> str:
+    """Walk a WhatsApp citizen through the dialog with typed answers; return the ticket number."""
+    await wa.send(phone, description)
+    await wa.reply(phone)
+    for answer in ("lewati", "lewati"):
+        await wa.send(phone, answer)
+        await wa.reply(phone)
+    await wa.send(phone, "ya")
+    filed = await wa.reply(phone)
+    assert filed.body and "tercatat dengan nomor" in filed.body
+    return filed.body.split("nomor ", 1)[1].split(".", 1)[0]
+
+
+async def answer_by_reply(world: World, chat: int, text: str) -> None:
+    """Agency staff answer the newest ticket card in their group by replying to it."""
+    card = next(c for c in reversed(world.telegram.sent_messages(chat)) if c.text and "🆕" in c.text)
+    await world.send(world.message(STAFF_DLHK, text, chat_id=chat, reply_to=card))
+
+
+async def outbox_rows(wa: WhatsApp, phone: Phone) -> list[OutboxMessage]:
+    async with wa.world.runtime.sessions() as session:
+        rows = await session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == phone.address).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        )
+        return list(rows.all())
+
+
+# -- the dialog --------------------------------------------------------------------------------------------
+
+
+async def test_a_whatsapp_citizen_files_a_complaint_with_location_and_photo(wa: WhatsApp) -> None:
+    tw, world = wa.twilio, wa.world
+    await wa.send(ANI, "Halo")
+    greeting = await wa.reply(ANI)
+    assert "Selamat datang" in greeting.body and "Kota Kendari" in greeting.body
+    assert greeting.params["From"] == BOT_NUMBER and greeting.to == ANI.address
+    assert greeting.params["StatusCallback"].startswith("https://ehumas.test/whatsapp/status?outbox=")
+
+    await wa.send(ANI, "Sampah numpuk di depan pasar Mandonga sudah 3 hari <b>tidak</b> diangkut")
+    assert "lokasinya" in (await wa.reply(ANI)).body
+
+    await wa.send(ANI, location=(-3.9778, 122.5151), address="Jl. Mandonga, Kendari")
+    assert "foto" in (await wa.reply(ANI)).body.lower()
+
+    url = tw.store_media(JPEG, "image/jpeg")
+    await wa.send(ANI, media=[(url, "image/jpeg")])
+    summary = await wa.reply(ANI)
+    assert "1 foto" in summary.body and "Jl. Mandonga, Kendari" in summary.body
+    assert "Ketik \"ya\"" in summary.body
+
+    await wa.send(ANI, "ya")
+    filed = await wa.reply(ANI)
+    assert "KDI-0001" in filed.body and "WITA" in filed.body
+
+    card, location, photo = await world.replies(DLHK_CHAT, 3)
+    assert "Aduan KDI-0001" in card.text and "Ani (WhatsApp)" in card.text
+    assert "&lt;b&gt;tidak&lt;/b&gt;" in card.text
+    # The agency sees the messenger, never the number.
+    assert "81234567890" not in card.text and "Wulandari" not in card.text
+    assert location.method == "sendLocation" and location.params["latitude"] == pytest.approx(-3.9778)
+    assert photo.method == "sendPhoto" and photo.files["photo"] == JPEG
+    # The photo was fetched with the account's credentials, through Twilio's redirect.
+    assert [c.status for c in tw.calls if c.method == "Media.fetch"] == [307]
+    # No Telegram markup reaches WhatsApp: the citizen's own words come back as written, unescaped.
+    assert "<b>tidak</b>" in summary.body
+    assert not any("&lt;" in c.body or "<code>" in c.body for c in tw.sent_messages(ANI.address))
+
+
+async def test_a_photo_that_cannot_be_fetched_is_reported_and_the_text_kept(wa: WhatsApp) -> None:
+    tw = wa.twilio
+    missing = f"{tw.base_url}/2010-04-01/Accounts/{tw.account_sid}/Messages/MM{'0' * 32}/Media/ME{'0' * 32}"
+    await wa.send(ANI, "Jalan berlubang besar di depan SD 5 Poasia", media=[(missing, "image/jpeg")])
+    notice, prompt = await wa.replies(ANI, 2)
+    assert notice.body == PHOTO_NOT_RECEIVED
+    assert "lokasinya" in prompt.body  # the description was taken all the same
+    async with wa.world.runtime.sessions() as session:
+        assert (await session.exec(select(InboxEvent.processed_at))).one() is not None
+
+
+async def test_voice_notes_and_stickers_are_refused_politely(wa: WhatsApp) -> None:
+    voice = wa.twilio.store_media(b"OggS", "audio/ogg")
+    await wa.send(ANI, media=[(voice, "audio/ogg")])
+    assert "pesan suara belum bisa kami terima" in (await wa.reply(ANI)).body
+    sticker = wa.twilio.store_media(b"RIFF", "image/webp")
+    await wa.send(ANI, media=[(sticker, "image/webp")])
+    assert "stiker belum bisa kami terima" in (await wa.reply(ANI)).body
+    # Nothing but photos is downloaded.
+    assert not [c for c in wa.twilio.calls if c.method == "Media.fetch"]
+
+
+# -- the webhook's guard ------------------------------------------------------------------------------------
+
+
+async def test_a_redelivered_message_sid_changes_nothing(wa: WhatsApp) -> None:
+    form = await wa.send(ANI, "Halo")
+    await wa.reply(ANI)
+    response = await wa.post(form)
+    assert response.status_code == 200
+    await wa.world.settled()
+    assert len(wa.twilio.sent_messages(ANI.address)) == 1
+    async with wa.world.runtime.sessions() as session:
+        assert len((await session.exec(select(InboxEvent))).all()) == 1
+
+
+async def test_forged_missing_or_misaddressed_signatures_are_refused(wa: WhatsApp) -> None:
+    form = wa.form(ANI, "Sampah di jalan Saranani belum diangkut")
+    assert (await wa.post(form, signature=None)).status_code == 403
+    assert (await wa.post(form, signature="bm90IGEgc2lnbmF0dXJl")).status_code == 403
+    # Signed for the address the app happens to listen on, not the public URL Twilio calls.
+    local = wa.signature(form, wa.world.url + "/whatsapp/webhook")
+    assert (await wa.post(form, signature=local)).status_code == 403
+    # Signed with another account's token.
+    other = RequestValidator("x" * 32).compute_signature(wa.public_url + "/whatsapp/webhook", form)
+    assert (await wa.post(form, signature=other)).status_code == 403
+    # A genuine post that is not a message.
+    incomplete = {k: v for k, v in form.items() if k != "MessageSid"}
+    assert (await wa.post(incomplete)).status_code == 400
+    await wa.world.settled()
+    async with wa.world.runtime.sessions() as session:
+        assert (await session.exec(select(InboxEvent))).all() == []
+    assert wa.twilio.sent_messages() == []
+
+
+# -- answers and the 24-hour window -----------------------------------------------------------------------
+
+
+async def test_an_answer_inside_the_window_is_sent_as_free_text(wa: WhatsApp) -> None:
+    ticket = await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    await answer_by_reply(wa.world, DLHK_CHAT, "Baik, besok pagi truk kami angkut.")
+    answer = await wa.reply(ANI)
+    assert answer.body.startswith(f"💬 Tanggapan Dinas Lingkungan Hidup dan Kehutanan atas aduan {ticket}")
+    assert "Baik, besok pagi truk kami angkut." in answer.body
+    assert answer.params.get("ContentSid") is None
+
+
+async def test_an_answer_outside_the_window_goes_as_template_and_in_full_when_the_citizen_writes(
+    wa: WhatsApp,
+) -> None:
+    ticket = await file_complaint(wa, ANI, "Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+    await wa.world.reply(DLHK_CHAT)
+    await wa.age_window(ANI)
+    await answer_by_reply(wa.world, DLHK_CHAT, "Sudah kami jadwalkan pengangkutan hari Senin.")
+    template = await wa.reply(ANI)
+    assert template.params["ContentSid"] == TEMPLATE_SID and not template.body
+    variables = template.content_variables
+    assert variables is not None and variables["1"] == ticket
+    assert "Dinas Lingkungan Hidup" in variables["2"] and "\n" not in variables["2"]
+    # Closing the ticket holds two more messages (the notice, the rating request): no second template.
+    await wa.world.send(wa.world.message(STAFF_DLHK, f"/selesai {ticket}", chat_id=DLHK_CHAT))
+    await wa.world.settled()
+    rows = await outbox_rows(wa, ANI)
+    assert [r.purpose for r in rows if r.status == OutboxStatus.HELD] == ["answer", "closed", "rate"]
+    assert len([c for c in wa.twilio.sent_messages(ANI.address) if c.params.get("ContentSid")]) == 1
+
+    await wa.send(ANI, "Halo")  # what the template asks the citizen to reply
+    full, closed, rate, after = await wa.replies(ANI, 4)
+    assert "Sudah kami jadwalkan pengangkutan hari Senin." in full.body and full.params.get("ContentSid") is None
+    assert "dinyatakan selesai" in closed.body and "Ketik angka 1–5" in rate.body
+    assert "Selamat datang" in after.body  # the citizen's new message is answered after the held ones
+    await wa.world.settled()
+    assert not [r for r in await outbox_rows(wa, ANI) if r.status == OutboxStatus.HELD]
+
+
+async def test_without_a_template_humas_is_told_and_the_answer_waits(
+    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+) -> None:
+    async with running_whatsapp_bot(database_url, telegram, twilio, reply_template_sid="") as wa:
+        ticket = await file_complaint(wa, ANI, "Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+        await wa.world.reply(DLHK_CHAT)
+        await wa.age_window(ANI)
+        await answer_by_reply(wa.world, DLHK_CHAT, "Sudah kami jadwalkan pengangkutan hari Senin.")
+        alert = await wa.world.reply(HUMAS_CHAT)
+        assert ticket in alert.text and "template" in alert.text and "menulis lagi" in alert.text
+        assert "81234567890" not in alert.text
+        await wa.world.settled()
+        assert len(twilio.sent_messages(ANI.address)) == 4  # the dialog only
+
+        await wa.send(ANI, "halo, ada kabar?")
+        full = (await wa.replies(ANI, 1))[0]
+        assert "Sudah kami jadwalkan pengangkutan hari Senin." in full.body
+
+
+async def test_twilio_refusing_a_message_outside_the_window_takes_the_template_path(wa: WhatsApp) -> None:
+    ticket = await file_complaint(wa, ANI, "Got mampet di jalan Ahmad Yani, air meluap ke rumah warga")
+    await wa.world.reply(PUPR_CHAT)
+    # Our clock says the window is open, Twilio says it is not (63016).
+    wa.twilio.fail_to(ANI.address, status=400, code=63016)
+    await answer_by_reply(wa.world, PUPR_CHAT, "Tim kami meluncur sore ini.")
+    template = await wa.reply(ANI)
+    assert template.params["ContentSid"] == TEMPLATE_SID and template.content_variables["1"] == ticket
+    await wa.world.settled()
+    assert [r.status for r in await outbox_rows(wa, ANI) if r.purpose == "answer"] == [OutboxStatus.HELD]
+
+
+async def test_a_long_answer_is_split_under_whatsapps_limit(wa: WhatsApp) -> None:
+    await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    dialog = len(wa.twilio.sent_messages(ANI.address))
+    paragraph = "Petugas kami sudah meninjau lokasi dan mencatat volume sampah di sana. " * 9
+    answer = "\n\n".join(paragraph.strip() for _ in range(5))
+    await answer_by_reply(wa.world, DLHK_CHAT, answer)
+    await wa.world.settled()
+    parts = wa.twilio.sent_messages(ANI.address)[dialog:]
+    assert len(parts) == 3
+    assert all(len(p.body) < 1600 for p in parts)
+    assert all(p.body.endswith(".") for p in parts)  # cut between paragraphs, not mid-sentence
+    # Nothing lost or repeated: the parts end with the answer, word for word.
+    words = " ".join(p.body for p in parts).split()
+    assert words[-len(answer.split()):] == answer.split()
+
+
+# -- status callbacks ---------------------------------------------------------------------------------------
+
+
+async def test_status_callbacks_record_delivery_and_a_failure_is_retried_then_reported(
+    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+) -> None:
+    tuning = Tuning(dispatch=replace(FAST.dispatch, max_attempts=2), inbox_poll_seconds=0.05,
+                    connect_retry_seconds=0.05)
+    async with running_whatsapp_bot(database_url, telegram, twilio, tuning=tuning) as wa:
+        await wa.send(ANI, "Halo")
+        greeting = await wa.reply(ANI)
+        await wa.world.settled()
+        assert await twilio.send_status(greeting.sid, "sent") == 200
+        assert await twilio.send_status(greeting.sid, "delivered") == 200
+        assert await twilio.send_status(greeting.sid, "sent") == 200  # late: must not go back
+        [row] = await outbox_rows(wa, ANI)
+        assert (row.status, row.delivery_status) == (OutboxStatus.SENT, "delivered")
+
+        await wa.send(ANI, "Sampah numpuk di depan pasar sentral Kota sudah 3 hari")
+        prompt = await wa.reply(ANI)
+        await wa.world.settled()
+        assert await twilio.send_status(prompt.sid, "failed", error_code=30008) == 200
+        assert await twilio.send_status(prompt.sid, "failed", error_code=30008) == 200  # repeated
+        again = await wa.reply(ANI)
+        assert again.body == prompt.body
+        await wa.world.settled()
+        assert len(twilio.sent_messages(ANI.address)) == 3  # one retry for two identical callbacks
+
+        assert await twilio.send_status(again.sid, "undelivered", error_code=30008) == 200
+        alert = await wa.world.reply(HUMAS_CHAT)
+        assert "gagal terkirim" in alert.text and "30008" in alert.text
+        await wa.world.settled()
+        row = (await outbox_rows(wa, ANI))[1]
+        assert (row.status, row.delivery_status) == (OutboxStatus.FAILED, "undelivered")
+        assert len(twilio.sent_messages(ANI.address)) == 3
+
+
+async def test_an_opted_out_citizen_is_marked_unreachable_and_humas_told(wa: WhatsApp) -> None:
+    await wa.send(ANI, "Halo")
+    greeting = await wa.reply(ANI)
+    await wa.world.settled()
+    assert await wa.twilio.send_status(greeting.sid, "failed", error_code=21610) == 200
+    alert = await wa.world.reply(HUMAS_CHAT)
+    assert "21610" in alert.text
+    await wa.world.settled()
+    async with wa.world.runtime.sessions() as session:
+        citizen = await citizens.find_citizen(session, channel="whatsapp", address=ANI.address)
+    assert citizen is not None and not citizen.reachable
+    assert len(wa.twilio.sent_messages(ANI.address)) == 1  # no retry
+
+
+async def test_a_status_callback_is_checked_like_the_webhook(wa: WhatsApp) -> None:
+    await wa.send(ANI, "Halo")
+    greeting = await wa.reply(ANI)
+    await wa.world.settled()
+    callback = greeting.params["StatusCallback"]
+    path = STATUS_PATH + callback.split(STATUS_PATH, 1)[1]
+    form = {"MessageSid": greeting.sid, "MessageStatus": "failed", "ErrorCode": "30008", "To": ANI.address}
+    # The query is part of what Twilio signs.
+    unsigned_query = wa.signature(form, wa.public_url + STATUS_PATH)
+    assert (await wa.post(form, signature=unsigned_query, path=path)).status_code == 403
+    assert (await wa.post(form, signature=None, path=path)).status_code == 403
+    assert (await wa.post({"MessageSid": greeting.sid}, path=path)).status_code == 400
+    # An unknown message is acknowledged and ignored.
+    assert (await wa.post({**form, "MessageSid": "SM" + "0" * 32}, path=STATUS_PATH)).status_code == 200
+    await wa.world.settled()
+    [row] = await outbox_rows(wa, ANI)
+    assert row.status == OutboxStatus.SENT and row.delivery_status is None
+
+
+# -- two messengers, one desk --------------------------------------------------------------------------
+
+
+async def test_whatsapp_and_telegram_citizens_each_get_only_their_own_answer(wa: WhatsApp) -> None:
+    world = wa.world
+    wa_ticket = await file_complaint(wa, ANI, "Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+    wa_card = await world.reply(DLHK_CHAT)
+    await world.send(world.message(BUDI, "Sampah berserakan di lorong Kambu belum diangkut seminggu"))
+    for word in ("lewati", "lewati", "ya"):
+        await world.reply(BUDI.id)
+        await world.send(world.message(BUDI, word))
+    tg_filed = await world.reply(BUDI.id)
+    tg_ticket = tg_filed.text.split("nomor ", 1)[1].split(".", 1)[0]
+    tg_card = await world.reply(DLHK_CHAT)
+    assert wa_ticket != tg_ticket and "(Telegram)" in tg_card.text and "(WhatsApp)" in wa_card.text
+
+    await world.send(world.message(STAFF_DLHK, "Untuk Ibu Ani: truk datang Selasa.", chat_id=DLHK_CHAT,
+                                   reply_to=wa_card))
+    await world.send(world.message(STAFF_DLHK, "Untuk Pak Budi: truk datang Rabu.", chat_id=DLHK_CHAT,
+                                   reply_to=tg_card))
+    wa_answer = await wa.reply(ANI)
+    tg_answer = await world.reply(BUDI.id)
+    await world.settled()
+    assert wa_ticket in wa_answer.body and "Selasa" in wa_answer.body and "Rabu" not in wa_answer.body
+    assert tg_ticket in tg_answer.text and "Rabu" in tg_answer.text and "Selasa" not in tg_answer.text
+    assert not any("Rabu" in (c.body or "") for c in wa.twilio.sent_messages())
+    assert not any("Selasa" in (c.text or "") for c in world.telegram.sent_messages(BUDI.id))
+    assert wa.twilio.sent_messages(RUDI.address) == []
+
+
+# -- pieces ----------------------------------------------------------------------------------------------------
+
+
+def test_text_is_split_at_paragraphs_then_sentences_then_words() -> None:
+    assert split_text("pendek") == ["pendek"]
+    paragraphs = ["A" * 900, "B" * 900]
+    assert split_text("\n\n".join(paragraphs)) == paragraphs
+    sentences = ("Kalimat pertama cukup panjang. " * 80).strip()
+    parts = split_text(sentences)
+    assert all(len(p) < 1600 and p.endswith(".") for p in parts) and " ".join(parts) == sentences
+    words = " ".join(["kata"] * 700)
+    assert all(len(p) < 1600 for p in split_text(words)) and " ".join(split_text(words)) == words
+    assert [len(p) for p in split_text("x" * 3500)] == [1599, 1599, 302]
+    # Emoji take two of Twilio's units.
+    assert all(len(p.encode("utf-16-le")) // 2 < 1600 for p in split_text("😀" * 1000))
+
+
+def test_template_variables_are_one_short_line() -> None:
+    payload = template_payload(TEMPLATE_SID, ticket="KDI-0042", text="💬 Tanggapan:\n\n" + "panjang " * 40)
+    assert payload["content_sid"] == TEMPLATE_SID and payload["variables"]["1"] == "KDI-0042"
+    assert "\n" not in payload["variables"]["2"] and len(payload["variables"]["2"]) <= 100
+    assert payload["variables"]["2"].endswith("…")
+
+
+def test_a_phone_number_as_profile_name_is_not_kept() -> None:
+    form = {"From": ANI.address, "MessageSid": "SM1", "ProfileName": "+62 812-3456-7890", "Body": "x"}
+    inbound = to_inbound(form, photos=(), received_at=datetime.now(timezone.utc))
+    assert inbound is not None and inbound.sender_name == ""
+    named = to_inbound({**form, "ProfileName": "Ani"}, photos=(Media("photo", "k"),),
+                       received_at=datetime.now(timezone.utc))
+    assert named is not None and named.sender_name == "Ani" and named.media == (Media("photo", "k"),)
+    assert to_inbound({**form, "From": "+6281234567890"}, photos=(), received_at=datetime.now(timezone.utc)) is None
+
+
+async def test_media_is_stored_once_per_key(sessions: async_sessionmaker[AsyncSession]) -> None:
+    now = datetime.now(timezone.utc)
+    async with sessions() as session, session.begin():
+        await media.save_media(session, key="MM1-0", content_type="image/jpeg", data=JPEG, now=now)
+        await media.save_media(session, key="MM1-0", content_type="image/png", data=b"other", now=now)
+    async with sessions() as session:
+        stored = await media.load_media(session, key="MM1-0")
+        assert stored is not None and stored.data == JPEG and stored.size == len(JPEG)
+        assert await media.has_media(session, key="MM1-0") and not await media.has_media(session, key="x")
+
+
+async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(timezone.utc)
+    async with sessions() as session, session.begin():
+        await citizens.touch_citizen(session, channel="whatsapp", address=ANI.address, display_name="Ani", now=now)
+        late = await outbox.enqueue(session, channel="whatsapp", chat_id=ANI.address, payload={"text": "a"}, now=now)
+        stale = await outbox.enqueue(session, channel="whatsapp", chat_id=ANI.address, payload={"text": "b"}, now=now)
+    async with sessions() as session, session.begin():
+        rows = [await session.get(OutboxMessage, i) for i in (late, stale)]
+        # The sender saw the citizen's last message an hour before the one now stored: send now.
+        assert not await hold_for_window(
+            session, rows[0], template=None, reason="window", unless_heard_after=now - timedelta(hours=1),
+            humas_chat_id=str(HUMAS_CHAT), ticket_prefix="KDI", now=now,
+        )
+        # The sender saw the latest message: hold, and tell humas (no template configured).
+        assert await hold_for_window(
+            session, rows[1], template=None, reason="window", unless_heard_after=now,
+            humas_chat_id=str(HUMAS_CHAT), ticket_prefix="KDI", now=now,
+        )
+    async with sessions() as session:
+        statuses = [(await session.get(OutboxMessage, i)).status for i in (late, stale)]  # type: ignore[union-attr]
+        alerts = (await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "held_alert"))).all()
+    assert statuses == [OutboxStatus.PENDING, OutboxStatus.HELD] and len(alerts) == 1
+    async with sessions() as session, session.begin():
+        assert await outbox.release_held(session, channel="whatsapp", chat_id=ANI.address, now=now) == 1
