@@ -5,13 +5,26 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
-.PHONY: run test venv clean
+.PHONY: run test venv clean browser
 
 run: $(STAMP)
 	$(BIN)/ehumas run --config $(CONFIG)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The playground's browser test drives Debian's Chromium. Install it where this user can
+# (root with apt-get); elsewhere the test is skipped and says why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium for the browser test (apt-get)..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) \
+	      || echo "Could not install Chromium: the browser test will be skipped."; \
+	  else \
+	    echo "No Chromium and no way to install it here: the browser test will be skipped."; \
+	  fi; \
+	fi
 
 venv: $(STAMP)
 

@@ -68,8 +68,59 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _real_token_configured(path: str) -> bool:
+    """Whether a configuration file exists and holds a real (non-placeholder) Telegram token."""
+    if not Path(path).exists():
+        return False
+    try:
+        settings = load_settings(path)
+    except ConfigError:
+        return False
+    return "telegram.token" not in settings.placeholders()
+
+
+def _playground(args: argparse.Namespace, tour: bool = False) -> int:
+    """Run the local playground (or its scripted tour)."""
+    if _real_token_configured(args.config):
+        print(
+            f"{args.config} holds a real Telegram token: the playground refuses to run next to a real "
+            f"configuration. Use `ehumas run --config {args.config}` for the real bot.",
+            file=sys.stderr,
+        )
+        return 2
+    import asyncio
+
+    # The playground prints one line; library chatter stays out of the way.
+    logging.getLogger().setLevel(logging.WARNING)
+    if tour:
+        from bot.playground.tour import run_tour
+
+        try:
+            asyncio.run(run_tour(print, Path(args.database)))
+        except (TimeoutError, OSError) as exc:
+            print(f"The tour stopped: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    from bot.playground.runner import serve_forever
+
+    try:
+        asyncio.run(serve_forever(args.port, Path(args.database), lambda line: print(line, flush=True)))
+    except OSError as exc:
+        print(f"Cannot start the playground on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_playground(args: argparse.Namespace) -> int:
+    """ehumas playground [--tour] [--port N]."""
+    return _playground(args, tour=args.tour)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    """ehumas run [--config FILE]."""
+    """ehumas run [--config FILE] [--playground]."""
+    if args.playground or not Path(args.config).exists():
+        # No configuration yet: show the whole desk working locally instead of failing.
+        return _playground(args)
     settings = _load(args.config)
     if isinstance(settings, int):
         return settings
@@ -84,6 +135,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return serve(settings, migrate=not args.no_migrate)
 
 
+def _playground_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8080, help="playground port on 127.0.0.1 (default 8080)")
+    parser.add_argument("--database", default="ehumas-playground.db",
+                        help="playground SQLite file, recreated at each start (default ehumas-playground.db)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="ehumas", description="E-Humas: a city complaint desk bot.")
@@ -93,7 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (HTTP server, Telegram, WhatsApp, deadlines)")
     run.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
     run.add_argument("--no-migrate", action="store_true", help="do not apply database migrations at start")
+    run.add_argument("--playground", action="store_true",
+                     help="run the local playground (the default when the configuration file is missing)")
+    _playground_options(run)
     run.set_defaults(func=_cmd_run)
+
+    play = commands.add_parser("playground", help="the whole desk on 127.0.0.1 with stand-ins, in a browser")
+    play.add_argument("--tour", action="store_true", help="play a scripted story and print the transcript")
+    play.add_argument("--config", default=DEFAULT_CONFIG, help="refuse to run if this file holds a real token")
+    _playground_options(play)
+    play.set_defaults(func=_cmd_playground)
 
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file")

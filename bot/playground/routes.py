@@ -1,0 +1,105 @@
+"""The playground's page and its small JSON API, served by the bot's own Starlette app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.playground.session import KENDARI, Playground
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+
+
+def playground_routes(playground: Playground) -> list[BaseRoute]:
+    """Routes for the page (/) and its API (/playground/api/...)."""
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def panes(request: Request) -> JSONResponse:
+        return JSONResponse({
+            "panes": [
+                {"key": p.key, "title": p.title, "channel": p.channel, "group": p.is_group, "user": p.user_name}
+                for p in playground.panes.values()
+            ],
+            "city": playground.settings.bot.city,
+            "now": playground.now_text(),
+            "kendari": list(KENDARI),
+        })
+
+    async def feed(request: Request) -> JSONResponse:
+        after = request.query_params.get("after", "0")
+        events = playground.feed(int(after) if after.isdigit() else 0)
+        return JSONResponse({"events": events, "now": playground.now_text()})
+
+    async def send(request: Request) -> JSONResponse:
+        form = await request.form()
+        pane = str(form.get("pane", ""))
+        if pane not in playground.panes:
+            return JSONResponse({"error": "unknown pane"}, status_code=400)
+        text = str(form.get("text") or "") or None
+        reply_to = str(form.get("reply_to") or "")
+        location = None
+        if form.get("lat") and form.get("lon"):
+            try:
+                location = (float(str(form["lat"])), float(str(form["lon"])))
+            except ValueError:
+                return JSONResponse({"error": "bad location"}, status_code=400)
+        photo = None
+        upload = form.get("photo")
+        if upload is not None and not isinstance(upload, str):
+            data = await upload.read(MAX_PHOTO_BYTES + 1)
+            if len(data) > MAX_PHOTO_BYTES:
+                return JSONResponse({"error": "photo too large (5 MB max)"}, status_code=413)
+            if data:
+                photo = (data, upload.content_type or "image/jpeg")
+        if text is None and location is None and photo is None:
+            return JSONResponse({"error": "nothing to send"}, status_code=400)
+        await playground.send(pane, text=text, location=location, photo=photo,
+                              reply_to=int(reply_to) if reply_to.isdigit() else None)
+        return JSONResponse({"ok": True})
+
+    async def press(request: Request) -> JSONResponse:
+        try:
+            body = json.loads(await request.body())
+            pane, message_id, data = str(body["pane"]), int(body["message_id"]), str(body["data"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "expected {pane, message_id, data}"}, status_code=400)
+        if pane not in playground.panes:
+            return JSONResponse({"error": "unknown pane"}, status_code=400)
+        await playground.press(pane, message_id, data)
+        return JSONResponse({"ok": True})
+
+    async def clock(request: Request) -> JSONResponse:
+        try:
+            hours = float(json.loads(await request.body())["hours"])
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "expected {hours}"}, status_code=400)
+        if not 0 < hours <= 24 * 14:
+            return JSONResponse({"error": "hours must be between 0 and 336"}, status_code=400)
+        return JSONResponse({"now": await playground.advance(hours)})
+
+    async def blob(request: Request) -> Response:
+        found = playground.blob(int(request.path_params["seq"]))
+        if found is None:
+            return Response(status_code=404)
+        data, media_type = found
+        return Response(data, media_type=media_type)
+
+    return [
+        Route("/", index),
+        Route("/playground", lambda request: RedirectResponse("/")),
+        Route("/playground/api/panes", panes),
+        Route("/playground/api/feed", feed),
+        Route("/playground/api/send", send, methods=["POST"]),
+        Route("/playground/api/press", press, methods=["POST"]),
+        Route("/playground/api/clock", clock, methods=["POST"]),
+        Route("/playground/api/blob/{seq:int}", blob),
+        Mount("/playground/static", StaticFiles(directory=STATIC), name="playground-static"),
+    ]
