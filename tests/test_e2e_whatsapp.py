@@ -435,3 +435,18 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
     assert statuses == [OutboxStatus.PENDING, OutboxStatus.HELD] and len(alerts) == 1
     async with sessions() as session, session.begin():
         assert await outbox.release_held(session, channel="whatsapp", chat_id=ANI.address, now=now) == 1
+
+
+async def test_a_whatsapp_citizen_rates_a_closed_ticket_with_a_typed_number(wa: WhatsApp) -> None:
+    ticket = await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    await wa.world.send(wa.world.message(STAFF_DLHK, f"/selesai {ticket} Sudah diangkut", chat_id=DLHK_CHAT))
+    closed, prompt = await wa.replies(ANI, 2)
+    assert "dinyatakan selesai" in closed.body
+    assert "nilai 1 (buruk) sampai 5" in prompt.body and "Ketik angka 1–5" in prompt.body
+    await wa.send(ANI, "4")
+    thanks = await wa.reply(ANI)
+    assert "⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
+    await wa.world.send(wa.world.message(User(100000001, "Astibar"), "/stats 7d", chat_id=HUMAS_CHAT))
+    stats = next(c for c in await wa.world.replies(HUMAS_CHAT, 1) if "Rekap" in (c.text or ""))
+    assert "nilai 4,0" in stats.text
