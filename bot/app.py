@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from bot.inbox_writer import writer_for
 from bot.media_store import media_loader
 from bot.telegram_outbound import TelegramSender
 from bot.telegram_polling import poll_updates
-from bot.telegram_ratelimit import WindowRateLimiter
+from bot.telegram_ratelimit import MINUTE_MARGIN, WindowRateLimiter, capacity
 from bot.webhooks import telegram_endpoint
 from bot.whatsapp import WhatsAppChannel, whatsapp_routes
 from handlers import router, sla, texts
@@ -41,6 +41,7 @@ from storage import agencies, inbox, outbox
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory, is_unavailable
 from storage.models import InboxEvent
+from storage.outbox import ChatWindow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
 # How long a shutdown waits for in-flight sends to be recorded.
 STOP_GRACE_SECONDS = 10.0
 # How long the inbox worker lets a busy intake go first before it processes its next event anyway.
-INTAKE_FIRST_SECONDS = 0.02
+INTAKE_FIRST_SECONDS = 0.05
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
 
 
@@ -118,6 +119,14 @@ def build_telegram(settings: Settings) -> Application:  # type: ignore[type-arg]
             base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
         )
     return builder.build()
+
+
+def group_window(settings: Settings) -> ChatWindow:
+    """Telegram's per-group limit as the outbox claims enforce it (group chat ids are negative)."""
+    return ChatWindow(
+        channel=telegram_inbound.CHANNEL, chat_prefix="-",
+        max_sent=capacity(settings.telegram.max_group_messages_per_minute), seconds=60.0 + MINUTE_MARGIN,
+    )
 
 
 @dataclass
@@ -227,9 +236,14 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
     whatsapp = WhatsAppChannel(settings, sessions, clock) if settings.whatsapp.enabled else None
     if whatsapp is not None:
         senders[whatsapp_inbound.CHANNEL] = whatsapp.sender
+    # The webhooks' group-commit writer: background work lets it go first (a webhook's sender
+    # waits for the answer; the inbox worker and the dispatcher can wait a little).
+    intake = writer_for(sessions)
+    # Telegram's 20 a minute per group, counted in the database: it holds for all processes together.
+    policy = replace(tuning.dispatch, chat_window=group_window(settings))
     dispatcher = OutboxDispatcher(
         sessions, senders, clock, humas_chat_id=desk.humas_chat_id, ticket_prefix=desk.ticket_prefix,
-        policy=tuning.dispatch,
+        policy=policy, yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
     )
     if whatsapp is not None:
         whatsapp.attach(dispatcher, humas_chat_id=desk.humas_chat_id)
@@ -256,8 +270,6 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
             if citizen is not None:
                 await send_text(session, citizen, texts.PROCESSING_FAILED, now=clock.now())
 
-    # The webhooks' group-commit writer: the worker lets it go first (a webhook waits, the worker can).
-    intake = writer_for(sessions)
     worker = InboxWorker(
         sessions, process, clock, on_give_up=give_up, after_commit=dispatcher.wake,
         poll_seconds=tuning.inbox_poll_seconds, prepare=whatsapp.prepare if whatsapp is not None else None,

@@ -80,7 +80,8 @@ class TelegramSection(_Section):
     mode: Literal["webhook", "polling"] = "webhook"
     webhook_secret: str = ""
     api_base_url: str = ""
-    # Telegram's limits are per bot, not per process: with N workers, give each 1/N of them.
+    # Telegram's limits are per bot. The per-second one is kept by each process (with N workers,
+    # give each 1/N); the per-group one is counted in the database for all of them.
     max_messages_per_second: float = Field(default=30.0, gt=0)
     max_group_messages_per_minute: float = Field(default=20.0, gt=0)
     # Connect, read and write timeout of each Bot API call; a timeout is retried by the outbox.

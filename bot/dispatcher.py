@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +33,8 @@ class DispatchPolicy:
     max_attempts: int = 8
     backoff_first: float = 2.0
     backoff_max: float = 300.0
+    # A cap per chat and window, counted in the database for all workers (Telegram's groups).
+    chat_window: outbox.ChatWindow | None = None
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the n-th failed attempt (exponential, capped)."""
@@ -51,8 +53,11 @@ class OutboxDispatcher:
         humas_chat_id: str,
         ticket_prefix: str,
         policy: DispatchPolicy | None = None,
+        yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Awaited before each claim: intake (the webhooks' writes) goes first (bot.inbox_writer).
+        self._yield_to = yield_to
         self._senders = senders
         self._clock = clock
         self._humas_chat_id = humas_chat_id
@@ -95,10 +100,13 @@ class OutboxDispatcher:
             claimed = 0
             room = self.policy.batch - len(in_flight)
             if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
+                if self._yield_to is not None:
+                    await self._yield_to()
                 try:
                     async with self._sessions() as session, session.begin():
                         batch = await outbox.claim_due(
-                            session, now=self._clock.now(), lease=self.policy.lease, limit=room
+                            session, now=self._clock.now(), lease=self.policy.lease, limit=room,
+                            window=self.policy.chat_window,
                         )
                 except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
                     if is_unavailable(exc):
@@ -127,7 +135,8 @@ class OutboxDispatcher:
         """Claim one batch and send it; return how many messages were handled."""
         async with self._sessions() as session, session.begin():
             batch = await outbox.claim_due(
-                session, now=self._clock.now(), lease=self.policy.lease, limit=self.policy.batch
+                session, now=self._clock.now(), lease=self.policy.lease, limit=self.policy.batch,
+                window=self.policy.chat_window,
             )
         if batch:
             # One message per chat per batch (the claim guarantees it), so they may go in parallel.

@@ -10,7 +10,6 @@ after the transaction holding its row has committed.
 from __future__ import annotations
 
 import asyncio
-import logging
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -21,10 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import inbox
 from storage.engine import is_unavailable
 
-log = logging.getLogger(__name__)
-
 # Rows per INSERT: enough to absorb a burst, few enough for SQLite's and PostgreSQL's parameter limits.
 MAX_BATCH = 100
+# Seconds without a new request after which intake counts as paused (see InboxWriter.quiet).
+QUIET_GAP = 0.005
 
 _Pending = tuple[Mapping[str, Any], "asyncio.Future[bool]"]
 
@@ -39,29 +38,39 @@ class InboxWriter:
         self._flushing = False
         self._idle = asyncio.Event()
         self._idle.set()
-
-    @property
-    def busy(self) -> bool:
-        """Whether rows are waiting or being written (intake is under way)."""
-        return self._flushing or bool(self._pending)
+        self._last_arrival = float("-inf")
 
     async def quiet(self, max_wait: float) -> None:
-        """Return once no request is being written, or after max_wait seconds at most.
+        """Return once intake pauses (nothing being written or new for QUIET_GAP s), or after max_wait.
 
-        The inbox worker calls this before each event: its transaction holds the database (on
-        SQLite, the only connection), and a webhook request arriving meanwhile waits for all of it.
-        Under a burst the worker thus yields to intake, but never stops: after max_wait it goes on.
+        Background work (the inbox worker before each event, the outbox dispatcher before each
+        claim) calls this: its transaction holds the database (on SQLite, the only connection), and
+        a webhook request arriving meanwhile waits for all of it. In a burst, background work thus
+        steps aside for intake, but never stops: after max_wait it goes on. In ordinary traffic
+        intake is quiet nearly always and nothing waits.
         """
-        if self._idle.is_set():
-            return
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout=max_wait)
-        except TimeoutError:
-            pass
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait
+        while True:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            if not self._idle.is_set():
+                try:
+                    await asyncio.wait_for(self._idle.wait(), timeout=left)
+                except TimeoutError:
+                    return
+                continue
+            gap = self._last_arrival + QUIET_GAP - loop.time()
+            if gap <= 0:
+                return
+            await asyncio.sleep(min(gap, left))  # a request may come any moment: wait for a pause
 
     async def store(self, row: Mapping[str, Any]) -> bool:
         """Keep one event; True if new, False if it was a redelivery. Raises what the database raised."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._last_arrival = loop.time()
         self._pending.append((row, future))
         if not self._flushing:
             self._flushing = True
@@ -94,8 +103,10 @@ class InboxWriter:
                     future.set_exception(exc)
             return
         for row, future in batch:
+            key = (str(row["channel"]), str(row["external_id"])[:64])
             if not future.done():
-                future.set_result((str(row["channel"]), str(row["external_id"])[:64]) in new)
+                future.set_result(key in new)
+            new.discard(key)  # the same event twice in one batch: only the first is new
 
 
 _writers: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], InboxWriter] = weakref.WeakKeyDictionary()

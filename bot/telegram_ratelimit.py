@@ -34,12 +34,15 @@ JSONDict = dict[str, Any]
 
 
 class _Window:
-    """The times of the sends within a sliding window of `seconds`."""
+    """The times of the sends within a sliding window of `seconds`; its waiters queue on `turn`."""
 
     def __init__(self, capacity: int, seconds: float) -> None:
         self.capacity = capacity
         self.seconds = seconds
         self.times: collections.deque[float] = collections.deque()
+        # First come, first served; only the head of the queue watches the clock (no herd of
+        # sleepers waking at every expiry).
+        self.turn = asyncio.Lock()
 
     def wait(self, now: float) -> float:
         """Seconds until one more send fits (0 or less: now)."""
@@ -76,22 +79,42 @@ class WindowRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    def _windows(self, data: dict[str, Any]) -> list[_Window]:
-        """The windows a request counts in: the overall one for anything sent to a chat, and its group's."""
+    def _group(self, data: dict[str, Any]) -> _Window | None:
+        """The window of the group a request goes to; None for a private chat."""
         chat_id = data.get("chat_id")
-        if chat_id is None:
-            return []  # getMe, setWebhook, answerCallbackQuery...: not messages
-        windows = [self._overall]
         try:
-            chat_id = int(chat_id)
+            chat_id = int(chat_id)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             pass
         # Groups and channels have negative ids (or an @username); private chats positive ones.
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
-            if chat_id not in self._groups:
-                self._groups[chat_id] = _Window(self._group_capacity, 60.0 + MINUTE_MARGIN)
-            windows.append(self._groups[chat_id])
-        return windows
+        if not ((isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)):
+            return None
+        if chat_id not in self._groups:
+            self._groups[chat_id] = _Window(self._group_capacity, 60.0 + MINUTE_MARGIN)
+        return self._groups[chat_id]
+
+    async def _slot(self, group: _Window | None) -> None:
+        """Wait for a free place in the group's window (if any), then in the overall one; take both."""
+        if group is not None:
+            # A group waiting for its minute holds up only its own messages, not the others'.
+            async with group.turn:
+                while (wait := group.wait(time.monotonic())) > 0:
+                    await asyncio.sleep(wait)
+                await self._overall_slot()
+                group.take(time.monotonic())
+        else:
+            await self._overall_slot()
+
+    async def _overall_slot(self) -> None:
+        async with self._overall.turn:
+            while True:
+                # The real clock, not loop.time(): uvloop's is the time its current iteration began.
+                now = time.monotonic()
+                wait = max(self._paused_until - now, self._overall.wait(now))
+                if wait <= 0:
+                    self._overall.take(now)
+                    return
+                await asyncio.sleep(wait)
 
     async def process_request(
         self,
@@ -103,17 +126,8 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Wait until the request fits in its windows, then make it."""
-        windows = self._windows(data)
-        while True:
-            # The real clock, not loop.time(): uvloop's is the time its current iteration began.
-            now = time.monotonic()
-            # Checked and taken without an await in between: no other request can slip in.
-            wait = max([self._paused_until - now, *(window.wait(now) for window in windows)])
-            if wait <= 0:
-                for window in windows:
-                    window.take(now)
-                break
-            await asyncio.sleep(wait)
+        if data.get("chat_id") is not None:  # getMe, setWebhook, answerCallbackQuery...: not messages
+            await self._slot(self._group(data))
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:

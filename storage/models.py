@@ -194,6 +194,8 @@ class OutboxMessage(SQLModel, table=True):
         Index("ix_outbox_provider_id", "channel", "chat_id", "provider_message_id"),
         # The per-chat ordering check looks for earlier unsent rows of the same chat.
         Index("ix_outbox_chat", "channel", "chat_id", "status", "id"),
+        # A group's messages of the last minute, counted at each claim (Telegram's 20 a minute; 0004).
+        Index("ix_outbox_chat_sent", "channel", "chat_id", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,6 +5,7 @@ take the same row), send them, and record the provider's message id for reply ma
 one chat go out in order: a row waits while an earlier one to the same chat is still unsent.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,10 +55,26 @@ async def enqueue(
     )
 
 
+@dataclass(frozen=True)
+class ChatWindow:
+    """At most `max_sent` messages to one chat in any `seconds`, for the chats of a channel whose id
+    starts with `chat_prefix` (Telegram: 20 a minute to a group, whose ids are negative)."""
+
+    channel: str
+    chat_prefix: str
+    max_sent: int
+    seconds: float
+
+
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 50
+    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 50, window: ChatWindow | None = None
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages, the first unsent one of each chat, for `lease`."""
+    """Take up to `limit` due messages, the first unsent one of each chat, for `lease`.
+
+    With a `window`, a chat it covers that already had its share of messages recently waits:
+    counted here, in the shared table, the limit holds for all workers together. (One message per
+    chat is in flight at a time, so the count of those sent is exact when the next is claimed.)
+    """
     table = OutboxMessage.__table__
     c = table.c  # type: ignore[attr-defined]
     earlier = table.alias("earlier")  # type: ignore[attr-defined]
@@ -74,7 +91,19 @@ async def claim_due(
             earlier.c.status.in_(_UNSENT),
         )
     )
-    candidates = select(c.id).where(due, ~waiting_behind).order_by(c.id).limit(limit)
+    conditions = [due, ~waiting_behind]
+    if window is not None:
+        recent = table.alias("recent")  # type: ignore[attr-defined]
+        sent_recently = (
+            select(func.count())
+            .where(recent.c.channel == c.channel, recent.c.chat_id == c.chat_id,
+                   recent.c.sent_at > now - timedelta(seconds=window.seconds))
+            .scalar_subquery()
+        )
+        conditions.append(or_(
+            c.channel != window.channel, ~c.chat_id.startswith(window.chat_prefix), sent_recently < window.max_sent
+        ))
+    candidates = select(c.id).where(*conditions).order_by(c.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=table)
     claimed = await session.exec(

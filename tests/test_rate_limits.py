@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.ext import Application
 
 from bot.app import build_telegram
 from bot.standins.telegram_api import RateLimits, TelegramStandIn
+from storage import outbox
 from tests.harness import settings_for
 
 GROUP = -1001000000001
@@ -92,3 +96,27 @@ async def test_after_a_429_every_send_waits_as_telegram_asked(
     started = time.monotonic()
     await limited.bot.send_message(101, "menunggu")
     assert time.monotonic() - started >= 0.9
+
+
+async def test_a_groups_window_is_counted_in_the_database_for_all_workers(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    window = outbox.ChatWindow(channel="telegram", chat_prefix="-", max_sent=3, seconds=60.0)
+    async with sessions() as session, session.begin():
+        for minutes_ago in (0.2, 0.5, 0.9, 5.0):  # three within the minute, one long ago
+            sent = await outbox.enqueue(session, channel="telegram", chat_id=GROUP, payload={"text": "lama"},
+                                        now=now - timedelta(minutes=minutes_ago))
+            assert sent is not None
+            await outbox.mark_sent(session, outbox_id=sent, provider_message_id="1",
+                                   now=now - timedelta(minutes=minutes_ago))
+        waiting = await outbox.enqueue(session, channel="telegram", chat_id=GROUP, payload={"text": "baru"}, now=now)
+        private = await outbox.enqueue(session, channel="telegram", chat_id=100, payload={"text": "warga"}, now=now)
+        other_channel = await outbox.enqueue(session, channel="whatsapp", chat_id="-1", payload={"text": "x"}, now=now)
+    async with sessions() as session, session.begin():
+        claimed = await outbox.claim_due(session, now=now, lease=timedelta(seconds=60), window=window)
+    assert {m.id for m in claimed} == {private, other_channel}  # the group has had its three
+    async with sessions() as session, session.begin():
+        later = await outbox.claim_due(session, now=now + timedelta(seconds=20), lease=timedelta(seconds=60),
+                                       window=window)
+    assert [m.id for m in later] == [waiting]  # the oldest of the three left the window
