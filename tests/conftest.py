@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.standins.telegram_api import TelegramStandIn
+from bot.standins.twilio_api import TwilioStandIn
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade_async
 
@@ -84,3 +86,17 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """The session factory of a fresh, migrated database."""
     return create_session_factory(engine)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramStandIn]:
+    """A Bot API stand-in on a free local port (a test module may override it, e.g. with limits)."""
+    async with TelegramStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[TwilioStandIn]:
+    """A Twilio Messages API stand-in on a free local port."""
+    async with TwilioStandIn() as standin:
+        yield standin

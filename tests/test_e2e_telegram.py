@@ -25,12 +25,6 @@ STAFF_PUPR = User(900002, "Yusuf")
 
 
 @pytest.fixture
-async def telegram() -> TelegramStandIn:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
 async def world(database_url: str, telegram: TelegramStandIn) -> World:
     async with running_bot(settings_for(database_url, telegram), telegram) as world:
         yield world

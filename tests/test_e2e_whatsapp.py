@@ -35,18 +35,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)) * 8
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[TelegramStandIn]:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
 async def wa(database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn) -> AsyncIterator[WhatsApp]:
     async with running_whatsapp_bot(database_url, telegram, twilio) as running:
         yield running

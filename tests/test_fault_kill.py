@@ -4,7 +4,6 @@ nothing marked sent is sent again, everything queued is delivered after the rest
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,18 +65,6 @@ def talkers(updates: Updates) -> list[Talker]:
                               "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01"})
             out.append(Talker("whatsapp", phone.address, forms))
     return out
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramStandIn]:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin
 
 
 async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing_marked_sent(

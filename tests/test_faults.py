@@ -34,18 +34,6 @@ PATIENT = Tuning(dispatch=replace(FAST.dispatch, max_attempts=7), inbox_poll_sec
 SHORT_TIMEOUTS = {"telegram": {"timeout_seconds": 0.5}, "whatsapp": {"timeout_seconds": 0.5}}
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramStandIn]:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin
-
-
 async def outbox_rows(desk: Desk, who: Citizen) -> list[OutboxMessage]:
     async with desk.world.runtime.sessions() as session:
         rows = await session.exec(

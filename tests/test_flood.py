@@ -3,7 +3,6 @@ everyone else is served as usual."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -18,18 +17,6 @@ from tests.channels import CHANNELS, citizen, running_desk
 pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
 
 LIMIT = 20
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramStandIn]:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin
 
 
 def test_the_verdict() -> None:

@@ -55,18 +55,6 @@ CASES: list[dict[str, Any]] = [json.loads(line) for line in CORPUS.read_text(enc
 TELEGRAM_PATH = "/telegram/webhook"
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramStandIn]:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-async def twilio() -> AsyncIterator[TwilioStandIn]:
-    async with TwilioStandIn() as standin:
-        yield standin
-
-
 @dataclass
 class Context:
     """The identities one case runs with."""

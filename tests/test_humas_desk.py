@@ -28,12 +28,6 @@ ADMIN = User(ADMIN_ID, "Astibar")
 HOUR = timedelta(hours=1)
 
 
-@pytest.fixture
-async def telegram() -> TelegramStandIn:
-    async with TelegramStandIn() as standin:
-        yield standin
-
-
 def sla_settings(database_url: str, telegram: TelegramStandIn):  # type: ignore[no-untyped-def]
     # A one-hour deadline with a reminder half an hour before; the timer itself stays out of the
     # way (once an hour) and the tests move the clock and sweep explicitly.
