@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.doorbell import Doorbell
 from bot.delivery import HeldForWindow, RetryLater, Sender, Undeliverable
 from bot.holding import hold_for_window
 from handlers import texts
@@ -63,17 +64,15 @@ class OutboxDispatcher:
         self._humas_chat_id = humas_chat_id
         self._ticket_prefix = ticket_prefix
         self.policy = policy or DispatchPolicy()
-        self._wake = asyncio.Event()
-        self._closing = False
+        self._bell = Doorbell()
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
-        self._closing = True
-        self._wake.set()
+        self._bell.close()
 
     def wake(self) -> None:
         """Look at the outbox now rather than at the next poll."""
-        self._wake.set()
+        self._bell.ring()
 
     async def run(self) -> None:
         """Send until closed; database trouble is logged and retried, never fatal.
@@ -87,7 +86,7 @@ class OutboxDispatcher:
 
         def finished(task: asyncio.Task[None]) -> None:
             in_flight.discard(task)
-            self._wake.set()
+            self._bell.ring()
             error = None if task.cancelled() else task.exception()
             if error is not None:
                 # Not recorded (the database failed us): the row is resent once its lease runs out.
@@ -96,7 +95,7 @@ class OutboxDispatcher:
                 else:
                     log.error("outbox: unexpected error while recording a send", exc_info=error)
 
-        while not self._closing:
+        while not self._bell.closing:
             claimed = 0
             room = self.policy.batch - len(in_flight)
             if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
@@ -122,11 +121,7 @@ class OutboxDispatcher:
                 claimed = len(batch)
             if claimed and len(in_flight) < self.policy.batch:
                 continue  # there may be more due right now
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.policy.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._bell.wait(self.policy.poll_seconds)
         # Closing: let the sends under way finish and be recorded.
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.doorbell import Doorbell
 from handlers.clock import Clock
 from storage import inbox
 from storage.engine import is_unavailable
@@ -51,23 +52,21 @@ class InboxWorker:
         self._on_give_up = on_give_up
         self._after_commit = after_commit or (lambda: None)
         self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._closing = False
+        self._bell = Doorbell()
         self.ready = asyncio.Event()
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
-        self._closing = True
-        self._wake.set()
+        self._bell.close()
 
     def wake(self) -> None:
         """Look at the inbox now rather than at the next poll."""
-        self._wake.set()
+        self._bell.ring()
 
     async def run(self) -> None:
         """Process events until cancelled; waits for `ready` (the messenger client) first."""
         await self.ready.wait()
-        while not self._closing:
+        while not self._bell.closing:
             try:
                 done = await self.run_once()
             except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
@@ -76,20 +75,16 @@ class InboxWorker:
                 else:
                     log.exception("inbox: unexpected error; retrying")
                 done = 0
-            if done or self._closing:
+            if done or self._bell.closing:
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await self._bell.wait(self.poll_seconds)
 
     async def run_once(self) -> int:
         """Process the events that are next in their chats; return how many were looked at."""
         async with self._sessions() as session:
             ids = await inbox.ready_event_ids(session)
         for event_id in ids:
-            if self._closing:
+            if self._bell.closing:
                 break
             if self._yield_to is not None:
                 await self._yield_to()
