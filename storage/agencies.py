@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.locks import hold_startup_lock
 from storage.models import Agency
 
 
@@ -20,6 +21,7 @@ class AgencyConfig:
 
 async def sync_agencies(session: AsyncSession, *, agencies: Iterable[AgencyConfig]) -> None:
     """Make the agency table match the configured agencies; removed ones become inactive."""
+    await hold_startup_lock(session)
     wanted = {agency.code: agency for agency in agencies}
     existing = {row.code: row for row in (await session.exec(select(Agency))).all()}
     for code, row in existing.items():

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramCall, TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
+from storage import agencies
+from storage.agencies import AgencyConfig
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import current_head
 from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus
 from tests.harness import DLHK_CHAT, HUMAS_CHAT, User
 from tests.harness_whatsapp import Phone
@@ -60,6 +66,35 @@ async def telegram() -> AsyncIterator[TelegramStandIn]:
 async def twilio() -> AsyncIterator[TwilioStandIn]:
     async with TwilioStandIn() as standin:
         yield standin
+
+
+async def test_workers_started_together_prepare_the_database_once(empty_database_url: str) -> None:
+    if empty_database_url.startswith("sqlite"):
+        pytest.skip("several bot processes need PostgreSQL; SQLite serves one process (README)")
+    # Every worker migrates at start-up: three at once on an empty database, as separate processes.
+    script = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
+    migrations = [await asyncio.create_subprocess_exec(sys.executable, "-c", script, empty_database_url,
+                                                       stderr=asyncio.subprocess.PIPE)
+                  for _ in range(3)]
+    results = await asyncio.gather(*(process.communicate() for process in migrations))
+    assert [p.returncode for p in migrations] == [0, 0, 0], [err.decode()[-500:] for _, err in results]
+    # Then each syncs the agencies from its settings; the first inserts, the others find the rows.
+    configured = [AgencyConfig("DLHK", "Dinas LH", -1), AgencyConfig("PUPR", "Dinas PU", -2)]
+    engines = [create_engine(empty_database_url) for _ in range(4)]
+    try:
+        async def start(engine: AsyncEngine) -> None:
+            async with create_session_factory(engine)() as session, session.begin():
+                await agencies.sync_agencies(session, agencies=configured)
+
+        await asyncio.gather(*(start(engine) for engine in engines))
+        async with create_session_factory(engines[0])() as session:
+            rows = await agencies.list_agencies(session)
+            versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert [(a.code, a.telegram_chat_id) for a in rows] == [("DLHK", -1), ("PUPR", -2)]
+    assert [tuple(v) for v in versions] == [(current_head(),)]
 
 
 def whatsapp_form(phone: Phone, body: str, n: int) -> dict[str, str]:

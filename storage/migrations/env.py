@@ -8,12 +8,17 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.engine import create_engine
+from storage.locks import hold_startup_lock_sync
 
 target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:
     """Run the migrations on one connection."""
+    # Workers started together would each create the tables; the first migrates, the rest wait and
+    # then find the schema at head. Taking the lock opens the transaction the migrations then run in
+    # (Alembic sees it as the caller's and leaves the commit to _run_online).
+    hold_startup_lock_sync(connection)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
