@@ -50,6 +50,45 @@ def whatsapp_section(twilio: TwilioStandIn, **overrides: str) -> dict[str, str]:
     return section
 
 
+def inbound_form(
+    account_sid: str,
+    phone: Phone,
+    body: str = "",
+    *,
+    sid: str | None = None,
+    media: Sequence[tuple[str, str]] = (),
+    location: tuple[float, float] | None = None,
+    address: str = "",
+) -> dict[str, str]:
+    """The form Twilio posts for an inbound WhatsApp message to an account."""
+    message_sid = sid or ("MM" if media else "SM") + secrets.token_hex(16)
+    form = {
+        "SmsMessageSid": message_sid,
+        "NumMedia": str(len(media)),
+        "ProfileName": phone.name,
+        "MessageType": "image" if media else "location" if location else "text",
+        "SmsSid": message_sid,
+        "WaId": phone.number.removeprefix("+"),
+        "SmsStatus": "received",
+        "Body": body,
+        "To": BOT_NUMBER,
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
+        "MessageSid": message_sid,
+        "AccountSid": account_sid,
+        "From": phone.address,
+        "ApiVersion": "2010-04-01",
+    }
+    for index, (url, content_type) in enumerate(media):
+        form[f"MediaUrl{index}"] = url
+        form[f"MediaContentType{index}"] = content_type
+    if location is not None:
+        form.update(Latitude=str(location[0]), Longitude=str(location[1]))
+        if address:
+            form["Address"] = address
+    return form
+
+
 @dataclass
 class WhatsApp:
     """A running bot with WhatsApp on, and ways to write to it the way Twilio does."""
@@ -63,43 +102,9 @@ class WhatsApp:
         """The address Twilio calls (and signs); the app itself listens at world.url."""
         return self.world.settings.server.public_url
 
-    def form(
-        self,
-        phone: Phone,
-        body: str = "",
-        *,
-        sid: str | None = None,
-        media: Sequence[tuple[str, str]] = (),
-        location: tuple[float, float] | None = None,
-        address: str = "",
-    ) -> dict[str, str]:
-        """The form Twilio posts for an inbound WhatsApp message."""
-        message_sid = sid or ("MM" if media else "SM") + secrets.token_hex(16)
-        form = {
-            "SmsMessageSid": message_sid,
-            "NumMedia": str(len(media)),
-            "ProfileName": phone.name,
-            "MessageType": "image" if media else "location" if location else "text",
-            "SmsSid": message_sid,
-            "WaId": phone.number.removeprefix("+"),
-            "SmsStatus": "received",
-            "Body": body,
-            "To": BOT_NUMBER,
-            "NumSegments": "1",
-            "ReferralNumMedia": "0",
-            "MessageSid": message_sid,
-            "AccountSid": self.twilio.account_sid,
-            "From": phone.address,
-            "ApiVersion": "2010-04-01",
-        }
-        for index, (url, content_type) in enumerate(media):
-            form[f"MediaUrl{index}"] = url
-            form[f"MediaContentType{index}"] = content_type
-        if location is not None:
-            form.update(Latitude=str(location[0]), Longitude=str(location[1]))
-            if address:
-                form["Address"] = address
-        return form
+    def form(self, phone: Phone, body: str = "", **details: Any) -> dict[str, str]:
+        """The form Twilio posts for an inbound WhatsApp message (details: as for inbound_form)."""
+        return inbound_form(self.twilio.account_sid, phone, body, **details)
 
     def signature(self, form: dict[str, str], url: str | None = None) -> str:
         """X-Twilio-Signature as Twilio computes it: over the public URL it was told to call."""

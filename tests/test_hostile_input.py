@@ -1,4 +1,6 @@
-"""Hostile and broken input: every case of tests/data/hostile/cases.jsonl against the running app.
+"""Hostile and broken input: every case of tests/data/hostile/cases.jsonl against the running app,
+served once inside the test's process and once as its own `ehumas run` process (configured from
+config.example.toml), which must still be running, never restarted, at the end.
 
 Each case names its webhooks ("targets": telegram, whatsapp) and what it sends:
   raw / raw_hex     a request body as is (placeholders substituted in raw)
@@ -26,14 +28,18 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.request_validator import RequestValidator
 
 from bot.standins.telegram_api import TelegramStandIn
@@ -43,16 +49,66 @@ from bot.whatsapp_webhooks import WEBHOOK_PATH as WHATSAPP_PATH
 from handlers import textsafe
 from handlers.intake import MAX_DESCRIPTION_CHARS
 from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus
-from tests.channels import Desk, running_desk
+from tests.channels import running_desk
 from tests.conftest import ROOT
 from tests.harness import SECRET
-from tests.harness_whatsapp import Phone
+from tests.harness_whatsapp import Phone, inbound_form
+from tests.procs import PUBLIC_URL, BotProcess, fleet
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
 
 CORPUS = ROOT / "tests" / "data" / "hostile" / "cases.jsonl"
 CASES: list[dict[str, Any]] = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
 TELEGRAM_PATH = "/telegram/webhook"
+
+
+@dataclass
+class Target:
+    """Where the cases are posted: the app served in the test's process, or an `ehumas run` process."""
+
+    url: str  # where requests go
+    public_url: str  # what the bot is configured to be reached at (Twilio signs over it)
+    http: httpx.AsyncClient
+    telegram: TelegramStandIn
+    twilio: TwilioStandIn
+    sessions: async_sessionmaker[AsyncSession]
+    settled: Callable[[], Awaitable[Any]]
+    process: BotProcess | None = None  # the separate process, if any
+
+    async def send_telegram(self, update: dict[str, Any]) -> None:
+        """Post an update as Telegram does and require the 200."""
+        response = await self.http.post(self.url + TELEGRAM_PATH, json=update, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200, response.text
+
+    async def send_whatsapp(self, phone: Phone, text: str) -> None:
+        """Post a signed inbound WhatsApp message as Twilio does and require the 200."""
+        form = inbound_form(self.twilio.account_sid, phone, text)
+        signature = RequestValidator(self.twilio.auth_token).compute_signature(self.public_url + WHATSAPP_PATH, form)
+        response = await self.http.post(self.url + WHATSAPP_PATH, data=form, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, response.text
+
+
+@asynccontextmanager
+async def in_process(database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn) -> AsyncIterator[Target]:
+    """The real app served by uvicorn inside the test's process."""
+    async with running_desk(database_url, telegram, twilio) as desk:
+        world = desk.world
+        yield Target(world.url, world.settings.server.public_url, world.http, telegram, twilio,
+                     world.runtime.sessions, lambda: world.settled(timeout=30))
+
+
+@asynccontextmanager
+async def own_process(
+    tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[Target]:
+    """`ehumas run` as its own process, configured from config.example.toml: a crash would show as its exit."""
+    async with fleet(tmp_path, database_url, telegram, twilio) as bots:
+        [process] = await bots.start(1)
+        # Twilio's status callbacks go to the public URL: the stand-in plays the reverse proxy.
+        twilio.forward(PUBLIC_URL, process.url)
+        yield Target(process.url, PUBLIC_URL, process.http, telegram, twilio, sessions,
+                     lambda: bots.settled(timeout=30), process)
 
 
 @dataclass
@@ -117,7 +173,7 @@ def _content_type(case: dict[str, Any], default: str) -> dict[str, str]:
     return {"Content-Type": value} if value else {}
 
 
-def telegram_request(case: dict[str, Any], ctx: Context, desk: Desk) -> Request:
+def telegram_request(case: dict[str, Any], ctx: Context, desk: Target) -> Request:
     headers = _content_type(case, "application/json")
     auth = case.get("auth", "ok")
     if auth != "missing":
@@ -150,8 +206,8 @@ def telegram_request(case: dict[str, Any], ctx: Context, desk: Desk) -> Request:
     return Request(TELEGRAM_PATH, content, headers, bool(case.get("chunked")), stored_id, text, reply_to)
 
 
-def whatsapp_request(case: dict[str, Any], ctx: Context, desk: Desk) -> Request:
-    public = desk.world.settings.server.public_url + WHATSAPP_PATH
+def whatsapp_request(case: dict[str, Any], ctx: Context, desk: Target) -> Request:
+    public = desk.public_url + WHATSAPP_PATH
     text = None
     if "raw_form" in case:
         raw = build(case["raw_form"], ctx)
@@ -165,7 +221,7 @@ def whatsapp_request(case: dict[str, Any], ctx: Context, desk: Desk) -> Request:
             form = build(case["form"], ctx)
         else:
             text = build(case["text"], ctx)
-            form = desk.wa.form(ctx.phone, text, sid=ctx.sid)
+            form = inbound_form(desk.twilio.account_sid, ctx.phone, text, sid=ctx.sid)
             form["ProfileName"] = build(case.get("sender_name", form["ProfileName"]), ctx)
             form.update(build(case.get("form_extra", {}), ctx))
         content = httpx.QueryParams(form).__str__().encode("ascii")
@@ -180,30 +236,30 @@ def whatsapp_request(case: dict[str, Any], ctx: Context, desk: Desk) -> Request:
     elif auth == "wrong":
         headers["X-Twilio-Signature"] = "bm90LWEtc2lnbmF0dXJlLWF0LWFsbA=="
     elif auth == "local_url":
-        headers["X-Twilio-Signature"] = validator.compute_signature(desk.world.url + WHATSAPP_PATH, form)
+        headers["X-Twilio-Signature"] = validator.compute_signature(desk.url + WHATSAPP_PATH, form)
     elif auth == "other_body":
         headers["X-Twilio-Signature"] = validator.compute_signature(public, {**form, "Body": "lain"})
     return Request(WHATSAPP_PATH, content, headers, bool(case.get("chunked")), form.get("MessageSid") or None,
                    text, form.get("From") or ctx.phone.address)
 
 
-async def post(desk: Desk, request: Request) -> httpx.Response:
+async def post(desk: Target, request: Request) -> httpx.Response:
     content: Any = request.content
     if request.chunked:
         async def chunks() -> AsyncIterator[bytes]:
             for start in range(0, len(request.content), 65536):
                 yield request.content[start:start + 65536]
         content = chunks()
-    return await desk.world.http.post(desk.world.url + request.path, content=content, headers=request.headers)
+    return await desk.http.post(desk.url + request.path, content=content, headers=request.headers)
 
 
-def received(desk: Desk, target: str, chat: int | str) -> list[str]:
+def received(desk: Target, target: str, chat: int | str) -> list[str]:
     if target == "telegram":
         return [c.text or "" for c in desk.telegram.sent_messages(chat)]
     return [c.body or "" for c in desk.twilio.sent_messages(str(chat))]
 
 
-async def wait_reply(desk: Desk, target: str, chat: int | str, count: int) -> list[str]:
+async def wait_reply(desk: Target, target: str, chat: int | str, count: int) -> list[str]:
     """The chat's texts once it has at least `count`."""
     if target == "telegram":
         calls = await desk.telegram.wait_for_count(count, chat_id=chat, timeout=5)
@@ -212,14 +268,18 @@ async def wait_reply(desk: Desk, target: str, chat: int | str, count: int) -> li
     return [c.body or "" for c in wa_calls]
 
 
+@pytest.mark.parametrize("where", ["in_process", "ehumas_run"])
 async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_unintended(
-    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+    where: str, tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     failures: list[str] = []
     silent: list[tuple[str, str, int | str]] = []
     accepted = 0
     filed: list[tuple[str, str, str, str]] = []  # (case, ticket, expected description mode, input text)
-    async with running_desk(database_url, telegram, twilio) as desk:
+    serving = (in_process(database_url, telegram, twilio) if where == "in_process"
+               else own_process(tmp_path, database_url, telegram, twilio, sessions))
+    async with serving as desk:
         n = 0
         for case in CASES:
             for target in case["targets"]:
@@ -233,9 +293,12 @@ async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_uninte
                 except AssertionError as exc:  # a wait that timed out: report every case, not the first
                     failures.append(f"{label}: {str(exc)[:300]}")
 
-        await desk.world.settled(timeout=30)
-        health = (await desk.world.http.get(desk.world.url + "/healthz")).json()
-        async with desk.world.runtime.sessions() as session:
+        await desk.settled()
+        health = (await desk.http.get(desk.url + "/healthz")).json()
+        # The separate process lived through every case (a crash would have ended it).
+        assert desk.process is None or (desk.process.alive and desk.process.starts == 1), \
+            desk.process and desk.process.log()[-3000:]
+        async with desk.sessions() as session:
             events = list((await session.exec(select(InboxEvent))).all())
             failed = list((await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))).all())
             complaints = {c.id: c for c in (await session.exec(select(Complaint))).all()}
@@ -260,7 +323,7 @@ async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_uninte
 
 
 async def run_case(
-    desk: Desk, case: dict[str, Any], target: str, ctx: Context, request: Request, failures: list[str],
+    desk: Target, case: dict[str, Any], target: str, ctx: Context, request: Request, failures: list[str],
     silent: list[tuple[str, str, int | str]], filed: list[tuple[str, str, str, str]],
 ) -> int:
     """Post one case and check its answer; return how many events it should have stored."""
@@ -288,9 +351,9 @@ async def run_case(
     follow = case.get("follow", [])
     for step, text in enumerate(follow, start=2):
         if target == "telegram":
-            await desk.world.send(_telegram_text(desk, ctx, text))
+            await desk.send_telegram(_telegram_text(desk, ctx, text))
         else:
-            await desk.wa.send(ctx.phone, text)
+            await desk.send_whatsapp(ctx.phone, text)
         accepted += 1
         texts = await wait_reply(desk, target, chat, step)
     if follow:
@@ -313,7 +376,7 @@ async def run_case(
     return accepted
 
 
-def _telegram_text(desk: Desk, ctx: Context, text: str) -> dict[str, Any]:
+def _telegram_text(desk: Target, ctx: Context, text: str) -> dict[str, Any]:
     """A further private message from the case's Telegram user."""
     chat = {"id": ctx.user_id, "type": "private", "first_name": f"Uji{ctx.n}"}
     return {"update_id": desk.telegram.next_update_id(), "message": {
