@@ -27,10 +27,11 @@ MAX_DESCRIPTION_CHARS = 4000
 MAX_ADDRESS_CHARS = 500
 MAX_PHOTOS = 5
 
-# Messages that only greet: they start a conversation but are not a complaint.
+# Messages that only greet or acknowledge: they start a conversation but are not a complaint.
 _GREETING_WORDS = frozenset(
     "halo hallo hai hi hello p ping pagi siang sore malam selamat assalamualaikum assalamu alaikum "
-    "salam permisi min admin kak pak bu mas mbak tes test tes123 om swastiastu shalom".split()
+    "salam permisi min admin kak pak bu mas mbak tes test tes123 om swastiastu shalom "
+    "ok oke okay okey baik siap terima kasih makasih trims thanks thank you".split()
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -39,6 +40,13 @@ BUTTON_YES = "intake:ya"
 BUTTON_CANCEL = "intake:batal"
 BUTTON_SKIP = "intake:lewati"
 _BUTTON_WORDS = {BUTTON_YES: "ya", BUTTON_CANCEL: "batal", BUTTON_SKIP: "lewati"}
+
+
+def _checks_in(inbound: Inbound, text: str) -> bool:
+    """Whether a message only says hello (or "ok"), rather than describing a problem or sending something."""
+    if inbound.media or inbound.location is not None or inbound.unsupported:
+        return False
+    return not text or _is_greeting(text) or len(text) < MIN_DESCRIPTION_CHARS
 
 
 def _is_greeting(text: str) -> bool:
@@ -64,7 +72,7 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         session, channel=inbound.channel, address=inbound.chat_id, display_name=inbound.sender_name, now=now
     )
     # Messages held until the citizen wrote again (WhatsApp's 24-hour window) go out first; no-op elsewhere.
-    await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)
+    released = await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)
     await session.flush()
     text = inbound.text.strip()
     if inbound.callback_data is not None:
@@ -100,6 +108,16 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
             await rating.rate(session, desk, citizen, me, int(draft.get("complaint_id", 0)), stars)
             return
         step, draft = None, {}  # anything else starts afresh, e.g. a new complaint
+
+    if released and step is None and _checks_in(inbound, text):
+        # The citizen wrote (as WhatsApp's template asks) to receive what was waiting: those messages
+        # are the answer, not a greeting. A rating request among them was not seen until now, so the
+        # next message is awaited as its answer (a step set when it was held may have lapsed or
+        # been used up by this very message).
+        rated = [complaint_id for purpose, complaint_id in released if purpose == rating.PURPOSE and complaint_id]
+        if rated:
+            await rating.await_typed_rating(session, desk, citizen, rated[-1])
+        return
 
     if _word(text) in texts.CANCEL and step is not None:
         await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)

@@ -16,6 +16,8 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 RATING = "rating"
 RATING_TTL = timedelta(days=3)
 BUTTON_PREFIX = "rate:"
+# The outbox purpose of the rating request.
+PURPOSE = "rate"
 
 
 async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
@@ -28,15 +30,20 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
         prompt += texts.RATE_PROMPT_TYPED
     await send_text(
         session, Recipient(citizen.channel, citizen.address), prompt, now=now, complaint_id=complaint.id,
-        purpose="rate", buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
+        purpose=PURPOSE, buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
     )
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
     if live is None:
         # Only when no draft is in progress: a typed digit must not eat a new complaint's answer.
-        await conversations.save_conversation(
-            session, channel=citizen.channel, chat_id=citizen.address, step=RATING,
-            data={"complaint_id": complaint.id}, now=now, ttl=RATING_TTL,
-        )
+        await await_typed_rating(session, desk, citizen, complaint.id)
+
+
+async def await_typed_rating(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
+    """Take the citizen's next message as a rating of the complaint, if it is a digit 1 to 5."""
+    await conversations.save_conversation(
+        session, channel=citizen.channel, chat_id=citizen.address, step=RATING,
+        data={"complaint_id": complaint_id}, now=desk.now(), ttl=RATING_TTL,
+    )
 
 
 def parse_button(data: str) -> tuple[int, int] | None:

@@ -189,17 +189,22 @@ async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
     session.add(row)
 
 
-async def release_held(session: AsyncSession, *, channel: str, chat_id: str | int, now: datetime) -> int:
-    """Queue a chat's held messages again (they keep their ids, hence their order); return how many."""
+async def release_held(
+    session: AsyncSession, *, channel: str, chat_id: str | int, now: datetime
+) -> list[tuple[str, int | None]]:
+    """Queue a chat's held messages again (they keep their ids, hence their order).
+
+    Returns (purpose, complaint id) of each released message, oldest first.
+    """
     table = OutboxMessage.__table__
     c = table.c  # type: ignore[attr-defined]
     result = await session.exec(
         update(table)  # type: ignore[arg-type]
         .where(c.channel == channel, c.chat_id == str(chat_id), c.status == OutboxStatus.HELD.value)
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
-        .returning(c.id)
+        .returning(c.id, c.purpose, c.complaint_id)
     )
-    return len(result.scalars().all())
+    return [(purpose, complaint_id) for _, purpose, complaint_id in sorted(result.all())]
 
 
 async def complaint_for_sent_message(

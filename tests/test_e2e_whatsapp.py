@@ -196,12 +196,37 @@ async def test_an_answer_outside_the_window_goes_as_template_and_in_full_when_th
     assert len([c for c in wa.twilio.sent_messages(ANI.address) if c.params.get("ContentSid")]) == 1
 
     await wa.send(ANI, "Halo")  # what the template asks the citizen to reply
-    full, closed, rate, after = await wa.replies(ANI, 4)
+    full, closed, rate = await wa.replies(ANI, 3)
     assert "Sudah kami jadwalkan pengangkutan hari Senin." in full.body and full.params.get("ContentSid") is None
     assert "dinyatakan selesai" in closed.body and "Ketik angka 1–5" in rate.body
-    assert "Selamat datang" in after.body  # the citizen's new message is answered after the held ones
     await wa.world.settled()
     assert not [r for r in await outbox_rows(wa, ANI) if r.status == OutboxStatus.HELD]
+    # The held messages were the answer to "Halo" (no greeting as if to a newcomer), and the rating
+    # request, seen only now, takes the citizen's next message.
+    assert len(wa.twilio.sent_messages(ANI.address)) == len(await outbox_rows(wa, ANI))
+    await wa.send(ANI, "5")
+    thanks = await wa.reply(ANI)
+    assert "⭐⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
+
+
+async def test_a_rating_request_held_for_days_still_takes_the_typed_number(wa: WhatsApp) -> None:
+    ticket = await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    await wa.age_window(ANI)
+    await wa.world.send(wa.world.message(STAFF_DLHK, f"/selesai {ticket} Sudah diangkut", chat_id=DLHK_CHAT))
+    template = await wa.reply(ANI)
+    assert template.params["ContentSid"] == TEMPLATE_SID
+    # The citizen answers the template a week later, long after the rating step set at closing lapsed.
+    wa.world.clock.advance(timedelta(days=7))
+    await wa.send(ANI, "Oke terima kasih")
+    closed, prompt = await wa.replies(ANI, 2)
+    assert "dinyatakan selesai" in closed.body and "Ketik angka 1–5" in prompt.body
+    await wa.send(ANI, "4")
+    thanks = await wa.reply(ANI)
+    assert "⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
+    # A message with a problem in it after released messages is a new complaint, as always.
+    await wa.send(ANI, "Lampu jalan di depan kantor lurah Kambu mati sudah seminggu")
+    assert "lokasi" in (await wa.reply(ANI)).body.lower()
 
 
 async def test_without_a_template_humas_is_told_and_the_answer_waits(
@@ -422,7 +447,7 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
         alerts = (await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "held_alert"))).all()
     assert statuses == [OutboxStatus.PENDING, OutboxStatus.HELD] and len(alerts) == 1
     async with sessions() as session, session.begin():
-        assert await outbox.release_held(session, channel="whatsapp", chat_id=ANI.address, now=now) == 1
+        assert len(await outbox.release_held(session, channel="whatsapp", chat_id=ANI.address, now=now)) == 1
 
 
 async def test_a_whatsapp_citizen_rates_a_closed_ticket_with_a_typed_number(wa: WhatsApp) -> None:
