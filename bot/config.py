@@ -111,6 +111,9 @@ class WhatsAppSection(_Section):
     reply_template_sid: str = ""
     # Seconds each Twilio API call may take; a timed-out send is retried by the outbox.
     timeout_seconds: float = Field(default=15.0, gt=0)
+    # Kept by each process (with N workers, give each 1/N). Twilio takes 80 a second per WhatsApp
+    # sender by default and queues the rest; 20 keeps up to four processes within that.
+    max_messages_per_second: float = Field(default=20.0, gt=0)
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppSection:

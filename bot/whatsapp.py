@@ -55,6 +55,8 @@ class WhatsAppChannel:
             ticket_prefix=settings.bot.ticket_prefix,
             sessions=sessions,
             clock=clock,
+            # Its limiter, too, belongs to the running loop.
+            max_per_second=wa.max_messages_per_second,
         )
         self._fetcher = MediaFetcher(account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions,
                                      clock=clock)

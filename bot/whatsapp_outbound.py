@@ -1,4 +1,7 @@
-"""Outbox messages sent to WhatsApp through the twilio library, with Twilio's errors sorted by what to do."""
+"""Outbox messages sent to WhatsApp through the twilio library, with Twilio's errors sorted by what to do.
+
+Sends are paced by an aiolimiter AsyncLimiter ([whatsapp] max_messages_per_second, per process).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.base.exceptions import TwilioRestException
@@ -35,7 +39,20 @@ TEMPLATE_TEXT_CHARS = 100
 
 OUTSIDE_WINDOW = 63016
 OPTED_OUT = 21610
+# 20429: too many concurrent API requests (HTTP 429); 63018: over a rate or limit of the channel. Both retried.
 RATE_LIMITED = frozenset({20429, 63018})
+
+# Requests leave here evenly spaced but reach Twilio with some jitter (a queue in the HTTP client,
+# the network, the server): space them this share wider than 1/rate, as bot.telegram_ratelimit
+# widens Telegram's windows, so that no second at Twilio's end holds more than the limit.
+PACING_MARGIN = 0.15
+
+
+def pacing(per_second: float) -> AsyncLimiter:
+    """A limiter letting one send through every (1 + margin) / per_second seconds, first come first served."""
+    # A leaky bucket of one, not of `per_second`: a full bucket lets a burst as large as the limit
+    # through and then the rate on top, twice the limit in one second. Create it in the running loop.
+    return AsyncLimiter(1, (1.0 + PACING_MARGIN) / per_second)
 
 
 class _TextOnly(HTMLParser):
@@ -130,8 +147,11 @@ class WhatsAppSender:
         ticket_prefix: str,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
+        max_per_second: float,
     ) -> None:
         self._client = client
+        # Every Messages.create waits its turn here, whichever outbox row or chunk it carries.
+        self._pace = pacing(max_per_second)
         self._from = from_number
         self._template_sid = template_sid
         self._status_url = status_url
@@ -183,7 +203,8 @@ class WhatsAppSender:
         return citizen.last_inbound_at if citizen is not None else None
 
     async def _create(self, message: OutboxMessage, heard: datetime | None = None, **params: Any) -> str:
-        """One Messages.create call; Twilio's answer sorted into the dispatcher's terms."""
+        """One Messages.create call, in its turn; Twilio's answer sorted into the dispatcher's terms."""
+        await self._pace.acquire()
         try:
             created = await self._client.messages.create_async(
                 to=message.chat_id, from_=self._from, status_callback=self.status_callback(message), **params
@@ -201,5 +222,7 @@ class WhatsAppSender:
         if exc.code == OPTED_OUT:
             return Undeliverable(what, recipient_gone=True)
         if exc.status == 429 or exc.code in RATE_LIMITED or exc.status >= 500:
+            # After the outbox's backoff: twilio's exception carries no response headers, so there is
+            # no Retry-After to read (and Twilio documents none; it asks for exponential backoff).
             return RetryLater(what)
         return Undeliverable(what)

@@ -90,6 +90,8 @@ BROKEN = {
     "no opd": (lambda d: d.pop("opd"), "opd: missing"),
     "webhook without secret": (lambda d: d["telegram"].update(webhook_secret=""), "webhook_secret is required"),
     "half a whatsapp": (lambda d: d["whatsapp"].update(account_sid="AC1"), "auth_token is required"),
+    "no whatsapp rate": (lambda d: d["whatsapp"].update(max_messages_per_second=0.0),
+                         "whatsapp.max_messages_per_second"),
     "reminder after deadline": (lambda d: d["sla"].update(remind_before_hours=30.0), "remind_before_hours"),
 }
 

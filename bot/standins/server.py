@@ -1,10 +1,12 @@
-"""Shared plumbing of the stand-ins: an in-loop uvicorn server, a call log, fault plans."""
+"""Shared plumbing of the stand-ins: an in-loop uvicorn server, a call log, fault plans, rate windows."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dtm
+import time
 from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -194,6 +196,26 @@ class Fault:
     key: Hashable | None = None  # only calls for this chat / recipient; None: any
     methods: Collection[str] | None = None  # only these methods; None: any
     details: dict[str, Any] = field(default_factory=dict)  # retry_after, code, message, ...
+
+
+class SlidingWindow:
+    """The times of the requests a stand-in accepted within a sliding window, for its rate limits."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        """At most `limit` requests in any `seconds`."""
+        self.limit, self.seconds = limit, seconds
+        self.times: collections.deque[float] = collections.deque()
+
+    def wait(self) -> float:
+        """Seconds until one more request fits (0: now)."""
+        now = time.monotonic()
+        while self.times and now - self.times[0] >= self.seconds:
+            self.times.popleft()
+        return 0.0 if len(self.times) < self.limit else self.times[0] + self.seconds - now
+
+    def take(self) -> None:
+        """Count a request accepted now."""
+        self.times.append(time.monotonic())
 
 
 class FaultPlan:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import json
 import time
 from html.parser import HTMLParser
@@ -18,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.standins.server import Call, Fault, StandIn
+from bot.standins.server import Call, Fault, SlidingWindow, StandIn
 
 DEFAULT_TOKEN = "7000000001:AAStandInTokenForEHumasTests_0123456"
 
@@ -239,24 +238,6 @@ class RateLimits:
     per_group_per_minute: int = 20  # each group (negative chat id)
 
 
-class _Window:
-    """The times of the sends within a sliding window."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit, self.seconds = limit, seconds
-        self.times: collections.deque[float] = collections.deque()
-
-    def wait(self) -> float:
-        """Seconds until one more send fits (0: now)."""
-        now = time.monotonic()
-        while self.times and now - self.times[0] >= self.seconds:
-            self.times.popleft()
-        return 0.0 if len(self.times) < self.limit else self.times[0] + self.seconds - now
-
-    def take(self) -> None:
-        self.times.append(time.monotonic())
-
-
 class TelegramStandIn(StandIn[TelegramCall]):
     """The Telegram Bot API on 127.0.0.1, for the real python-telegram-bot client."""
 
@@ -275,8 +256,8 @@ class TelegramStandIn(StandIn[TelegramCall]):
         self.token = token
         self.rate_limits = rate_limits
         self._slow: list[float] = []  # delays of the next send* answers (slow_next)
-        self._overall: _Window | None = None
-        self._groups: dict[int | str, _Window] = {}
+        self._overall: SlidingWindow | None = None
+        self._groups: dict[int | str, SlidingWindow] = {}
         prefix = token.split(":", 1)[0]  # a bot token starts with the bot's user id
         bot_id = int(prefix) if prefix.isdigit() else 7000000001
         self.bot_user: dict[str, Any] = {
@@ -441,11 +422,11 @@ class TelegramStandIn(StandIn[TelegramCall]):
         limits = self.rate_limits
         assert limits is not None
         if self._overall is None:
-            self._overall = _Window(limits.per_second, 1.0)
+            self._overall = SlidingWindow(limits.per_second, 1.0)
         windows = [self._overall]
         if isinstance(chat_id, int) and chat_id < 0:
             if chat_id not in self._groups:
-                self._groups[chat_id] = _Window(limits.per_group_per_minute, 60.0)
+                self._groups[chat_id] = SlidingWindow(limits.per_group_per_minute, 60.0)
             windows.append(self._groups[chat_id])
         wait = max(window.wait() for window in windows)
         if wait > 0:

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.standins.server import Call, Fault, StandIn, utcnow
+from bot.standins.server import Call, Fault, SlidingWindow, StandIn, utcnow
 
 API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -148,16 +148,22 @@ class TwilioStandIn(StandIn[TwilioCall]):
         *,
         auto_status: Sequence[str] = (),
         media_redirect: bool = True,
+        messages_per_second: int | None = None,
     ) -> None:
         """Prepare the stand-in; it serves inside `async with`.
 
         auto_status: statuses posted to a created message's StatusCallback after the 201, in order.
         media_redirect: media URLs answer 307 to an unauthenticated "CDN" path, as Twilio does.
+        messages_per_second: answer a Messages.create beyond this many in any one-second window with
+            429 Too Many Requests (error 20429). Twilio itself queues what exceeds a sender's rate
+            and answers 429 when an account has too many requests under way; the stand-in refuses
+            any excess, the strictest reading, so that a test sees it.
         """
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.auto_status = list(auto_status)
         self.media_redirect = media_redirect
+        self._rate = SlidingWindow(messages_per_second, 1.0) if messages_per_second is not None else None
         self.messages: dict[str, dict[str, Any]] = {}  # sid -> Message resource, as fetched
         self.status_posts: list[StatusPost] = []
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
@@ -231,7 +237,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
 
     def fail_next(
         self,
-        n: int = 1,
+        n: int | None = 1,
         status: int = 429,
         *,
         code: int | None = None,
@@ -240,7 +246,8 @@ class TwilioStandIn(StandIn[TwilioCall]):
     ) -> None:
         """Make the next n Messages.create fail (429 -> 20429, 500 -> 20500, 400 -> 63016, ...).
 
-        hang=seconds holds each request instead (until then or shutdown), then answers 503 20503.
+        n=None: every one until clear_faults(). hang=seconds holds each request instead (until then
+        or shutdown), then answers 503 20503.
         """
         self._faults.add(
             Fault(
@@ -344,6 +351,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
             self._check_auth(request)
             if fault := self._faults.take(call.method, params.get("To")):
                 return await self._answer_fault(call, fault)
+            self._within_rate()
             resource = self._new_message(params)
         except TwilioApiError as error:
             call.status, call.result = error.status, {"code": error.code, "message": error.message}
@@ -355,6 +363,14 @@ class TwilioStandIn(StandIn[TwilioCall]):
         if self.auto_status and resource["sid"] in self._callbacks:
             background = BackgroundTask(self._auto_post, resource["sid"])
         return JSONResponse(resource, status_code=201, background=background)
+
+    def _within_rate(self) -> None:
+        """Count a Messages.create in the one-second window, or refuse it with 429 (20429)."""
+        if self._rate is None:
+            return
+        if self._rate.wait() > 0:
+            raise TwilioApiError(429)
+        self._rate.take()
 
     async def _answer_fault(self, call: TwilioCall, fault: Fault) -> Response:
         """Answer with an injected failure (hanging first if asked)."""
