@@ -22,7 +22,7 @@ from twilio.rest import Client
 from bot.delivery import DeliveryError, HeldForWindow, RetryLater, Undeliverable
 from bot.whatsapp_inbound import CHANNEL
 from handlers.clock import Clock
-from storage import citizens
+from storage import citizens, outbox
 from storage.models import OutboxMessage
 from storage.tickets import format_ticket
 
@@ -159,9 +159,9 @@ class WhatsAppSender:
         self._sessions = sessions
         self._clock = clock
 
-    def status_callback(self, message: OutboxMessage) -> str:
+    def status_callback(self, message: OutboxMessage, part: int = 1) -> str:
         """Where Twilio reports this send's delivery; the ids make an early or repeated report match."""
-        return f"{self._status_url}?outbox={message.id}&attempt={message.attempts}"
+        return f"{self._status_url}?outbox={message.id}&attempt={message.attempts}&part={part}"
 
     def template_for(self, message: OutboxMessage) -> dict[str, Any] | None:
         """The template that announces a held message, or None when no template is configured."""
@@ -186,8 +186,16 @@ class WhatsAppSender:
         if heard is None or self._clock.now() - heard >= WINDOW - WINDOW_MARGIN:
             raise HeldForWindow("outside WhatsApp's 24-hour window", template=self.template_for(message),
                                 last_heard=heard)
-        sids = [await self._create(message, heard, body=chunk) for chunk in split_text(self._body(message))]
-        return sids[0] if sids else None
+        chunks = split_text(self._body(message))
+        first: str | None = None
+        # A retry (a later part failed, or its delivery did) resumes after the parts that went out:
+        # the citizen must not read the first page of an answer twice.
+        for index in range(min(message.parts_sent, len(chunks)), len(chunks)):
+            sid = await self._create(message, heard, part=index + 1, body=chunks[index])
+            first = first or sid
+            if len(chunks) > 1:
+                await self._parts_sent(message, index + 1)
+        return first
 
     def _body(self, message: OutboxMessage) -> str:
         """The text of a free-form message (buttons are dropped: the texts say what to type)."""
@@ -202,12 +210,22 @@ class WhatsAppSender:
             citizen = await citizens.find_citizen(session, channel=CHANNEL, address=address)
         return citizen.last_inbound_at if citizen is not None else None
 
-    async def _create(self, message: OutboxMessage, heard: datetime | None = None, **params: Any) -> str:
+    async def _parts_sent(self, message: OutboxMessage, parts: int) -> None:
+        """Record how many parts of a split message went out (the row stays ours under its lease)."""
+        assert message.id is not None
+        message.parts_sent = parts
+        async with self._sessions() as session, session.begin():
+            await outbox.record_parts_sent(session, outbox_id=message.id, parts=parts)
+
+    async def _create(
+        self, message: OutboxMessage, heard: datetime | None = None, *, part: int = 1, **params: Any
+    ) -> str:
         """One Messages.create call, in its turn; Twilio's answer sorted into the dispatcher's terms."""
         await self._pace.acquire()
         try:
             created = await self._client.messages.create_async(
-                to=message.chat_id, from_=self._from, status_callback=self.status_callback(message), **params
+                to=message.chat_id, from_=self._from, status_callback=self.status_callback(message, part),
+                **params,
             )
         except TwilioRestException as exc:
             raise self._classify(exc, message, heard) from exc

@@ -47,8 +47,10 @@ class StatusRecorder:
         self._humas_chat_id = humas_chat_id
         self._ticket_prefix = ticket_prefix
 
-    async def record(self, form: Mapping[str, str], *, outbox_id: int | None, attempt: int | None) -> None:
-        """Apply the callback form of one message (outbox id and attempt come from the callback URL)."""
+    async def record(
+        self, form: Mapping[str, str], *, outbox_id: int | None, attempt: int | None, part: int | None = None
+    ) -> None:
+        """Apply the callback form of one message (outbox id, attempt and part come from the callback URL)."""
         sid = form["MessageSid"]
         status = form["MessageStatus"].strip().lower()
         code = _int(form.get("ErrorCode"))
@@ -71,7 +73,7 @@ class StatusRecorder:
             error = f"{status} (Twilio error {code or '-'}: {form.get('ErrorMessage', '') or 'no message'})"
             taken = await delivery.take_back_undelivered(
                 session, outbox_id=row.id, attempt=attempt, provider_message_id=sid, status=status,
-                error=error, now=now, lease=policy.lease,
+                error=error, now=now, lease=policy.lease, part=part,
             )
             if taken is None or taken.id is None:
                 return  # a repeated callback: the first one acted already

@@ -102,7 +102,7 @@ def _query_int(request: Request, name: str) -> int | None:
 def status_endpoint(
     *, validator: RequestValidator, public_url: str, recorder: Callable[[], StatusRecorder], max_body: int
 ) -> Endpoint:
-    """POST /whatsapp/status?outbox=<id>&attempt=<n>: Twilio's delivery report of one sent message."""
+    """POST /whatsapp/status?outbox=<id>&attempt=<n>&part=<k>: Twilio's delivery report of one sent message."""
 
     async def endpoint(request: Request) -> Response:
         form = await signed_form(request, validator=validator, public_url=public_url, path=STATUS_PATH,
@@ -114,7 +114,7 @@ def status_endpoint(
             return error(400, "not a Twilio status callback (MessageSid and MessageStatus are required)")
         try:
             await recorder().record(fields, outbox_id=_query_int(request, "outbox"),
-                                    attempt=_query_int(request, "attempt"))
+                                    attempt=_query_int(request, "attempt"), part=_query_int(request, "part"))
         except Exception as exc:
             if not is_unavailable(exc):
                 raise

@@ -6,8 +6,9 @@ count once and never move a message's delivery state backwards.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -57,11 +58,13 @@ async def take_back_undelivered(
     error: str,
     now: datetime,
     lease: timedelta,
+    part: int | None = None,
 ) -> OutboxMessage | None:
     """Claim a sent message the messenger could not deliver, once; None if already handled or stale.
 
     The row goes back to "sending" under a lease: the caller retries, holds or reports it, and if
-    the process dies first the dispatcher takes it over when the lease runs out.
+    the process dies first the dispatcher takes it over when the lease runs out. `part` (1-based)
+    names the part of a split message that failed: a retry sends it and the ones after it again.
     """
     table = OutboxMessage.__table__
     c = table.c  # type: ignore[attr-defined]
@@ -72,12 +75,19 @@ async def take_back_undelivered(
         update(table)  # type: ignore[arg-type]
         .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
         .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, delivery_status=status,
-                last_error=error[:2000])
+                last_error=error[:2000], parts_sent=_resend_from(c.parts_sent, part))
         .returning(c.id)
     )
     if result.scalar_one_or_none() is None:
         return None
     return await session.get(OutboxMessage, outbox_id, populate_existing=True)
+
+
+def _resend_from(parts_sent: Any, part: int | None) -> Any:
+    """parts_sent after part `part` failed: the parts before it stay sent (all of them resent if unknown)."""
+    if part is None or part < 1:
+        return 0
+    return case((parts_sent >= part, part - 1), else_=parts_sent)
 
 
 async def requeue(session: AsyncSession, *, outbox_id: int, retry_at: datetime) -> None:

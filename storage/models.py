@@ -219,6 +219,8 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = _ts(now=True)
     sent_at: datetime | None = _ts(nullable=True)
     delivery_status: str | None = Field(default=None, max_length=16)
+    # Parts of a split message (WhatsApp's 1,600-character limit) already sent: a retry resumes after them.
+    parts_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Media(SQLModel, table=True):

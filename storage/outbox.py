@@ -207,6 +207,13 @@ async def release_held(
     return [(purpose, complaint_id) for _, purpose, complaint_id in sorted(result.all())]
 
 
+async def record_parts_sent(session: AsyncSession, *, outbox_id: int, parts: int) -> None:
+    """Note that the first `parts` parts of a split message went out: a retry resumes after them."""
+    table = OutboxMessage.__table__
+    c = table.c  # type: ignore[attr-defined]
+    await session.exec(update(table).where(c.id == outbox_id).values(parts_sent=parts))  # type: ignore[arg-type]
+
+
 async def complaint_for_sent_message(
     session: AsyncSession, *, channel: str, chat_id: str | int, provider_message_id: str
 ) -> int | None:

@@ -277,6 +277,30 @@ async def test_a_long_answer_is_split_under_whatsapps_limit(wa: WhatsApp) -> Non
     assert words[-len(answer.split()):] == answer.split()
 
 
+async def test_a_split_answer_is_resumed_after_a_failed_part_never_repeated(wa: WhatsApp) -> None:
+    await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    await wa.world.settled()
+    dialog = len(wa.twilio.sent_messages(ANI.address))
+    paragraph = "Petugas kami sudah meninjau lokasi dan mencatat volume sampah di sana. " * 9
+    answer = "\n\n".join(f"{n}. {paragraph.strip()}" for n in range(1, 6))
+    # Twilio takes the first part, then refuses the second once (a 500): the retry starts there.
+    wa.twilio.fail_to(ANI.address, status=500, code=20500, n=1, after=1)
+    await answer_by_reply(wa.world, DLHK_CHAT, answer)
+    await wa.world.settled()
+    parts = wa.twilio.sent_messages(ANI.address)[dialog:]
+    assert len(parts) == 3
+    words = " ".join(p.body for p in parts).split()
+    assert words[-len(answer.split()):] == answer.split() and "1." in parts[0].body
+    assert "1. Petugas" not in " ".join(p.body for p in parts[1:])  # the first part came once only
+
+    # Twilio later reports the last part undelivered: that part goes again, the others do not.
+    assert await wa.twilio.send_status(parts[2].sid, "undelivered", 30003) == 200
+    await wa.world.settled()
+    again = wa.twilio.sent_messages(ANI.address)[dialog + 3:]
+    assert [p.body for p in again] == [parts[2].body]
+
+
 # -- status callbacks ---------------------------------------------------------------------------------------
 
 

@@ -6,8 +6,11 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import agencies, citizens, complaints, conversations, inbox, outbox
@@ -47,6 +50,19 @@ async def test_migrations_create_the_schema_from_empty(empty_database_url: str) 
     assert EXPECTED_TABLES <= tables
     assert version == current_head()
     assert {"ix_complaint_status_due", "ix_complaint_opd_status", "ix_complaint_citizen_status"} <= indexes
+
+
+async def test_the_migrations_build_exactly_what_the_models_describe(database_url: str) -> None:
+    # A column added to a model without a migration would work in no deployed database.
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            differences = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), SQLModel.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == []
 
 
 def test_ticket_numbers_are_padded_and_parsed() -> None:

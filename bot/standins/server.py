@@ -196,6 +196,7 @@ class Fault:
     key: Hashable | None = None  # only calls for this chat / recipient; None: any
     methods: Collection[str] | None = None  # only these methods; None: any
     details: dict[str, Any] = field(default_factory=dict)  # retry_after, code, message, ...
+    skip: int = 0  # matching calls to let through first (e.g. fail the second part of a split message)
 
 
 class SlidingWindow:
@@ -242,6 +243,9 @@ class FaultPlan:
                 continue
             if fault.key is not None and fault.key != key:
                 continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             if fault.remaining is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:

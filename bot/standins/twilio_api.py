@@ -266,8 +266,9 @@ class TwilioStandIn(StandIn[TwilioCall]):
         code: int | None = 21610,
         n: int | None = 1,
         message: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next n messages to one recipient fail (n=None: until clear_faults())."""
+        """Make the next n messages to one recipient fail (n=None: until clear_faults()), after `after` pass."""
         self._faults.add(
             Fault(
                 status=status,
@@ -275,6 +276,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
                 key=to,
                 methods={"Messages.create"},
                 details={"code": code, "message": message},
+                skip=after,
             )
         )
 
