@@ -27,7 +27,7 @@ from bot.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.inbox_worker import InboxWorker
 from bot.inbox_writer import writer_for
 from bot.media_store import media_loader
-from bot.telegram_outbound import TelegramSender
+from bot.telegram_outbound import TelegramSender, photo_fetcher
 from bot.telegram_polling import poll_updates
 from bot.telegram_ratelimit import MINUTE_MARGIN, WindowRateLimiter, capacity
 from bot.webhooks import telegram_endpoint
@@ -233,7 +233,8 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning) -> Runtime:
     # Photos that came through WhatsApp are kept in the media table and uploaded from there.
     senders: dict[str, Sender] = {"telegram": TelegramSender(telegram.bot, load_media=media_loader(sessions))}
     # WhatsApp (Twilio) only when configured; its HTTP clients must be opened here, in the running loop.
-    whatsapp = WhatsAppChannel(settings, sessions, clock) if settings.whatsapp.enabled else None
+    whatsapp = (WhatsAppChannel(settings, sessions, clock, fetch_telegram_photo=photo_fetcher(telegram.bot))
+                if settings.whatsapp.enabled else None)
     if whatsapp is not None:
         senders[whatsapp_inbound.CHANNEL] = whatsapp.sender
     # The webhooks' group-commit writer: background work lets it go first (a webhook's sender

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
@@ -48,6 +49,37 @@ def _reply(payload: dict[str, object]) -> ReplyParameters | None:
     return ReplyParameters(message_id=int(str(target)), allow_sending_without_reply=True)
 
 
+@contextmanager
+def delivery_errors() -> Iterator[None]:
+    """Turn python-telegram-bot's errors into the dispatcher's: retry later, or give up."""
+    try:
+        yield
+    except RetryAfter as exc:
+        after = _seconds(exc)
+        raise RetryLater(f"Telegram rate limit: retry after {after:g} s", after=after) from exc
+    except Forbidden as exc:
+        # Blocked by the user, or the bot was removed from the group: retrying cannot help.
+        raise Undeliverable(f"Telegram refused: {exc.message}", recipient_gone=True) from exc
+    except BadRequest as exc:
+        raise Undeliverable(f"Telegram rejected the message: {exc.message}") from exc
+    except (TimedOut, NetworkError) as exc:
+        # NetworkError covers 5xx answers and connection failures.
+        raise RetryLater(f"Telegram unreachable: {exc.message}") from exc
+    except TelegramError as exc:
+        raise RetryLater(f"Telegram error: {exc.message}") from exc
+
+
+def photo_fetcher(bot: Bot) -> Callable[[str], Awaitable[bytes]]:
+    """A function downloading a Telegram photo by file id (for sending it on to another messenger)."""
+
+    async def fetch(file_id: str) -> bytes:
+        with delivery_errors():
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+    return fetch
+
+
 class TelegramSender:
     """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram_ratelimit)."""
 
@@ -60,21 +92,8 @@ class TelegramSender:
         """Send one outbox row; return Telegram's message id."""
         if not message.chat_id.lstrip("-").isdigit():
             raise Undeliverable(f"not a Telegram chat id: {message.chat_id[:40]!r}")
-        try:
+        with delivery_errors():
             return await self._send(message)
-        except RetryAfter as exc:
-            after = _seconds(exc)
-            raise RetryLater(f"Telegram rate limit: retry after {after:g} s", after=after) from exc
-        except Forbidden as exc:
-            # Blocked by the user, or the bot was removed from the group: retrying cannot help.
-            raise Undeliverable(f"Telegram refused: {exc.message}", recipient_gone=True) from exc
-        except BadRequest as exc:
-            raise Undeliverable(f"Telegram rejected the message: {exc.message}") from exc
-        except (TimedOut, NetworkError) as exc:
-            # NetworkError covers 5xx answers and connection failures.
-            raise RetryLater(f"Telegram unreachable: {exc.message}") from exc
-        except TelegramError as exc:
-            raise RetryLater(f"Telegram error: {exc.message}") from exc
 
     async def _send(self, message: OutboxMessage) -> str | None:
         payload = message.payload

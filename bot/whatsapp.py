@@ -7,7 +7,7 @@ stays behind this module and the whatsapp_* modules it assembles.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -20,10 +20,12 @@ from twilio.rest import Client
 
 from bot.config import Settings
 from bot.dispatcher import OutboxDispatcher
+from bot.media_links import MEDIA_PATH, MediaLinks, serve_media
 from bot.twilio_http import TwilioHttpClient
 from bot.whatsapp_inbound import CHANNEL, to_inbound
 from bot.whatsapp_media import FetchedMedia, MediaFetcher
 from bot.whatsapp_outbound import WhatsAppSender
+from bot.whatsapp_photos import PhotoLinks
 from bot.whatsapp_status import StatusRecorder
 from bot.whatsapp_webhooks import STATUS_PATH, WEBHOOK_PATH, Endpoint, inbound_endpoint, status_endpoint
 from handlers.clock import Clock
@@ -40,13 +42,22 @@ PHOTO_NOT_RECEIVED = "Maaf, foto Anda tidak berhasil kami terima. Mohon kirim ul
 class WhatsAppChannel:
     """Everything WhatsApp needs while the app runs. Open it inside the running event loop."""
 
-    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        fetch_telegram_photo: Callable[[str], Awaitable[bytes]] | None = None,
+    ) -> None:
         wa = settings.whatsapp
         self.settings = settings
         self.sessions = sessions
         self.clock = clock
         # The async HTTP clients open aiohttp/httpx sessions: they must be born in the running loop.
         self._http = TwilioHttpClient(base_url=wa.api_base_url, timeout=wa.timeout_seconds)
+        # Links to photos the bot sends, signed with the auth token (which only the bot and Twilio know).
+        self.links = MediaLinks(secret=wa.auth_token, public_url=settings.server.public_url)
         self.sender = WhatsAppSender(
             Client(wa.account_sid, wa.auth_token, http_client=self._http),
             from_number=wa.from_number,
@@ -57,6 +68,7 @@ class WhatsAppChannel:
             clock=clock,
             # Its limiter, too, belongs to the running loop.
             max_per_second=wa.max_messages_per_second,
+            photos=PhotoLinks(self.links, sessions=sessions, clock=clock, fetch_telegram=fetch_telegram_photo),
         )
         self._fetcher = MediaFetcher(account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions,
                                      clock=clock)
@@ -105,7 +117,7 @@ class WhatsAppChannel:
 def whatsapp_routes(
     settings: Settings, channel: Callable[[], WhatsAppChannel | None], *, on_stored: Callable[[], None]
 ) -> list[Route]:
-    """POST /whatsapp/webhook and POST /whatsapp/status; the channel (opened by the lifespan) per request."""
+    """POST /whatsapp/webhook, POST /whatsapp/status, GET /media/<token>; the channel (opened by the lifespan) per request."""
     validator = RequestValidator(settings.whatsapp.auth_token)
     public_url = settings.server.public_url
     max_body = settings.server.max_body_bytes
@@ -128,7 +140,14 @@ def whatsapp_routes(
 
     status = status_endpoint(validator=validator, public_url=public_url, recorder=lambda: opened().recorder,
                              max_body=max_body)
+
+    async def photo(request: Request) -> Response:
+        wa = opened()
+        return await serve_media(request, links=wa.links, sessions=wa.sessions)
+
     return [
         Route(WEBHOOK_PATH, webhook, methods=["POST"]),
         Route(STATUS_PATH, status, methods=["POST"]),
+        # Where Twilio fetches the photos the bot sends (GET; HEAD too).
+        Route(MEDIA_PATH + "/{token}", photo, methods=["GET"]),
     ]

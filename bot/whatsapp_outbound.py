@@ -21,6 +21,7 @@ from twilio.rest import Client
 
 from bot.delivery import DeliveryError, HeldForWindow, RetryLater, Undeliverable
 from bot.whatsapp_inbound import CHANNEL
+from bot.whatsapp_photos import PhotoLinks
 from handlers.clock import Clock
 from storage import citizens, outbox
 from storage.models import OutboxMessage
@@ -148,8 +149,11 @@ class WhatsAppSender:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         max_per_second: float,
+        photos: PhotoLinks | None = None,
     ) -> None:
         self._client = client
+        # Photos go as a link Twilio fetches; without one, a photo message is undeliverable.
+        self._photos = photos
         # Every Messages.create waits its turn here, whichever outbox row or chunk it carries.
         self._pace = pacing(max_per_second)
         self._from = from_number
@@ -180,12 +184,16 @@ class WhatsAppSender:
                 message, content_sid=str(message.payload["content_sid"]),
                 content_variables=json.dumps(variables, ensure_ascii=False),
             )
-        if message.kind not in ("text", "location"):
+        if message.kind not in ("text", "location", "photo") or (message.kind == "photo" and self._photos is None):
             raise Undeliverable(f"{message.kind} messages are not sent to WhatsApp")
         heard = await self._last_heard(message.chat_id)
         if heard is None or self._clock.now() - heard >= WINDOW - WINDOW_MARGIN:
             raise HeldForWindow("outside WhatsApp's 24-hour window", template=self.template_for(message),
                                 last_heard=heard)
+        if message.kind == "photo":
+            assert self._photos is not None
+            link = await self._photos.url(message.payload)
+            return await self._create(message, heard, body=self._body(message)[:MAX_BODY], media_url=[link])
         chunks = split_text(self._body(message))
         first: str | None = None
         # A retry (a later part failed, or its delivery did) resumes after the parts that went out:
@@ -202,6 +210,8 @@ class WhatsAppSender:
         if message.kind == "location":
             lat, lon = float(str(message.payload["lat"])), float(str(message.payload["lon"]))
             return f"📍 https://maps.google.com/?q={lat:.6f},{lon:.6f}"
+        if message.kind == "photo":
+            return str(message.payload.get("caption", ""))
         return plain_text(message.payload)
 
     async def _last_heard(self, address: str) -> datetime | None:

@@ -136,7 +136,7 @@ async def relay_answer(
     citizen = await _citizen_of(session, complaint)
     to = Recipient(citizen.channel, citizen.address)
     ticket = desk.ticket(complaint.id)
-    text = answer or texts.CARD_PHOTO_CAPTION.format(ticket=ticket)
+    text = answer or texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket)
     await complaints.add_message(
         session, complaint_id=complaint.id, direction="out", author="humas" if owner == HUMAS else "opd",
         author_label=staff_label(inbound), text=text, now=now,
@@ -151,10 +151,11 @@ async def relay_answer(
         session, to, texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
         now=now, complaint_id=complaint.id, purpose="answer",
     )
-    if citizen.channel == "telegram":
-        for media in inbound.media:
-            await send_photo(session, to, ref=media.ref, source="telegram", caption=f"Foto tanggapan {ticket}",
-                             now=now, complaint_id=complaint.id, purpose="answer_photo")
+    # Each messenger's sender knows how to get a Telegram photo to its citizen (WhatsApp: by a link).
+    for media in inbound.media:
+        await send_photo(session, to, ref=media.ref, source="telegram",
+                         caption=texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket),
+                         now=now, complaint_id=complaint.id, purpose="answer_photo")
 
 
 async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, owner: str, command: str) -> None:

@@ -101,6 +101,7 @@ CARD_UNROUTED = (
     "<code>/pindah {ticket} KODE</code> ({codes})."
 )
 CARD_PHOTO_CAPTION = "Foto aduan {ticket}"
+ANSWER_PHOTO_CAPTION = "Foto tanggapan {ticket}"
 ANSWER_TO_CITIZEN = "💬 Tanggapan {agency} atas aduan {ticket}:\n\n{text}"
 ANSWER_RELAYED = "✅ Tanggapan diteruskan ke pelapor {ticket}."
 ANSWER_EMPTY = "Tanggapan untuk {ticket} harus berupa teks. Tulis tanggapannya sebagai balasan."

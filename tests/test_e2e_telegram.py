@@ -126,6 +126,14 @@ async def test_an_agency_answer_by_reply_reaches_the_citizen(world: World) -> No
         again = await complaints.get_complaint(session, complaint_id=1)
     assert again is not None and again.answered_at == complaint.answered_at
 
+    # A photo answer (with or without words) reaches the citizen as the same photo.
+    photo_id = world.telegram.store_file(b"\xff\xd8\xff\xe0 after the clean-up")
+    await world.send(world.message(STAFF_DLHK, chat_id=DLHK_CHAT, reply_to=card, photo=photo_id))
+    words, photo = await world.replies(BUDI.id, 2)
+    assert f"Foto tanggapan {ticket}" in words.text
+    assert photo.method == "sendPhoto" and photo.params["photo"] == photo_id
+    assert photo.params.get("caption") == f"Foto tanggapan {ticket}"
+
 
 async def test_another_agency_cannot_answer(world: World) -> None:
     ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")

@@ -15,9 +15,9 @@ from twilio.request_validator import RequestValidator
 from bot.app import Tuning
 from bot.holding import hold_for_window
 from bot.standins.telegram_api import TelegramStandIn
-from bot.standins.twilio_api import TwilioStandIn
+from bot.standins.twilio_api import TwilioCall, TwilioStandIn
 from bot.whatsapp import PHOTO_NOT_RECEIVED
-from bot.whatsapp_inbound import to_inbound
+from bot.whatsapp_inbound import media_key, to_inbound
 from bot.whatsapp_outbound import split_text, template_payload
 from bot.whatsapp_webhooks import STATUS_PATH
 from handlers.events import Media
@@ -117,6 +117,31 @@ async def test_a_photo_that_cannot_be_fetched_is_reported_and_the_text_kept(wa: 
     assert "lokasinya" in prompt.body  # the description was taken all the same
     async with wa.world.runtime.sessions() as session:
         assert (await session.exec(select(InboxEvent.processed_at))).one() is not None
+
+
+async def test_a_hanging_photo_download_holds_up_only_its_own_chat(wa: WhatsApp) -> None:
+    tw, world = wa.twilio, wa.world
+    url = tw.store_media(JPEG, "image/jpeg")
+    release = tw.hold_media(url)
+    try:
+        form = await wa.send(ANI, "Lampu jalan padam di Jl. Saranani", media=[(url, "image/jpeg")])
+
+        def held(call: TwilioCall) -> bool:
+            return call.method == "Media.fetch" and call.status is None
+
+        download = await tw.wait_for(held)  # the bot is now stuck on Ani's photo
+        # A Telegram citizen writing meanwhile is answered all the same.
+        await world.send(world.message(BUDI, "Sampah berserakan di lorong Kambu belum diangkut seminggu"))
+        assert "lokasinya" in (await world.reply(BUDI.id, timeout=5.0)).text
+        assert download.status is None and tw.sent_messages(ANI.address) == []
+    finally:
+        release.set()  # also on failure: the bot's shutdown must not wait for the download
+    # Released, Ani's message goes through with its photo.
+    prompt = await wa.reply(ANI)
+    assert "lokasinya" in prompt.body and prompt.body != PHOTO_NOT_RECEIVED
+    assert download.status == 307
+    async with world.runtime.sessions() as session:
+        assert await media.has_media(session, key=media_key(form["MessageSid"], 0))
 
 
 async def test_voice_notes_and_stickers_are_refused_politely(wa: WhatsApp) -> None:
@@ -275,6 +300,36 @@ async def test_a_long_answer_is_split_under_whatsapps_limit(wa: WhatsApp) -> Non
     # Nothing lost or repeated: the parts end with the answer, word for word.
     words = " ".join(p.body for p in parts).split()
     assert words[-len(answer.split()):] == answer.split()
+
+
+async def test_an_agency_photo_answer_reaches_the_whatsapp_citizen_as_a_photo(wa: WhatsApp) -> None:
+    ticket = await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
+    await wa.world.reply(DLHK_CHAT)
+    card = next(c for c in reversed(wa.world.telegram.sent_messages(DLHK_CHAT)) if c.text and "🆕" in c.text)
+    after_work = b"\xff\xd8\xff\xe0 the cleaned-up lane " + bytes(range(256)) * 4
+    photo_id = wa.world.telegram.store_file(after_work)
+    await wa.world.send(wa.world.message(STAFF_DLHK, "Sudah dibersihkan pagi ini.", chat_id=DLHK_CHAT,
+                                         reply_to=card, photo=photo_id))
+    text, photo = await wa.replies(ANI, 2)
+    assert "Sudah dibersihkan pagi ini." in text.body
+    assert photo.body == f"Foto tanggapan {ticket}" and len(photo.media_urls) == 1
+    # Twilio fetched the photo from the bot's public address (the stand-in plays the reverse proxy).
+    [download] = await wa.twilio.wait_media_downloads(1)
+    link = photo.media_urls[0]
+    assert link.startswith(wa.public_url + "/media/") and download.status == 200
+    assert download.result["data"] == after_work and download.result["content_type"] == "image/jpeg"
+    await wa.world.settled()
+    assert [r.status for r in await outbox_rows(wa, ANI) if r.purpose == "answer_photo"] == [OutboxStatus.SENT]
+
+    # Only links the bot signed are served: altered, foreign or made-up ones tell nothing.
+    local = link.replace(wa.public_url, wa.world.url)
+    token = local.rsplit("/", 1)[1]
+    assert (await wa.world.http.get(local)).content == after_work
+    for wrong in (local[:-4] + ("AAAA" if not local.endswith("AAAA") else "BBBB"),
+                  wa.world.url + "/media/" + token.split(".")[0] + ".x.y",
+                  wa.world.url + "/media/KDI-0001"):
+        response = await wa.world.http.get(wrong)
+        assert response.status_code == 404 and response.content == b"not found", wrong
 
 
 async def test_a_split_answer_is_resumed_after_a_failed_part_never_repeated(wa: WhatsApp) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dtm
@@ -42,6 +43,7 @@ _MESSAGES = {
         "If you want to send messages outside the allowed window, please use a Template."
     ),
     63018: "Rate limit exceeded for Channel",
+    63019: "Media failed to download",
 }
 
 
@@ -169,6 +171,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
         self._channel_install_sid = _sid("XE")
         self._media: dict[str, _Media] = {}
+        self._held: dict[str, asyncio.Event] = {}  # media sid -> the release of its held downloads
         self._forward: dict[str, str] = {}  # public origin -> local origin
         self._http: httpx.AsyncClient | None = None
         super().__init__()
@@ -188,6 +191,17 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self._media[media_sid] = _Media(data, content_type)
         account = f"{self.origin}/{API_VERSION}/Accounts/{self.account_sid}"
         return f"{account}/Messages/{message_sid}/Media/{media_sid}"
+
+    def hold_media(self, url: str) -> asyncio.Event:
+        """Hold every download of a stored media URL until the returned event is set (or shutdown).
+
+        A held request is recorded at once as a pending "Media.fetch" call (status None), so a
+        test can await the moment the bot is stuck on it; once released it is answered as usual.
+        """
+        media_sid = url.rstrip("/").rsplit("/", 1)[-1]
+        if media_sid not in self._media:
+            raise ValueError(f"no media stored at {url}")
+        return self._held.setdefault(media_sid, asyncio.Event())
 
     def forward(self, public_origin: str, local_origin: str) -> None:
         """Post what is meant for public_origin to local_origin, as a reverse proxy before the bot would.
@@ -209,12 +223,14 @@ class TwilioStandIn(StandIn[TwilioCall]):
             "X-Twilio-Signature": self.signature(url, form),
             "User-Agent": "TwilioProxy/1.1",
         }
-        target = url
+        return await self._http.post(self._local(url), data=dict(form), headers=headers)
+
+    def _local(self, url: str) -> str:
+        """A public URL mapped to where the bot listens (see forward())."""
         for public, local in self._forward.items():
             if url == public or url.startswith(public + "/"):
-                target = local + url[len(public):]
-                break
-        return await self._http.post(target, data=dict(form), headers=headers)
+                return local + url[len(public):]
+        return url
 
     async def send_status(self, message_sid: str, status: str, error_code: int | None = None) -> int:
         """Post a status update to the message's StatusCallback; return the bot's HTTP status."""
@@ -280,6 +296,10 @@ class TwilioStandIn(StandIn[TwilioCall]):
             )
         )
 
+    async def wait_media_downloads(self, n: int, timeout: float = 5.0) -> list[TwilioCall]:
+        """Await at least n media downloads (the MediaUrl fetches Twilio makes after a create)."""
+        return await self._log.wait_for_count(n, lambda c: c.method == "Media.download", timeout, "Media.download")
+
     def sent_messages(self, to: str | None = None) -> list[TwilioCall]:
         """Successful Messages.create calls in order (optionally to one recipient); .sid is set."""
         return [c for c in self.calls if self._is_create(c, to, include_failed=False)]
@@ -305,6 +325,11 @@ class TwilioStandIn(StandIn[TwilioCall]):
     async def _on_start(self) -> None:
         """Open the client that posts callbacks."""
         self._http = httpx.AsyncClient(timeout=10.0)
+
+    def _on_closing(self) -> None:
+        """Release held media downloads, so that shutdown does not wait for them."""
+        for release in self._held.values():
+            release.set()
 
     async def _on_stop(self) -> None:
         """Close the callback client (after the server, so background posts have finished)."""
@@ -362,9 +387,33 @@ class TwilioStandIn(StandIn[TwilioCall]):
         call.status, call.result = 201, resource
         self._log.record(call)
         background = None
-        if self.auto_status and resource["sid"] in self._callbacks:
-            background = BackgroundTask(self._auto_post, resource["sid"])
+        if call.media_urls or (self.auto_status and resource["sid"] in self._callbacks):
+            background = BackgroundTask(self._after_create, resource["sid"], call.media_urls)
         return JSONResponse(resource, status_code=201, background=background)
+
+    async def _after_create(self, message_sid: str, media_urls: list[str]) -> None:
+        """Fetch the message's media as Twilio does (a failure fails the message, 63019), then report."""
+        for url in media_urls:
+            if not await self._download(message_sid, url):
+                if message_sid in self._callbacks:
+                    await self.send_status(message_sid, "failed", 63019)
+                return
+        if self.auto_status and message_sid in self._callbacks:
+            await self._auto_post(message_sid)
+
+    async def _download(self, message_sid: str, url: str) -> bool:
+        """GET one MediaUrl (through the forward map, without credentials); log it as "Media.download"."""
+        assert self._http is not None
+        call = TwilioCall("Media.download", {"MessageSid": message_sid, "MediaUrl": url})
+        try:
+            response = await self._http.get(self._local(url))
+        except httpx.HTTPError as error:
+            call.status, call.result = 599, {"error": repr(error)}
+        else:
+            call.status = response.status_code
+            call.result = {"content_type": response.headers.get("content-type", ""), "data": response.content}
+        self._log.record(call)
+        return call.ok
 
     def _within_rate(self) -> None:
         """Count a Messages.create in the one-second window, or refuse it with 429 (20429)."""
@@ -506,12 +555,15 @@ class TwilioStandIn(StandIn[TwilioCall]):
             call.status = error.status
             self._log.record(call)
             return error.response()
+        if (release := self._held.get(media_sid)) is not None:
+            self._log.record(call)  # pending until released
+            await release.wait()
         if self.media_redirect:
             call.status = 307
-            self._log.record(call)
+            self._log.finish(call)
             return RedirectResponse(f"{self.origin}/cdn/{media_sid}", status_code=307)
         call.status = 200
-        self._log.record(call)
+        self._log.finish(call)
         return Response(media.data, media_type=media.content_type)
 
     async def _cdn(self, request: Request) -> Response:
