@@ -189,6 +189,9 @@ class InboxWorker:
         """Run the prepare step for an event still waiting; None without one."""
         if self._prepare is None:
             return None
+        # Reading the event takes the database too (on SQLite, its one connection): intake first.
+        if self._yield_to is not None:
+            await self._yield_to()
         # The session is closed before the prepare's network work: no connection is held meanwhile.
         async with self._sessions() as session:
             event = await session.get(InboxEvent, event_id)
