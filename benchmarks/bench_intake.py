@@ -23,6 +23,8 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -104,36 +106,35 @@ def raw_sqlite_rate(bodies: list[tuple[str, bytes]], directory: Path) -> float:
     return len(rows) / elapsed
 
 
-async def create_pg_database(base: str) -> tuple[str, str]:
-    """A new empty PostgreSQL database next to `base`; (url, name)."""
-    name = f"ehumas_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_url(base).set(drivername="postgresql")
-    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+@asynccontextmanager
+async def bench_database(backend: str, workdir: Path, pg_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one run (SQLite in workdir, or a new PostgreSQL database, dropped after)."""
+    if backend == "sqlite":
+        url, name = f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
+    else:
+        name = f"ehumas_bench_{uuid.uuid4().hex[:10]}"
+        url = make_url(pg_url).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+        await _admin(pg_url, f'CREATE DATABASE "{name}"')
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await asyncio.to_thread(upgrade, url)
+        yield url
     finally:
-        await conn.close()
-    return make_url(base).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False), name
+        if name:
+            await _admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def drop_pg_database(base: str, name: str) -> None:
-    """Drop a database made by create_pg_database."""
+async def _admin(base: str, statement: str) -> None:
+    """Run one statement on the PostgreSQL server of `base`."""
     conn = await asyncpg.connect(make_url(base).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(statement)
     finally:
         await conn.close()
 
 
 async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """One run; the figures as a dict."""
-    pg_name = None
-    if args.backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    else:
-        url, pg_name = await create_pg_database(args.pg_url)
-    try:
-        await asyncio.to_thread(upgrade, url)
+    async with bench_database(args.backend, workdir, args.pg_url) as url:
         async with TelegramStandIn() as telegram, TwilioStandIn() as twilio:
             fleet = Fleet(workdir, url, telegram, twilio)
             try:
@@ -172,9 +173,6 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 after = [rss_kib(p.proc.pid) for p in processes if p.proc]
             finally:
                 await fleet.close()
-    finally:
-        if pg_name:
-            await drop_pg_database(args.pg_url, pg_name)
     figures: dict[str, Any] = {
         "backend": args.backend, "processes": args.processes, "connections": args.connections,
         "offered_rate": args.rate, **load,

@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_intake import create_pg_database, drop_pg_database, rss_kib  # noqa: E402
+from bench_intake import bench_database, rss_kib  # noqa: E402
+from bot.standins.server import busiest  # noqa: E402
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramStandIn  # noqa: E402
 from storage import outbox  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from storage.types import utcnow  # noqa: E402
 from tests.procs import Fleet  # noqa: E402
 
@@ -54,26 +54,9 @@ async def enqueue(url: str, private: int, chats: int, group_counts: list[int], s
     return len(items)
 
 
-def busiest(times: list[float], window: float) -> int:
-    """The most events within any `window` seconds."""
-    times = sorted(times)
-    best = start = 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """One run; the figures as a dict."""
-    pg_name = None
-    if args.backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{workdir / 'outbox.db'}"
-    else:
-        url, pg_name = await create_pg_database(args.pg_url)
-    try:
-        await asyncio.to_thread(upgrade, url)
+    async with bench_database(args.backend, workdir, args.pg_url) as url:
         total = await enqueue(url, args.private, args.chats, args.group_messages, args.seed)
         share = args.processes if args.per_process_share else 1
         sections = {
@@ -95,9 +78,6 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             finally:
                 await fleet.close()
         sends = [c for c in telegram.calls if c.method in SEND_METHODS]
-    finally:
-        if pg_name:
-            await drop_pg_database(args.pg_url, pg_name)
     ok = [c for c in sends if c.ok]
     limited = [c for c in sends if c.status == 429]
     times = [c.at.timestamp() for c in ok]

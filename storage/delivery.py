@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
+from storage.outbox import set_fields
 
 # The order in which a message moves forward; "failed" and "undelivered" end a send.
 _PROGRESS = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5}
@@ -92,11 +93,5 @@ def _resend_from(parts_sent: Any, part: int | None) -> Any:
 
 async def requeue(session: AsyncSession, *, outbox_id: int, retry_at: datetime) -> None:
     """Send a taken-back message again at `retry_at`; its delivery state starts over."""
-    row = await session.get(OutboxMessage, outbox_id)
-    if row is None:
-        return
-    row.status = OutboxStatus.PENDING.value
-    row.next_attempt_at = retry_at
-    row.lease_until = None
-    row.delivery_status = None
-    session.add(row)
+    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.PENDING.value, next_attempt_at=retry_at,
+                     lease_until=None, delivery_status=None)

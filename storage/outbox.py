@@ -139,54 +139,41 @@ async def renew_lease(
     return result.scalar_one_or_none()  # type: ignore[no-any-return]
 
 
-async def mark_sent(
-    session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime
-) -> None:
-    """Record a successful send and the provider's id for the message."""
-    row = await session.get(OutboxMessage, outbox_id)
-    if row is None:
-        return
-    row.status = OutboxStatus.SENT.value
-    row.provider_message_id = provider_message_id
-    row.sent_at = now
-    row.lease_until = None
-    row.last_error = None
-    session.add(row)
-
-
-async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
-    """Put a message back in the queue after a temporary failure."""
-    row = await session.get(OutboxMessage, outbox_id)
-    if row is None:
-        return
-    row.status = OutboxStatus.PENDING.value
-    row.next_attempt_at = retry_at
-    row.lease_until = None
-    row.last_error = error[:2000]
-    session.add(row)
-
-
-async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> OutboxMessage | None:
-    """Give up on a message (permanent error, or too many tries)."""
+async def set_fields(session: AsyncSession, *, outbox_id: int, **values: Any) -> OutboxMessage | None:
+    """Change some fields of one outbox row; the row, or None if there is none."""
     row = await session.get(OutboxMessage, outbox_id)
     if row is None:
         return None
-    row.status = OutboxStatus.FAILED.value
-    row.lease_until = None
-    row.last_error = error[:2000]
+    for name, value in values.items():
+        setattr(row, name, value)
     session.add(row)
     return row
 
 
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime
+) -> None:
+    """Record a successful send and the provider's id for the message."""
+    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.SENT.value,
+                     provider_message_id=provider_message_id, sent_at=now, lease_until=None, last_error=None)
+
+
+async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
+    """Put a message back in the queue after a temporary failure."""
+    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.PENDING.value, next_attempt_at=retry_at,
+                     lease_until=None, last_error=error[:2000])
+
+
+async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> OutboxMessage | None:
+    """Give up on a message (permanent error, or too many tries)."""
+    return await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.FAILED.value, lease_until=None,
+                            last_error=error[:2000])
+
+
 async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
     """Park a message until its chat may be written to again (WhatsApp's 24-hour window)."""
-    row = await session.get(OutboxMessage, outbox_id)
-    if row is None:
-        return
-    row.status = OutboxStatus.HELD.value
-    row.lease_until = None
-    row.last_error = reason[:2000]
-    session.add(row)
+    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.HELD.value, lease_until=None,
+                     last_error=reason[:2000])
 
 
 async def release_held(

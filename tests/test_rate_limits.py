@@ -21,6 +21,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from bot.app import Tuning, build_telegram
+from bot.standins.server import busiest
 from bot.standins.telegram_api import RateLimits, TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
 from bot.twilio_http import TwilioHttpClient
@@ -55,16 +56,6 @@ async def limited(telegram: TelegramStandIn) -> AsyncIterator[Application]:  # t
     await application.initialize()
     yield application
     await application.shutdown()
-
-
-def busiest(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best = start = 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def test_the_stand_in_answers_429_over_the_limits(telegram: TelegramStandIn) -> None:

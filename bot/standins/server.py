@@ -199,6 +199,17 @@ class Fault:
     skip: int = 0  # matching calls to let through first (e.g. fail the second part of a split message)
 
 
+def busiest(times: list[float], window: float) -> int:
+    """The most events within any `window` seconds (to check a call log against a rate limit)."""
+    times = sorted(times)
+    best = start = 0
+    for end in range(len(times)):
+        while times[end] - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 class SlidingWindow:
     """The times of the requests a stand-in accepted within a sliding window, for its rate limits."""
 
