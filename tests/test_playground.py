@@ -60,6 +60,31 @@ async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
         assert (await http.post("/playground/api/clock", json={"hours": -1})).status_code == 400
 
 
+async def test_an_agency_photo_answer_shows_in_the_whatsapp_pane(tmp_path: Path) -> None:
+    port = free_port()
+    async with playground(port, tmp_path / "photo.db") as (session, _), httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=10
+    ) as http:
+        async def say(pane: str, text: str) -> None:
+            assert (await http.post("/playground/api/send", data={"pane": pane, "text": text})).status_code == 200
+
+        assert session.twilio is not None
+        for step, text in enumerate(("Sampah numpuk di depan pasar Mandonga udh 3 hari gk diangkut", "lewati",
+                                     "lewati", "ya"), start=1):
+            await say("wa-citizen", text)
+            await session.twilio.wait_for_count(step)  # each answered before the next
+        card = await session.telegram.wait_for(lambda c: "Aduan KDI-0001" in (c.text or ""))
+        photo = b"\xff\xd8\xff\xe0 the lane after the clean-up"
+        sent = await http.post("/playground/api/send", data={"pane": "group-DLHK", "reply_to": str(card.message_id)},
+                               files={"photo": ("bersih.jpg", photo, "image/jpeg")})
+        assert sent.status_code == 200
+        await session.twilio.wait_media_downloads(1)
+        feed = (await http.get("/playground/api/feed?after=0")).json()["events"]
+        shown = [e for e in feed if e["pane"] == "wa-citizen" and e["image"]]
+        assert len(shown) == 1 and "Foto tanggapan KDI-0001" in shown[0]["text"]
+        assert (await http.get(shown[0]["image"])).content == photo
+
+
 def test_make_run_without_a_configuration_starts_the_playground(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(

@@ -196,9 +196,13 @@ class Playground:
                 call = sent[self._twilio_seen]
                 if call.status is None:
                     break
+                created = call.ok and call.method == "Messages.create"
+                photo = self._fetched_photo(call) if created and call.media_urls else None
+                if created and call.media_urls and photo is None:
+                    break  # Twilio is still fetching the photo from the bot; look again next time
                 self._twilio_seen += 1
-                if call.ok and call.method == "Messages.create":
-                    self._twilio_event(call)
+                if created:
+                    self._twilio_event(call, photo)
 
     def feed(self, after: int) -> list[dict[str, Any]]:
         """Events newer than `after`, oldest first."""
@@ -250,11 +254,22 @@ class Playground:
             event.document = (name, next(iter(call.files.values()), b""))
         self.events.append(event)
 
-    def _twilio_event(self, call: TwilioCall) -> None:
+    def _fetched_photo(self, call: TwilioCall) -> bytes | None:
+        """The photo Twilio fetched for a sent message (b"" if the fetch failed); None while it is fetching."""
+        assert self.twilio is not None
+        sid = (call.result or {}).get("sid") if isinstance(call.result, dict) else None
+        for download in self.twilio.calls:
+            if download.method == "Media.download" and download.params.get("MessageSid") == sid:
+                if download.status is None:
+                    return None
+                return bytes((download.result or {}).get("data", b"")) if download.ok else b""
+        return None
+
+    def _twilio_event(self, call: TwilioCall, photo: bytes | None = None) -> None:
         pane = self._pane_of_chat("whatsapp", call.to)
         if pane is None:
             return
-        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body or "")
+        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body or "", image=photo or None)
         variables = call.content_variables
         if call.params.get("ContentSid"):
             event.note = "template WhatsApp (di luar jendela 24 jam)"
