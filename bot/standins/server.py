@@ -255,8 +255,8 @@ class FaultPlan:
             if fault.key is not None and fault.key != key:
                 continue
             if fault.skip > 0:
-                fault.skip -= 1
-                return None
+                fault.skip -= 1  # this call passes this fault by; another may still apply
+                continue
             if fault.remaining is not None:
                 fault.remaining -= 1
                 if fault.remaining <= 0:
