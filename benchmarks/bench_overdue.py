@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from handlers.events import ChannelName
 from handlers.desk import AgencyInfo, Desk  # noqa: E402
 from handlers.reports import overdue_messages  # noqa: E402
 from routing import AgencyLexicon, Lexicon  # noqa: E402
@@ -42,7 +43,7 @@ def desk() -> Desk:
         answer_within=timedelta(hours=24), remind_before=timedelta(hours=3), draft_ttl=timedelta(hours=2),
         humas_chat_id="-1", humas_admin_ids=frozenset(),
         agencies={code: AgencyInfo(code, code, str(-10 - i)) for i, code in enumerate(CODES)},
-        lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]),
+        lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]), staff_channel=ChannelName("telegram"),
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import cards, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
-from handlers.outgoing import Recipient, group, send_location, send_photo, send_text
+from handlers.outgoing import Recipient, send_location, send_photo, send_text
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -37,7 +37,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         return False
     here = Recipient(inbound.channel, inbound.chat_id)
     now = desk.now()
-    if inbound.channel != "telegram" or not is_admin(desk, inbound):
+    if inbound.channel != desk.staff_channel or not is_admin(desk, inbound):
         # Say nothing about what the command would show.
         await send_text(session, here, texts.ADMIN_ONLY, now=now, reply_to=inbound.message_id)
         return True
@@ -144,7 +144,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     lines = [
         f"🔎 <b>Aduan {ticket}</b> · {escape(complaint.category or '-')}",
         f"<b>Status:</b> {escape(complaint.status)} · <b>OPD:</b> {escape(complaint.opd_code or 'belum diteruskan')}",
-        f"<b>Pelapor:</b> {escape(citizen.display_name or '-')} · {cards.CHANNEL_NAMES.get(citizen.channel, citizen.channel)}"
+        f"<b>Pelapor:</b> {escape(citizen.display_name or '-')} · {desk.channel_label(citizen.channel)}"
         f" <code>{escape(citizen.address)}</code>",
         f"<b>Dicatat:</b> {desk.local_time(complaint.created_at)} · <b>Batas:</b> {desk.local_time(complaint.due_at)}",
         f"<b>Lokasi:</b> {escape(cards.location_line(complaint))}"
@@ -171,7 +171,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         await send_location(session, here, complaint.location_lat, complaint.location_lon, now=now,
                             complaint_id=number)
     for media in complaint.media:
-        await send_photo(session, here, ref=media["ref"], source="telegram" if citizen.channel == "telegram" else "media",
+        await send_photo(session, here, ref=media["ref"], source=media["source"],
                          caption=texts.CARD_PHOTO_CAPTION.format(ticket=ticket), now=now, complaint_id=number)
     await audit.log_action(session, actor=actor(inbound), action="view", target=ticket, now=now)
 
@@ -216,7 +216,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     assert citizen is not None
     await cards.send_card(session, desk, complaint, citizen)
     if old is not None:
-        await send_text(session, group(desk.group_of(old)),
+        await send_text(session, desk.staff(desk.group_of(old)),
                         texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code), now=now, complaint_id=number)
     deadline = desk.local_time(complaint.due_at)
     await send_text(session, Recipient(citizen.channel, citizen.address),
@@ -250,7 +250,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
                     texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]), now=now,
                     complaint_id=number, purpose="rejected")
     if complaint.opd_code is not None:
-        await send_text(session, group(desk.group_of(complaint.opd_code)),
+        await send_text(session, desk.staff(desk.group_of(complaint.opd_code)),
                         texts.TICKET_REJECTED.format(ticket=ticket), now=now, complaint_id=number)
     await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=now)
 
@@ -267,7 +267,7 @@ async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
                         now=now)
         return
     body = text.strip() or texts.TEGURAN_MANUAL_DEFAULT
-    await send_text(session, group(desk.group_of(code)),
+    await send_text(session, desk.staff(desk.group_of(code)),
                     texts.TEGURAN_MANUAL.format(agency=escape(desk.agency_name(code)), text=escape(body)),
                     now=now, html=True, purpose="teguran")
     await audit.log_action(session, actor=actor(inbound), action="reprimand", target=code, detail=body, now=now)

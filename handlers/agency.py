@@ -11,7 +11,7 @@ from handlers import texts
 from handlers.desk import HUMAS, Desk
 from handlers.rating import ask_for_rating
 from handlers.events import Inbound
-from handlers.outgoing import Recipient, group, send_photo, send_text
+from handlers.outgoing import Recipient, send_photo, send_text
 from storage import audit, complaints, outbox
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -37,7 +37,7 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     if inbound.sender_is_bot:
         return True
     owner = desk.owner_of_chat(inbound.chat_id)
-    here = group(inbound.chat_id)
+    here = desk.staff(inbound.chat_id)
     now = desk.now()
 
     if inbound.extra.get("event") == "bot_added":
@@ -71,7 +71,7 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
             return True
     elif inbound.reply_to:
         complaint_id = await outbox.complaint_for_sent_message(
-            session, channel="telegram", chat_id=inbound.chat_id, provider_message_id=inbound.reply_to
+            session, channel=inbound.channel, chat_id=inbound.chat_id, provider_message_id=inbound.reply_to
         )
         if complaint_id is None:
             # A card whose send was not recorded yet (or ever: the process died between sending and
@@ -151,16 +151,16 @@ async def relay_answer(
         session, to, texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
         now=now, complaint_id=complaint.id, purpose="answer",
     )
-    # Each messenger's sender knows how to get a Telegram photo to its citizen (WhatsApp: by a link).
+    # Each messenger's sender knows how to get another channel's photo to its citizen (WhatsApp: by a link).
     for media in inbound.media:
-        await send_photo(session, to, ref=media.ref, source="telegram",
+        await send_photo(session, to, ref=media.ref, source=media.source,
                          caption=texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket),
                          now=now, complaint_id=complaint.id, purpose="answer_photo")
 
 
 async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, owner: str, command: str) -> None:
     """/selesai, /bukan, /bantuan and /id in an agency (or the humas) group."""
-    here = group(inbound.chat_id)
+    here = desk.staff(inbound.chat_id)
     now = desk.now()
     _, rest = inbound.command()
     if command in ("bantuan", "help", "start"):
@@ -231,7 +231,7 @@ async def _close(
         now=now, complaint_id=complaint.id, purpose="closed",
     )
     await ask_for_rating(session, desk, complaint, citizen)
-    await send_text(session, group(inbound.chat_id), texts.CLOSED_IN_GROUP.format(ticket=ticket), now=now,
+    await send_text(session, desk.staff(inbound.chat_id), texts.CLOSED_IN_GROUP.format(ticket=ticket), now=now,
                     reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
 
 
@@ -249,7 +249,7 @@ async def _disown(
     await audit.log_action(session, actor=staff_label(inbound), action="disown", target=ticket,
                            detail=f"{owner}: {reason}", now=now)
     await send_text(
-        session, group(desk.humas_chat_id),
+        session, desk.staff(desk.humas_chat_id),
         texts.DISOWNED_TO_HUMAS.format(agency=escape(desk.agency_name(owner)), ticket=ticket,
                                        reason=escape(reason or texts.NO_REASON), codes=", ".join(desk.agencies)),
         now=now, html=True, complaint_id=complaint.id, purpose="disowned",
@@ -258,6 +258,6 @@ async def _disown(
     await send_text(session, Recipient(citizen.channel, citizen.address),
                     texts.DISOWNED_TO_CITIZEN.format(ticket=ticket), now=now, complaint_id=complaint.id,
                     purpose="disowned")
-    await send_text(session, group(inbound.chat_id), texts.DISOWNED_IN_GROUP.format(ticket=ticket), now=now,
+    await send_text(session, desk.staff(inbound.chat_id), texts.DISOWNED_IN_GROUP.format(ticket=ticket), now=now,
                     reply_to=inbound.message_id)
 

@@ -8,11 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
-from handlers.outgoing import group, send_location, send_photo, send_text
+from handlers.outgoing import send_location, send_photo, send_text
 from handlers.textsafe import cut_utf16, utf16_len
 from storage.models import Citizen, Complaint
 
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
 # Telegram's limit is 4,096 characters; the card's frame takes a few hundred.
 CARD_DESCRIPTION_CHARS = 3000
 
@@ -28,11 +27,11 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def citizen_label(citizen: Citizen) -> str:
+def citizen_label(desk: Desk, citizen: Citizen) -> str:
     """How agencies see a citizen: a first name and the messenger, never a number or username."""
     first = (citizen.display_name or "").split()
     name = first[0][:30] if first else "Warga"
-    return f"{name} ({CHANNEL_NAMES.get(citizen.channel, citizen.channel)})"
+    return f"{name} ({desk.channel_label(citizen.channel)})"
 
 
 def location_line(complaint: Complaint) -> str:
@@ -52,7 +51,7 @@ def render_card(desk: Desk, complaint: Complaint, citizen: Citizen) -> str:
     card = texts.CARD.format(
         ticket=ticket,
         category=category,
-        citizen=escape(citizen_label(citizen)),
+        citizen=escape(citizen_label(desk, citizen)),
         location=escape(shorten(location_line(complaint), 300)),
         deadline=desk.local_time(complaint.due_at),
         description=escape(shorten(complaint.description, CARD_DESCRIPTION_CHARS)),
@@ -66,7 +65,7 @@ async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, cit
     """Queue the card, then the map point and photos, to the owner's group."""
     assert complaint.id is not None
     now = desk.now()
-    to = group(desk.group_of(complaint.opd_code or HUMAS))
+    to = desk.staff(desk.group_of(complaint.opd_code or HUMAS))
     await send_text(
         session, to, render_card(desk, complaint, citizen), now=now, html=True,
         complaint_id=complaint.id, purpose="ticket_card",
@@ -76,6 +75,5 @@ async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, cit
                             complaint_id=complaint.id)
     caption = texts.CARD_PHOTO_CAPTION.format(ticket=desk.ticket(complaint.id))
     for media in complaint.media:
-        source = "telegram" if citizen.channel == "telegram" else "media"
-        await send_photo(session, to, ref=media["ref"], source=source, caption=caption, now=now,
+        await send_photo(session, to, ref=media["ref"], source=media["source"], caption=caption, now=now,
                          complaint_id=complaint.id)

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.clock import Clock
+from handlers.events import ChannelName
+from handlers.outgoing import Recipient
 from routing import Lexicon
 from storage.tickets import format_ticket, parse_ticket
 
@@ -40,6 +42,10 @@ class Desk:
     humas_admin_ids: frozenset[str]
     agencies: Mapping[str, AgencyInfo]
     lexicon: Lexicon
+    # The messenger the city's staff use: agency groups, the humas group and admins' private chats.
+    staff_channel: ChannelName
+    # How each messenger is named to people ("WhatsApp").
+    channel_labels: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
@@ -56,6 +62,14 @@ class Desk:
     def parse_ticket(self, text: str) -> int | None:
         """The complaint id in a ticket number, or None."""
         return parse_ticket(self.ticket_prefix, text)
+
+    def staff(self, chat_id: str) -> Recipient:
+        """A chat on the staff messenger (an agency group, the humas group, an admin)."""
+        return Recipient(self.staff_channel, chat_id)
+
+    def channel_label(self, channel: str) -> str:
+        """A messenger's name as people write it."""
+        return self.channel_labels.get(channel, channel)
 
     def owner_of_chat(self, chat_id: str) -> str | None:
         """The agency code (or HUMAS) whose group this chat is, or None for an unknown chat."""

@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NewType
+
+# A messenger's name as stored with every chat and message ("telegram", "whatsapp"). Each
+# messenger's package under bot/ owns its name; the desk only passes names along and compares them
+# with the ones the composition root gave it (Desk.staff_channel), never with literals.
+ChannelName = NewType("ChannelName", str)
+
+# The source of a photo kept in the media table (rather than resendable by the messenger's own id).
+STORED = "media"
 
 
 class ChatKind(StrEnum):
@@ -24,11 +33,13 @@ class Location:
 
 
 @dataclass(frozen=True)
-class Media:
-    """A photo the citizen sent: a reference the outbox can send again."""
+class Attachment:
+    """A photo that arrived with a message: a reference the outbox can send again."""
 
     kind: str  # "photo"
-    # Telegram: the file_id (reusable by the same bot in any chat); WhatsApp: a stored media key.
+    # What `ref` is: the name of the channel that can send it again by that id (a Telegram file_id
+    # is reusable by the same bot in any chat), or STORED for a key of the media table.
+    source: str
     ref: str
     content_type: str = "image/jpeg"
 
@@ -37,7 +48,7 @@ class Media:
 class Inbound:
     """One message, button press or event from a messenger, reduced to what the desk needs."""
 
-    channel: str
+    channel: ChannelName
     chat_id: str
     chat_kind: ChatKind
     sender_id: str
@@ -46,7 +57,7 @@ class Inbound:
     external_id: str
     text: str = ""
     location: Location | None = None
-    media: tuple[Media, ...] = ()
+    media: tuple[Attachment, ...] = ()
     # What was sent that the desk does not take: "sticker", "voice", "video", "document"...
     unsupported: str | None = None
     # The provider's id of the message this one replies to (never a forum topic's root).
@@ -59,7 +70,7 @@ class Inbound:
     callback_data: str | None = None
     callback_id: str | None = None
     sender_is_bot: bool = False
-    # Anything else the adapter wants logged, e.g. the group's title.
+    # Anything else the adapter reports, e.g. {"event": "bot_added"}.
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -149,7 +149,8 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
             if len(photos) >= MAX_PHOTOS:
                 notes.append(texts.TOO_MANY_PHOTOS.format(max=MAX_PHOTOS))
                 break
-            photos.append({"kind": media.kind, "ref": media.ref, "content_type": media.content_type})
+            photos.append({"kind": media.kind, "source": media.source, "ref": media.ref,
+                           "content_type": media.content_type})
         draft["media"] = photos
         if step in (None, DESCRIPTION, LOCATION):
             notes.append(texts.PHOTO_RECEIVED)

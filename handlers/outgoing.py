@@ -11,9 +11,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.events import ChannelName
 from storage import outbox
-
-TELEGRAM = "telegram"
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,10 @@ class Button:
 class Recipient:
     """Where a message goes: a messenger and a chat on it."""
 
-    channel: str
+    channel: ChannelName
     chat_id: str
 
 
-def group(chat_id: str) -> Recipient:
-    """A Telegram group (agency or humas)."""
-    return Recipient(TELEGRAM, chat_id)
 
 
 async def send_text(
@@ -45,6 +41,7 @@ async def send_text(
     now: datetime,
     html: bool = False,
     buttons: Sequence[Sequence[Button]] = (),
+    typed_hint: str = "",
     reply_to: str | None = None,
     complaint_id: int | None = None,
     purpose: str = "",
@@ -56,6 +53,9 @@ async def send_text(
         payload["html"] = True
     if buttons:
         payload["buttons"] = [[[b.label, b.data] for b in row] for row in buttons]
+        if typed_hint:
+            # What to type instead, for a messenger that cannot show these buttons.
+            payload["typed_hint"] = typed_hint
     if reply_to:
         payload["reply_to"] = reply_to
     return await outbox.enqueue(
@@ -98,7 +98,7 @@ async def send_photo(
     complaint_id: int | None = None,
     purpose: str = "photo",
 ) -> None:
-    """Queue a photo; `source` says what `ref` is ("telegram" file id, or "media" stored key)."""
+    """Queue a photo; `source` says what `ref` is (a channel's own file id, or events.STORED key)."""
     await outbox.enqueue(
         session,
         channel=to.channel,

@@ -21,16 +21,15 @@ PURPOSE = "rate"
 
 
 async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
-    """Ask the citizen to rate a closed complaint (buttons on Telegram, a typed digit elsewhere)."""
+    """Ask the citizen to rate a closed complaint (buttons, or a typed digit where there are none)."""
     assert complaint.id is not None and citizen.id is not None
     now = desk.now()
     ticket = desk.ticket(complaint.id)
     prompt = texts.RATE_PROMPT.format(ticket=ticket)
-    if citizen.channel != "telegram":
-        prompt += texts.RATE_PROMPT_TYPED
     await send_text(
         session, Recipient(citizen.channel, citizen.address), prompt, now=now, complaint_id=complaint.id,
         purpose=PURPOSE, buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
+        typed_hint=texts.RATE_PROMPT_TYPED,
     )
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
     if live is None:

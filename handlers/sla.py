@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
-from handlers.outgoing import Recipient, group, send_text
+from handlers.outgoing import Recipient, send_text
 from handlers.timefmt import duration
 from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint
@@ -55,7 +55,7 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
     )
     key = "reminder:" + ",".join(str(c.id) for c in items)
     await send_text(
-        session, group(desk.group_of(owner)),
+        session, desk.staff(desk.group_of(owner)),
         texts.REMINDER.format(agency=escape(desk.agency_name(owner)), lines=lines, prefix=desk.ticket_prefix),
         now=now, html=True, purpose="reminder", dedup_key=key[:120],
         complaint_id=items[0].id if len(items) == 1 else None,
@@ -73,10 +73,10 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
     deadline = desk.local_time(complaint.due_at)
     late = duration(now - complaint.due_at)
     owner = complaint.opd_code
-    humas = group(desk.humas_chat_id)
+    humas = desk.staff(desk.humas_chat_id)
     if owner is not None:
         await send_text(
-            session, group(desk.group_of(owner)),
+            session, desk.staff(desk.group_of(owner)),
             texts.TEGURAN.format(ticket=ticket, agency=escape(desk.agency_name(owner)), deadline=deadline, late=late),
             now=now, html=True, complaint_id=complaint.id, purpose="teguran", dedup_key=f"teguran:{complaint.id}",
         )

@@ -40,18 +40,26 @@ def cut_utf16(text: str, limit: int) -> str:
     return text
 
 
+# Where to cut, best first: between paragraphs, after a sentence or at a line end, between words.
+_BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"(?<=[.!?…])\s+|\n"), re.compile(r"\s+"))
+
+
 def split_utf16(text: str, limit: int) -> list[str]:
-    """Split text into parts of at most `limit` UTF-16 units, at a paragraph, line or word if possible."""
+    """Split text into parts of at most `limit` UTF-16 units, at the most natural boundary."""
+    text = text.strip()
     parts: list[str] = []
     while utf16_len(text) > limit:
-        head = cut_utf16(text, limit)
-        for separator in ("\n\n", "\n", " "):
-            at = head.rfind(separator)
-            if at > len(head) // 2:
-                head = head[: at + len(separator)]
+        window = cut_utf16(text, limit)
+        # A boundary in the first half would leave a needlessly short part: try a finer kind.
+        floor = len(window) // 2
+        cut = len(window)
+        for boundary in _BOUNDARIES:
+            starts = [m.start() for m in boundary.finditer(window) if m.start() > floor]
+            if starts:
+                cut = starts[-1]
                 break
-        parts.append(head.rstrip())
-        text = text[len(head):].lstrip()
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
     if text or not parts:
         parts.append(text)
     return parts

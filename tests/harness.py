@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.app import TELEGRAM_WEBHOOK_PATH, Runtime, Tuning, create_app
+from bot.app import Runtime, Tuning, create_app
+from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from bot.config import Settings, parse_settings
-from bot.dispatcher import DispatchPolicy
+from bot.runtime.dispatcher import DispatchPolicy
 from bot.standins.server import StandInServer
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
-from bot.webhooks import SECRET_HEADER
+from bot.telegram.webhook import SECRET_HEADER
 from handlers.clock import Clock
 from storage import inbox, outbox
 from tests.conftest import ROOT

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from bot.app import Tuning
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
-from bot.whatsapp_webhooks import WEBHOOK_PATH
+from bot.whatsapp.webhooks import WEBHOOK_PATH
 from storage.models import Citizen
 from tests.harness import FAST, World, running_bot, settings_for
 

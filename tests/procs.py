@@ -29,10 +29,10 @@ from typing import Any
 import httpx
 from twilio.request_validator import RequestValidator
 
-from bot.app import TELEGRAM_WEBHOOK_PATH
+from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
-from bot.webhooks import SECRET_HEADER
+from bot.telegram.webhook import SECRET_HEADER
 from tests.conftest import ROOT
 from tests.harness import SECRET, User, example_data
 

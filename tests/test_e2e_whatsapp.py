@@ -13,14 +13,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.request_validator import RequestValidator
 
 from bot.app import Tuning
-from bot.holding import hold_for_window
+from bot.runtime.holding import hold_for_window
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
-from bot.whatsapp import PHOTO_NOT_RECEIVED
-from bot.whatsapp_inbound import media_key, to_inbound
-from bot.whatsapp_outbound import split_text, template_payload
-from bot.whatsapp_webhooks import STATUS_PATH
-from handlers.events import Media
+from bot.whatsapp.inbound import media_key, to_inbound
+from bot.whatsapp.outbound import MAX_BODY, template_payload
+from handlers.textsafe import split_utf16
+from bot.whatsapp.webhooks import STATUS_PATH
+from handlers import texts
+from handlers.events import STORED, Attachment, ChannelName
+from handlers.outgoing import Recipient
 from storage import citizens, media, outbox
 from storage.models import InboxEvent, OutboxMessage, OutboxStatus
 from tests.harness import DLHK_CHAT, FAST, HUMAS_CHAT, PUPR_CHAT, User, World
@@ -113,7 +115,7 @@ async def test_a_photo_that_cannot_be_fetched_is_reported_and_the_text_kept(wa: 
     missing = f"{tw.base_url}/2010-04-01/Accounts/{tw.account_sid}/Messages/MM{'0' * 32}/Media/ME{'0' * 32}"
     await wa.send(ANI, "Jalan berlubang besar di depan SD 5 Poasia", media=[(missing, "image/jpeg")])
     notice, prompt = await wa.replies(ANI, 2)
-    assert notice.body == PHOTO_NOT_RECEIVED
+    assert notice.body == texts.PHOTO_NOT_RECEIVED
     assert "lokasinya" in prompt.body  # the description was taken all the same
     async with wa.world.runtime.sessions() as session:
         assert (await session.exec(select(InboxEvent.processed_at))).one() is not None
@@ -138,7 +140,7 @@ async def test_a_hanging_photo_download_holds_up_only_its_own_chat(wa: WhatsApp)
         release.set()  # also on failure: the bot's shutdown must not wait for the download
     # Released, Ani's message goes through with its photo.
     prompt = await wa.reply(ANI)
-    assert "lokasinya" in prompt.body and prompt.body != PHOTO_NOT_RECEIVED
+    assert "lokasinya" in prompt.body and prompt.body != texts.PHOTO_NOT_RECEIVED
     assert download.status == 307
     async with world.runtime.sessions() as session:
         assert await media.has_media(session, key=media_key(form["MessageSid"], 0))
@@ -460,17 +462,17 @@ async def test_whatsapp_and_telegram_citizens_each_get_only_their_own_answer(wa:
 
 
 def test_text_is_split_at_paragraphs_then_sentences_then_words() -> None:
-    assert split_text("pendek") == ["pendek"]
+    assert split_utf16("pendek", MAX_BODY) == ["pendek"]
     paragraphs = ["A" * 900, "B" * 900]
-    assert split_text("\n\n".join(paragraphs)) == paragraphs
+    assert split_utf16("\n\n".join(paragraphs), MAX_BODY) == paragraphs
     sentences = ("Kalimat pertama cukup panjang. " * 80).strip()
-    parts = split_text(sentences)
+    parts = split_utf16(sentences, MAX_BODY)
     assert all(len(p) < 1600 and p.endswith(".") for p in parts) and " ".join(parts) == sentences
     words = " ".join(["kata"] * 700)
-    assert all(len(p) < 1600 for p in split_text(words)) and " ".join(split_text(words)) == words
-    assert [len(p) for p in split_text("x" * 3500)] == [1599, 1599, 302]
+    assert all(len(p) < 1600 for p in split_utf16(words, MAX_BODY)) and " ".join(split_utf16(words, MAX_BODY)) == words
+    assert [len(p) for p in split_utf16("x" * 3500, MAX_BODY)] == [1599, 1599, 302]
     # Emoji take two of Twilio's units.
-    assert all(len(p.encode("utf-16-le")) // 2 < 1600 for p in split_text("😀" * 1000))
+    assert all(len(p.encode("utf-16-le")) // 2 < 1600 for p in split_utf16("😀" * 1000, MAX_BODY))
 
 
 def test_template_variables_are_one_short_line() -> None:
@@ -484,9 +486,9 @@ def test_a_phone_number_as_profile_name_is_not_kept() -> None:
     form = {"From": ANI.address, "MessageSid": "SM1", "ProfileName": "+62 812-3456-7890", "Body": "x"}
     inbound = to_inbound(form, photos=(), received_at=datetime.now(timezone.utc))
     assert inbound is not None and inbound.sender_name == ""
-    named = to_inbound({**form, "ProfileName": "Ani"}, photos=(Media("photo", "k"),),
+    named = to_inbound({**form, "ProfileName": "Ani"}, photos=(Attachment("photo", STORED, "k"),),
                        received_at=datetime.now(timezone.utc))
-    assert named is not None and named.sender_name == "Ani" and named.media == (Media("photo", "k"),)
+    assert named is not None and named.sender_name == "Ani" and named.media == (Attachment("photo", STORED, "k"),)
     assert to_inbound({**form, "From": "+6281234567890"}, photos=(), received_at=datetime.now(timezone.utc)) is None
 
 
@@ -514,12 +516,12 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
         # The sender saw the citizen's last message an hour before the one now stored: send now.
         assert not await hold_for_window(
             session, rows[0], template=None, reason="window", unless_heard_after=now - timedelta(hours=1),
-            humas_chat_id=str(HUMAS_CHAT), ticket_prefix="KDI", now=now,
+            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)), ticket_prefix="KDI", now=now,
         )
         # The sender saw the latest message: hold, and tell humas (no template configured).
         assert await hold_for_window(
             session, rows[1], template=None, reason="window", unless_heard_after=now,
-            humas_chat_id=str(HUMAS_CHAT), ticket_prefix="KDI", now=now,
+            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)), ticket_prefix="KDI", now=now,
         )
     async with sessions() as session:
         statuses = [(await session.get(OutboxMessage, i)).status for i in (late, stale)]  # type: ignore[union-attr]

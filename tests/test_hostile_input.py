@@ -44,8 +44,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
-from bot.webhooks import SECRET_HEADER
-from bot.whatsapp_webhooks import WEBHOOK_PATH as WHATSAPP_PATH
+from bot.telegram.webhook import SECRET_HEADER
+from bot.whatsapp.webhooks import WEBHOOK_PATH as WHATSAPP_PATH
 from handlers import textsafe
 from handlers.intake import MAX_DESCRIPTION_CHARS
 from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.inbox_worker import InboxWorker
+from bot.runtime.inbox_worker import InboxWorker
 from handlers.clock import Clock
 from storage import inbox
 from storage.models import InboxEvent

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.inbox_writer import InboxWriter
+from bot.runtime.inbox_writer import InboxWriter
 from storage.models import InboxEvent
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)

@@ -20,11 +20,12 @@ from telegram.ext import Application
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.app import Tuning, build_telegram
+from bot.app import Tuning
+from bot.telegram.channel import TelegramApp, build_application
 from bot.standins.server import busiest
 from bot.standins.telegram_api import RateLimits, TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
-from bot.twilio_http import TwilioHttpClient
+from bot.whatsapp.http import TwilioHttpClient
 from storage import outbox
 from storage.models import OutboxMessage, OutboxStatus
 from tests.channels import Desk, citizen, running_desk
@@ -46,13 +47,13 @@ async def telegram() -> AsyncIterator[TelegramStandIn]:
 
 
 @pytest.fixture
-async def limited(telegram: TelegramStandIn) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def limited(telegram: TelegramStandIn) -> AsyncIterator[TelegramApp]:
     """The bot's own PTB application (its rate limiter included), set to the stand-in's limits."""
     settings = settings_for("sqlite+aiosqlite:///unused.db", telegram, telegram={
         "max_messages_per_second": float(LIMITS.per_second),
         "max_group_messages_per_minute": float(LIMITS.per_group_per_minute),
     })
-    application = build_telegram(settings)
+    application = build_application(settings)
     await application.initialize()
     yield application
     await application.shutdown()

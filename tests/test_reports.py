@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from handlers.events import ChannelName
 from handlers.desk import AgencyInfo, Desk
 from handlers.reports import MESSAGE_LIMIT, compute_stats, overdue_messages, split_lines
 from handlers.timefmt import duration
@@ -17,7 +18,7 @@ DESK = Desk(
     answer_within=timedelta(hours=24), remind_before=timedelta(hours=3), draft_ttl=timedelta(hours=2),
     humas_chat_id="-1", humas_admin_ids=frozenset({"1"}),
     agencies={"DLHK": AgencyInfo("DLHK", "Dinas LH", "-2"), "PUPR": AgencyInfo("PUPR", "Dinas PU", "-3")},
-    lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]),
+    lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]), staff_channel=ChannelName("telegram"),
 )
 
 

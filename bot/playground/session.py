@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.playground import updates
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn, twilio_signature
-from bot.webhooks import SECRET_HEADER
+from bot.telegram.webhook import SECRET_HEADER
 from handlers.clock import Clock
 
 TELEGRAM_WEBHOOK = "/telegram/webhook"

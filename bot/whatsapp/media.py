@@ -14,9 +14,9 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.whatsapp_inbound import is_photo, media_items, media_key
+from bot.whatsapp.inbound import is_photo, media_items, media_key
 from handlers.clock import Clock
-from handlers.events import Media
+from handlers.events import STORED, Attachment
 from storage import media
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class MediaRejected(Exception):
 class FetchedMedia:
     """The photos of one message that are stored, and how many could not be fetched."""
 
-    photos: tuple[Media, ...] = ()
+    photos: tuple[Attachment, ...] = ()
     failed: int = 0
 
 
@@ -64,7 +64,7 @@ class MediaFetcher:
     async def fetch(self, form: Mapping[str, str]) -> FetchedMedia:
         """Download and store the photos of a message form (those already stored are not fetched again)."""
         message_sid = form.get("MessageSid", "")
-        photos: list[Media] = []
+        photos: list[Attachment] = []
         failed = 0
         for item in media_items(form):
             if not is_photo(item.content_type):
@@ -82,7 +82,7 @@ class MediaFetcher:
                 async with self._sessions() as session, session.begin():
                     await media.save_media(session, key=key, content_type=content_type or item.content_type,
                                            data=data, now=self._clock.now())
-            photos.append(Media(kind="photo", ref=key, content_type=item.content_type))
+            photos.append(Attachment(kind="photo", source=STORED, ref=key, content_type=item.content_type))
         return FetchedMedia(tuple(photos), failed)
 
     async def _download(self, url: str) -> tuple[bytes, str]:

@@ -1,11 +1,11 @@
-"""Thin webhook routes: verify the sender, store the raw event in the inbox, answer.
+"""What every messenger's webhook shares: bounded bodies, strict JSON, small errors, the inbox store.
 
-No replies, API calls or desk logic happen here; the inbox worker does the work after the answer.
+Webhook routes are thin: verify the sender, store the raw event in the inbox, answer. No replies,
+API calls or desk logic happen in them; the inbox worker does the work after the answer.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -17,14 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot import telegram_inbound
-from bot.inbox_writer import writer_for
+from bot.runtime.inbox_writer import writer_for
 from handlers.clock import Clock
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
-
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class BodyTooLarge(Exception):
@@ -85,7 +82,7 @@ async def store(
 ) -> Response | None:
     """Keep an inbound event; a 503 answer if the database cannot take it (the sender retries).
 
-    Concurrent requests are committed together (bot.inbox_writer); each returns only once its row
+    Concurrent requests are committed together (bot.runtime.inbox_writer); each returns only once its row
     is committed.
     """
     row = {"channel": channel, "external_id": external_id, "chat_key": chat_key, "payload": payload,
@@ -100,43 +97,3 @@ async def store(
     if not new:
         log.info("%s event %s was already received; ignored", channel, external_id)
     return None
-
-
-def telegram_endpoint(
-    *,
-    secret: str,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    max_body: int,
-    on_stored: Callable[[], None],
-) -> Callable[[Request], Any]:
-    """POST /telegram/webhook: Telegram's updates, checked against the secret token."""
-    expected = secret.encode()
-
-    async def endpoint(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not expected or not hmac.compare_digest(given, expected):
-            return error(403, "wrong or missing secret token")
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return error(415, "expected application/json")
-        try:
-            body = await read_body(request, max_body)
-        except BodyTooLarge:
-            return error(413, "body too large")
-        payload = parse_json(body)
-        if payload is None:
-            return error(400, "body is not JSON")
-        update_id = payload.get("update_id") if isinstance(payload, dict) else None
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
-            return error(400, "not a Telegram update (no integer update_id)")
-        failure = await store(
-            sessions, clock, channel=telegram_inbound.CHANNEL, external_id=str(update_id),
-            chat_key=telegram_inbound.chat_key(payload), payload=payload,
-        )
-        if failure is not None:
-            return failure
-        on_stored()
-        return JSONResponse({"ok": True})
-
-    return endpoint

@@ -1,7 +1,7 @@
-"""Signed, expiring public addresses of stored photos, and the route that serves them.
+"""Stored photos: reading them back for sending, their signed public addresses, and the route serving them.
 
 Twilio sends a WhatsApp photo by fetching it from a public URL given with the message. A photo an
-agency answered with lives in the database (bot.whatsapp_outbound stores it there first); the
+agency answered with lives in the database (bot.whatsapp.outbound stores it there first); the
 address carries the photo's key signed with itsdangerous, so that only links the bot made are
 served, and only for a day. Everything else gets a 404 that tells nothing.
 """
@@ -9,6 +9,7 @@ served, and only for a day. Everything else gets a 404 that tells nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from bot.channels import Undeliverable
 from storage import media
 from storage.engine import is_unavailable
 
@@ -67,3 +69,16 @@ async def serve_media(
         return PlainTextResponse("not found", status_code=404)
     return Response(stored.data, media_type=stored.content_type,
                     headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+
+def media_loader(sessions: async_sessionmaker[AsyncSession]) -> Callable[[str], Awaitable[bytes]]:
+    """A function returning the bytes stored under a media key (Undeliverable if there are none)."""
+
+    async def load(key: str) -> bytes:
+        async with sessions() as session:
+            stored = await media.load_media(session, key=key)
+        if stored is None:
+            raise Undeliverable(f"stored photo {key!r} not found")
+        return stored.data
+
+    return load

@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.delivery import RetryLater, Undeliverable
+from bot.channels import RetryLater, Undeliverable
 from handlers.textsafe import cut_utf16, split_utf16
 from storage.models import OutboxMessage
 
@@ -81,7 +81,7 @@ def photo_fetcher(bot: Bot) -> Callable[[str], Awaitable[bytes]]:
 
 
 class TelegramSender:
-    """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram_ratelimit)."""
+    """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram.ratelimit)."""
 
     def __init__(self, bot: Bot, *, load_media: Callable[[str], Awaitable[bytes]] | None = None) -> None:
         self._bot = bot

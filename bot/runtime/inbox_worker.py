@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.doorbell import Doorbell
+from bot.runtime.doorbell import Doorbell
 from handlers.clock import Clock
 from storage import inbox
 from storage.engine import is_unavailable
@@ -52,7 +52,7 @@ class InboxWorker:
         max_preparing: int = MAX_PREPARING,
     ) -> None:
         self._sessions = sessions
-        # Awaited before each event: intake (the webhooks' writes) goes first (bot.inbox_writer).
+        # Awaited before each event: intake (the webhooks' writes) goes first (bot.runtime.inbox_writer).
         self._yield_to = yield_to
         self._process = process
         self._prepare = prepare

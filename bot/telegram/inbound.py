@@ -8,11 +8,11 @@ from typing import Any
 
 from telegram import Bot, Chat, Message, Update
 
-from handlers.events import ChatKind, Inbound, Location, Media
+from handlers.events import Attachment, ChannelName, ChatKind, Inbound, Location
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = ChannelName("telegram")
 
 # Kinds of message the desk does not take, in the order Telegram's Message exposes them.
 _UNSUPPORTED = ("sticker", "voice", "audio", "video", "video_note", "animation", "document", "contact",
@@ -124,12 +124,13 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         if message.venue is not None:
             address = f"{message.venue.title}, {message.venue.address}".strip(", ")
         location = Location(lat=message.location.latitude, lon=message.location.longitude, address=address)
-    media: tuple[Media, ...] = ()
+    media: tuple[Attachment, ...] = ()
     if message.photo:
         # The largest size; Telegram's file_id can be sent again by this bot to any chat.
-        media = (Media(kind="photo", ref=message.photo[-1].file_id),)
+        media = (Attachment(kind="photo", source=CHANNEL, ref=message.photo[-1].file_id),)
     elif message.document is not None and (message.document.mime_type or "").startswith("image/"):
-        media = (Media(kind="photo", ref=message.document.file_id, content_type=message.document.mime_type or ""),)
+        media = (Attachment(kind="photo", source=CHANNEL, ref=message.document.file_id,
+                            content_type=message.document.mime_type or ""),)
     unsupported = None
     if not media and location is None:
         unsupported = next((name for name in _UNSUPPORTED if getattr(message, name, None)), None)
@@ -149,7 +150,6 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         reply_to_text=_own_replied_text(message, bot_id),
         message_id=str(message.message_id),
         sender_is_bot=message.from_user.is_bot,
-        extra={"title": message.chat.title or ""},
     )
 
 
@@ -162,7 +162,7 @@ def _bot_added(chat: Chat, user: Any, external_id: str, at: datetime) -> Inbound
         sender_name=_name(user),
         at=at,
         external_id=external_id,
-        extra={"event": "bot_added", "title": chat.title or ""},
+        extra={"event": "bot_added"},
     )
 
 

@@ -223,3 +223,16 @@ TEGURAN_MANUAL_DEFAULT = "Mohon aduan warga yang masih terbuka segera ditanggapi
 TEGURAN_SENT = "✅ Teguran dikirim ke {code}."
 EXPORT_CAPTION = "Ekspor aduan {period}: {count} baris."
 EXPORT_EMPTY = "Tidak ada aduan pada periode {period}."
+
+
+# -- delivery notices (the messenger adapters) --------------------------------------------------
+
+# The citizen's photo could not be downloaded from the messenger.
+PHOTO_NOT_RECEIVED = "Maaf, foto Anda tidak berhasil kami terima. Mohon kirim ulang fotonya."
+# For humas: a message waits for the citizen's WhatsApp window and no template is configured.
+HELD_TO_HUMAS = (
+    "⚠️ Pesan untuk pelapor aduan {ticket} (WhatsApp) belum bisa dikirim: pelapor tidak menulis "
+    "dalam 24 jam terakhir dan template balasan WhatsApp belum diatur.\n"
+    "Pesan akan terkirim otomatis begitu pelapor menulis lagi. Bila mendesak, mohon hubungi "
+    "pelapor lewat jalur lain."
+)

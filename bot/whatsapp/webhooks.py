@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
-from bot.webhooks import BodyTooLarge, error, read_body, store
-from bot.whatsapp_inbound import CHANNEL, chat_key
-from bot.whatsapp_status import StatusRecorder
+from bot.http import BodyTooLarge, error, read_body, store
+from bot.whatsapp.inbound import CHANNEL, chat_key
+from bot.whatsapp.status import StatusRecorder
 from handlers.clock import Clock
 from storage.engine import is_unavailable
 

@@ -11,11 +11,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.doorbell import Doorbell
-from bot.delivery import HeldForWindow, RetryLater, Sender, Undeliverable
-from bot.holding import hold_for_window
+from bot.runtime.doorbell import Doorbell
+from bot.channels import HeldForWindow, RetryLater, Sender, Undeliverable
+from bot.runtime.holding import hold_for_window
 from handlers import texts
 from handlers.clock import Clock
+from handlers.outgoing import Recipient
 from storage import citizens, outbox
 from storage.engine import is_unavailable
 from storage.models import OutboxMessage
@@ -51,17 +52,17 @@ class OutboxDispatcher:
         senders: Mapping[str, Sender],
         clock: Clock,
         *,
-        humas_chat_id: str,
+        humas: Recipient,
         ticket_prefix: str,
         policy: DispatchPolicy | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
-        # Awaited before each claim: intake (the webhooks' writes) goes first (bot.inbox_writer).
+        # Awaited before each claim: intake (the webhooks' writes) goes first (bot.runtime.inbox_writer).
         self._yield_to = yield_to
         self._senders = senders
         self._clock = clock
-        self._humas_chat_id = humas_chat_id
+        self._humas = humas
         self._ticket_prefix = ticket_prefix
         self.policy = policy or DispatchPolicy()
         self._bell = Doorbell()
@@ -125,18 +126,6 @@ class OutboxDispatcher:
         # Closing: let the sends under way finish and be recorded.
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
-
-    async def run_once(self) -> int:
-        """Claim one batch and send it; return how many messages were handled."""
-        async with self._sessions() as session, session.begin():
-            batch = await outbox.claim_due(
-                session, now=self._clock.now(), lease=self.policy.lease, limit=self.policy.batch,
-                window=self.policy.chat_window,
-            )
-        if batch:
-            # One message per chat per batch (the claim guarantees it), so they may go in parallel.
-            await asyncio.gather(*(self._deliver(message) for message in batch))
-        return len(batch)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert message.id is not None
@@ -208,7 +197,7 @@ class OutboxDispatcher:
         log.info("outbox %s: held (%s)", message.id, held)
         async with self._sessions() as session, session.begin():
             await hold_for_window(session, message, template=held.template, reason=str(held),
-                                  unless_heard_after=held.last_heard, humas_chat_id=self._humas_chat_id,
+                                  unless_heard_after=held.last_heard, humas=self._humas,
                                   ticket_prefix=self._ticket_prefix, now=self._clock.now())
         self.wake()
 
@@ -226,14 +215,14 @@ class OutboxDispatcher:
             if recipient_gone:
                 await citizens.mark_unreachable(session, channel=message.channel, address=message.chat_id)
             if message.kind == "callback_answer" or (
-                message.channel == "telegram" and message.chat_id == self._humas_chat_id
+                message.channel == self._humas.channel and message.chat_id == self._humas.chat_id
             ):
                 return  # nobody to tell, or the alert would fail the same way
             ticket = format_ticket(self._ticket_prefix, message.complaint_id) if message.complaint_id else "-"
             await outbox.enqueue(
                 session,
-                channel="telegram",
-                chat_id=self._humas_chat_id,
+                channel=self._humas.channel,
+                chat_id=self._humas.chat_id,
                 payload={"text": texts.DELIVERY_FAILED_TO_HUMAS.format(
                     target=f"{message.channel} {message.chat_id} ({message.purpose or message.kind})",
                     ticket=ticket,

@@ -9,11 +9,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.dispatcher import OutboxDispatcher
-from bot.holding import hold_for_window
-from bot.whatsapp_inbound import CHANNEL
-from bot.whatsapp_outbound import OPTED_OUT, OUTSIDE_WINDOW, WhatsAppSender
+from bot.runtime.dispatcher import OutboxDispatcher
+from bot.runtime.holding import hold_for_window
+from bot.whatsapp.inbound import CHANNEL
+from bot.whatsapp.outbound import OPTED_OUT, OUTSIDE_WINDOW, WhatsAppSender
 from handlers.clock import Clock
+from handlers.outgoing import Recipient
 from storage import delivery
 from storage.models import OutboxMessage
 
@@ -37,14 +38,14 @@ class StatusRecorder:
         clock: Clock,
         dispatcher: OutboxDispatcher,
         sender: WhatsAppSender,
-        humas_chat_id: str,
+        humas: Recipient,
         ticket_prefix: str,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._dispatcher = dispatcher
         self._sender = sender
-        self._humas_chat_id = humas_chat_id
+        self._humas = humas
         self._ticket_prefix = ticket_prefix
 
     async def record(
@@ -82,7 +83,7 @@ class StatusRecorder:
                 # Refused for the window at send time: if the citizen wrote since, it can go now.
                 await hold_for_window(
                     session, taken, template=self._sender.template_for(taken), reason=error,
-                    unless_heard_after=taken.sent_at, humas_chat_id=self._humas_chat_id,
+                    unless_heard_after=taken.sent_at, humas=self._humas,
                     ticket_prefix=self._ticket_prefix, now=now,
                 )
             elif code == OPTED_OUT:

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from handlers.events import ChatKind, Inbound, Location, Media
+from handlers.events import Attachment, ChannelName, ChatKind, Inbound, Location
 
-CHANNEL = "whatsapp"
+CHANNEL = ChannelName("whatsapp")
 # Twilio sends at most 10 media items with one WhatsApp message.
 MAX_MEDIA = 10
 
@@ -89,7 +89,7 @@ def display_name(form: Mapping[str, str]) -> str:
     return "" if _PHONE_LIKE.search(name) else name
 
 
-def to_inbound(form: Mapping[str, str], *, photos: Sequence[Media], received_at: datetime) -> Inbound | None:
+def to_inbound(form: Mapping[str, str], *, photos: Sequence[Attachment], received_at: datetime) -> Inbound | None:
     """The Inbound of a WhatsApp message; `photos` are its images already stored. None if not WhatsApp."""
     sender = form.get("From", "")
     if not sender.startswith("whatsapp:"):

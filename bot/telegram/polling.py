@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import telegram_inbound
+from bot.telegram.inbound import CHANNEL, chat_key
 from handlers.clock import Clock
 from storage import inbox
 from storage.engine import is_unavailable
@@ -47,8 +47,8 @@ async def poll_updates(
                 for update in updates:
                     payload = update.to_dict()
                     await inbox.store_inbound(
-                        session, channel=telegram_inbound.CHANNEL, external_id=str(update.update_id),
-                        chat_key=telegram_inbound.chat_key(payload), payload=payload, now=clock.now(),
+                        session, channel=CHANNEL, external_id=str(update.update_id),
+                        chat_key=chat_key(payload), payload=payload, now=clock.now(),
                     )
         except Exception as exc:  # noqa: BLE001 (polling must outlive any one failure)
             # Not stored: do not move the offset; Telegram keeps them for us.

@@ -19,10 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot.delivery import DeliveryError, HeldForWindow, RetryLater, Undeliverable
-from bot.whatsapp_inbound import CHANNEL
-from bot.whatsapp_photos import PhotoLinks
+from bot.channels import DeliveryError, HeldForWindow, RetryLater, Undeliverable
+from bot.whatsapp.inbound import CHANNEL
+from bot.whatsapp.photos import PhotoLinks
 from handlers.clock import Clock
+from handlers.textsafe import cut_utf16, split_utf16
 from storage import citizens, outbox
 from storage.models import OutboxMessage
 from storage.tickets import format_ticket
@@ -44,7 +45,7 @@ OPTED_OUT = 21610
 RATE_LIMITED = frozenset({20429, 63018})
 
 # Requests leave here evenly spaced but reach Twilio with some jitter (a queue in the HTTP client,
-# the network, the server): space them this share wider than 1/rate, as bot.telegram_ratelimit
+# the network, the server): space them this share wider than 1/rate, as bot.telegram.ratelimit
 # widens Telegram's windows, so that no second at Twilio's end holds more than the limit.
 PACING_MARGIN = 0.15
 
@@ -70,52 +71,14 @@ class _TextOnly(HTMLParser):
 def plain_text(payload: dict[str, Any]) -> str:
     """A text payload as WhatsApp shows it: HTML markup removed, entities decoded."""
     text = str(payload.get("text", ""))
-    if not payload.get("html"):
-        return text
-    parser = _TextOnly()
-    parser.feed(text)
-    parser.close()
-    return "".join(parser.parts)
-
-
-def _units(text: str) -> int:
-    """Length as Twilio counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """The length of the longest prefix of text within `limit` units."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
-
-
-# Where to cut, best first: between paragraphs, after a sentence or at a line end, between words.
-_BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"(?<=[.!?…])\s+|\n"), re.compile(r"\s+"))
-
-
-def split_text(text: str, limit: int = MAX_BODY) -> list[str]:
-    """Split text into WhatsApp bodies of at most `limit` units, at the most natural boundary."""
-    text = text.strip()
-    chunks: list[str] = []
-    while _units(text) > limit:
-        window = text[: _fit(text, limit)]
-        # A boundary in the first half would leave a needlessly short chunk: try a finer kind.
-        floor = len(window) // 2
-        cut = len(window)
-        for boundary in _BOUNDARIES:
-            starts = [m.start() for m in boundary.finditer(window) if m.start() > floor]
-            if starts:
-                cut = starts[-1]
-                break
-        chunks.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        chunks.append(text)
-    return chunks
+    # Buttons are not shown here: the words to type instead go with the text.
+    hint = str(payload.get("typed_hint", ""))
+    if payload.get("html"):
+        parser = _TextOnly()
+        parser.feed(text)
+        parser.close()
+        text = "".join(parser.parts)
+    return text + hint
 
 
 def one_line(text: str, limit: int) -> str:
@@ -193,8 +156,9 @@ class WhatsAppSender:
         if message.kind == "photo":
             assert self._photos is not None
             link = await self._photos.url(message.payload)
-            return await self._create(message, heard, body=self._body(message)[:MAX_BODY], media_url=[link])
-        chunks = split_text(self._body(message))
+            # The caption's limit counts UTF-16 units, like the body's (an emoji counts two).
+            return await self._create(message, heard, body=cut_utf16(self._body(message), MAX_BODY), media_url=[link])
+        chunks = split_utf16(self._body(message), MAX_BODY)
         first: str | None = None
         # A retry (a later part failed, or its delivery did) resumes after the parts that went out:
         # the citizen must not read the first page of an answer twice.

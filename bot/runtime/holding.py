@@ -13,21 +13,14 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import texts
+from handlers.outgoing import Recipient
 from storage import citizens, delivery, outbox
 from storage.models import OutboxMessage
 from storage.tickets import format_ticket
 
 TEMPLATE_PURPOSE = "window_template"
 TEMPLATE_EVERY = timedelta(hours=24)
-
-# For humas (an adapter-level notice, not the desk's conversation).
-HELD_TO_HUMAS = (
-    "⚠️ Pesan untuk pelapor aduan {ticket} (WhatsApp) belum bisa dikirim: pelapor tidak menulis "
-    "dalam 24 jam terakhir dan template balasan WhatsApp belum diatur.\n"
-    "Pesan akan terkirim otomatis begitu pelapor menulis lagi. Bila mendesak, mohon hubungi "
-    "pelapor lewat jalur lain."
-)
-
 
 async def hold_for_window(
     session: AsyncSession,
@@ -36,7 +29,7 @@ async def hold_for_window(
     template: dict[str, Any] | None,
     reason: str,
     unless_heard_after: datetime | None,
-    humas_chat_id: str,
+    humas: Recipient,
     ticket_prefix: str,
     now: datetime,
 ) -> bool:
@@ -70,8 +63,8 @@ async def hold_for_window(
         return True
     ticket = format_ticket(ticket_prefix, message.complaint_id) if message.complaint_id else "-"
     await outbox.enqueue(
-        session, channel="telegram", chat_id=humas_chat_id,
-        payload={"text": HELD_TO_HUMAS.format(ticket=ticket)}, now=now, complaint_id=message.complaint_id,
+        session, channel=humas.channel, chat_id=humas.chat_id,
+        payload={"text": texts.HELD_TO_HUMAS.format(ticket=ticket)}, now=now, complaint_id=message.complaint_id,
         purpose="held_alert", dedup_key=f"held-alert:{episode}",
     )
     return True
