@@ -22,9 +22,9 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import asyncpg  # noqa: E402
+import loadgen  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-import loadgen  # noqa: E402
 from bot.standins.telegram_api import TelegramStandIn  # noqa: E402
 from bot.standins.twilio_api import TwilioStandIn  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -45,8 +45,13 @@ from tests.procs import PUBLIC_URL, Fleet  # noqa: E402
 
 # The production defaults, not the tests' fast timings.
 PRODUCTION = {
-    "outbox": {"lease_seconds": 60.0, "poll_seconds": 1.0, "max_attempts": 8, "retry_first_seconds": 2.0,
-               "retry_max_seconds": 300.0},
+    "outbox": {
+        "lease_seconds": 60.0,
+        "poll_seconds": 1.0,
+        "max_attempts": 8,
+        "retry_first_seconds": 2.0,
+        "retry_max_seconds": 300.0,
+    },
     "sla": {"sweep_seconds": 60.0},
     # As behind the recommended reverse proxy (README, "Several workers"): it logs the requests.
     "server": {"access_log": False},
@@ -63,8 +68,10 @@ def rss_kib(pid: int) -> int:
 
 async def count_inbox(url: str) -> tuple[int, int, int]:
     """(stored events, distinct external ids, still unprocessed) in the inbox table."""
-    query = ("SELECT count(*), count(DISTINCT channel || ':' || external_id), "
-             "count(*) FILTER (WHERE processed_at IS NULL) FROM inbox_event")
+    query = (
+        "SELECT count(*), count(DISTINCT channel || ':' || external_id), "
+        "count(*) FILTER (WHERE processed_at IS NULL) FROM inbox_event"
+    )
     if url.startswith("sqlite"):
         path = make_url(url).database
         with sqlite3.connect(str(path)) as conn:
@@ -89,17 +96,23 @@ def raw_sqlite_rate(bodies: list[tuple[str, bytes]], directory: Path) -> float:
     for path_, body in bodies:
         if path_ == loadgen.TELEGRAM_PATH:
             payload = json.loads(body)
-            channel, external, chat = "telegram", str(payload["update_id"]), f"telegram:{payload['message']['chat']['id']}"
+            channel, external, chat = (
+                "telegram",
+                str(payload["update_id"]),
+                f"telegram:{payload['message']['chat']['id']}",
+            )
         else:
             payload = dict(parse_qsl(body.decode()))
             channel, external, chat = "whatsapp", payload["MessageSid"], f"whatsapp:{payload['From']}"
         rows.append((channel, external, chat, json.dumps(payload)))
-    statement = ("INSERT INTO inbox_event (channel, external_id, chat_key, payload, received_at, attempts) "
-                 "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (channel, external_id) DO NOTHING")
+    statement = (
+        "INSERT INTO inbox_event (channel, external_id, chat_key, payload, received_at, attempts) "
+        "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (channel, external_id) DO NOTHING"
+    )
     started = time.perf_counter()
     for row in rows:
         conn.execute("BEGIN")
-        conn.execute(statement, (*row, datetime.now(timezone.utc).isoformat()))
+        conn.execute(statement, (*row, datetime.now(UTC).isoformat()))
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -143,11 +156,28 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 idle = [rss_kib(p.proc.pid) for p in processes if p.proc]
                 targets = ",".join(f"127.0.0.1:{p.port}" for p in processes)
                 out = workdir / "loadgen.json"
-                command = [sys.executable, str(ROOT / "benchmarks" / "loadgen.py"), "--targets", targets,
-                           "--conversations", str(args.conversations), "--whatsapp-share", str(args.whatsapp_share),
-                           "--connections", str(args.connections), "--secret", SECRET,
-                           "--auth-token", twilio.auth_token, "--public-url", PUBLIC_URL, "--out", str(out),
-                           "--limit-seconds", str(args.limit_seconds)]
+                command = [
+                    sys.executable,
+                    str(ROOT / "benchmarks" / "loadgen.py"),
+                    "--targets",
+                    targets,
+                    "--conversations",
+                    str(args.conversations),
+                    "--whatsapp-share",
+                    str(args.whatsapp_share),
+                    "--connections",
+                    str(args.connections),
+                    "--secret",
+                    SECRET,
+                    "--auth-token",
+                    twilio.auth_token,
+                    "--public-url",
+                    PUBLIC_URL,
+                    "--out",
+                    str(out),
+                    "--limit-seconds",
+                    str(args.limit_seconds),
+                ]
                 if args.rate:
                     command += ["--rate", str(args.rate)]
                 generator = await asyncio.create_subprocess_exec(*command)
@@ -157,7 +187,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                         await asyncio.wait_for(generator.wait(), timeout=0.5)
                     except TimeoutError:
                         pass
-                    peak = [max(a, rss_kib(p.proc.pid)) for a, p in zip(peak, processes) if p.proc]
+                    peak = [max(a, rss_kib(p.proc.pid)) for a, p in zip(peak, processes, strict=False) if p.proc]
                 if generator.returncode != 0:
                     raise SystemExit(f"load generator failed ({generator.returncode})")
                 load = json.loads(out.read_text())
@@ -167,22 +197,32 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 while backlog and time.perf_counter() - drain_started < args.drain_seconds:
                     await asyncio.sleep(1.0)
                     _, _, backlog = await count_inbox(url)
-                    peak = [max(a, rss_kib(p.proc.pid)) for a, p in zip(peak, processes) if p.proc]
+                    peak = [max(a, rss_kib(p.proc.pid)) for a, p in zip(peak, processes, strict=False) if p.proc]
                 drained = drain_backlog - backlog
                 drain_rate = drained / max(1e-9, time.perf_counter() - drain_started) if drain_backlog else float("nan")
                 after = [rss_kib(p.proc.pid) for p in processes if p.proc]
             finally:
                 await fleet.close()
     figures: dict[str, Any] = {
-        "backend": args.backend, "processes": args.processes, "connections": args.connections,
-        "offered_rate": args.rate, **load,
-        "stored": stored, "distinct_stored": distinct, "lost": load["accepted"] - distinct,
-        "backlog_after_load": drain_backlog, "processed_per_second_after_load": drain_rate,
-        "backlog_left": backlog, "rss_idle_kib": idle, "rss_peak_kib": peak, "rss_after_kib": after,
+        "backend": args.backend,
+        "processes": args.processes,
+        "connections": args.connections,
+        "offered_rate": args.rate,
+        **load,
+        "stored": stored,
+        "distinct_stored": distinct,
+        "lost": load["accepted"] - distinct,
+        "backlog_after_load": drain_backlog,
+        "processed_per_second_after_load": drain_rate,
+        "backlog_left": backlog,
+        "rss_idle_kib": idle,
+        "rss_peak_kib": peak,
+        "rss_after_kib": after,
     }
     if args.backend == "sqlite" and not args.skip_raw:
-        convs = loadgen.conversations(args.conversations, args.whatsapp_share, secret=SECRET, public_url=PUBLIC_URL,
-                                      auth_token="x", seed=8)
+        convs = loadgen.conversations(
+            args.conversations, args.whatsapp_share, secret=SECRET, public_url=PUBLIC_URL, auth_token="x", seed=8
+        )
         bodies = [(path, body) for conv in convs for path, body, _, _ in conv.bodies][: load["accepted"]]
         figures["raw_sqlite_rows_per_second"] = await asyncio.to_thread(raw_sqlite_rate, bodies, workdir)
         figures["overhead_ratio"] = figures["raw_sqlite_rows_per_second"] / load["per_second"]
@@ -207,8 +247,10 @@ def report(f: dict[str, Any]) -> str:
         f"{[round(k / 1024, 1) for k in f['rss_peak_kib']]} MiB",
     ]
     if "raw_sqlite_rows_per_second" in f:
-        lines.append(f"raw SQLite insert+commit of the same rows: {f['raw_sqlite_rows_per_second']:.0f} rows/s; "
-                     f"the bot's intake is {f['overhead_ratio']:.1f}x slower")
+        lines.append(
+            f"raw SQLite insert+commit of the same rows: {f['raw_sqlite_rows_per_second']:.0f} rows/s; "
+            f"the bot's intake is {f['overhead_ratio']:.1f}x slower"
+        )
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_intake import bench_database, rss_kib  # noqa: E402
+
 from bot.standins.server import busiest  # noqa: E402
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramStandIn  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -41,7 +42,7 @@ async def enqueue(url: str, private: int, chats: int, group_counts: list[int], s
     """Queue the messages in random order; return how many."""
     rng = random.Random(seed)
     items: list[tuple[int, str]] = [(100_000 + i % chats, f"pesan {i} untuk warga") for i in range(private)]
-    for group, n in zip(GROUPS, group_counts):
+    for group, n in zip(GROUPS, group_counts, strict=False):
         items += [(group, f"kartu aduan {j} untuk grup {group}") for j in range(n)]
     rng.shuffle(items)
     engine = create_engine(url)
@@ -60,8 +61,13 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         total = await enqueue(url, args.private, args.chats, args.group_messages, args.seed)
         share = args.processes if args.per_process_share else 1
         sections = {
-            "outbox": {"lease_seconds": 60.0, "poll_seconds": 1.0, "max_attempts": 8,
-                       "retry_first_seconds": 2.0, "retry_max_seconds": 300.0},
+            "outbox": {
+                "lease_seconds": 60.0,
+                "poll_seconds": 1.0,
+                "max_attempts": 8,
+                "retry_first_seconds": 2.0,
+                "retry_max_seconds": 300.0,
+            },
             # The per-second limit is kept by each process; the per-group one in the shared database.
             "telegram": {"max_messages_per_second": 30.0 / share, "max_group_messages_per_minute": 20.0},
             "sla": {"sweep_seconds": 60.0},
@@ -86,39 +92,53 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     private = sorted(c.at.timestamp() for c in ok if isinstance(c.chat_id, int) and c.chat_id > 0)
     private_span = private[-1] - private[0] if len(private) > 1 else float("nan")
     return {
-        "backend": args.backend, "processes": args.processes, "queued": total, "delivered": len(ok),
-        "distinct_texts": len({(c.chat_id, c.text) for c in ok}), "http_429": len(limited),
-        "other_failures": len(sends) - len(ok) - len(limited), "seconds_first_to_last": span,
-        "per_second": len(ok) / span if span else float("nan"), "busiest_second": busiest(times, 1.0),
+        "backend": args.backend,
+        "processes": args.processes,
+        "queued": total,
+        "delivered": len(ok),
+        "distinct_texts": len({(c.chat_id, c.text) for c in ok}),
+        "http_429": len(limited),
+        "other_failures": len(sends) - len(ok) - len(limited),
+        "seconds_first_to_last": span,
+        "per_second": len(ok) / span if span else float("nan"),
+        "busiest_second": busiest(times, 1.0),
         "private_per_second": len(private) / private_span if private_span else float("nan"),
         "limited_calls": [f"{c.at:%H:%M:%S.%f} chat {c.chat_id}" for c in limited],
         "busiest_minute_per_group": {g: busiest(t, 60.0) for g, t in per_group.items()},
         "group_messages": {g: len(t) for g, t in per_group.items()},
-        "seconds_including_start": elapsed, "outbox_pending_after": health["outbox_pending"],
-        "rss_after_kib": rss, "limits_per_process": sections["telegram"],
+        "seconds_including_start": elapsed,
+        "outbox_pending_after": health["outbox_pending"],
+        "rss_after_kib": rss,
+        "limits_per_process": sections["telegram"],
     }
 
 
 def report(f: dict[str, Any]) -> str:
     """The figures as readable lines."""
-    return "\n".join([
-        f"backend {f['backend']}, {f['processes']} process(es), limits per process {f['limits_per_process']}",
-        f"queued {f['queued']}, delivered {f['delivered']} ({f['distinct_texts']} distinct), "
-        f"429 answers {f['http_429']} {f['limited_calls'][:3]}, other failures {f['other_failures']}, left pending {f['outbox_pending_after']}",
-        f"first to last delivery {f['seconds_first_to_last']:.1f} s = {f['per_second']:.1f} msg/s; "
-        f"busiest second {f['busiest_second']} messages; private chats alone {f['private_per_second']:.1f} msg/s",
-        f"group messages {list(f['group_messages'].values())}, busiest minute per group "
-        f"{list(f['busiest_minute_per_group'].values())}",
-        f"RSS after the run: {[round(k / 1024, 1) for k in f['rss_after_kib']]} MiB",
-    ])
+    return "\n".join(
+        [
+            f"backend {f['backend']}, {f['processes']} process(es), limits per process {f['limits_per_process']}",
+            f"queued {f['queued']}, delivered {f['delivered']} ({f['distinct_texts']} distinct), "
+            f"429 answers {f['http_429']} {f['limited_calls'][:3]}, other failures {f['other_failures']}, "
+            f"left pending {f['outbox_pending_after']}",
+            f"first to last delivery {f['seconds_first_to_last']:.1f} s = {f['per_second']:.1f} msg/s; "
+            f"busiest second {f['busiest_second']} messages; private chats alone {f['private_per_second']:.1f} msg/s",
+            f"group messages {list(f['group_messages'].values())}, busiest minute per group "
+            f"{list(f['busiest_minute_per_group'].values())}",
+            f"RSS after the run: {[round(k / 1024, 1) for k in f['rss_after_kib']]} MiB",
+        ]
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--per-process-share", action="store_true",
-                        help="give each process 1/N of Telegram's per-second limit (the README's advice)")
+    parser.add_argument(
+        "--per-process-share",
+        action="store_true",
+        help="give each process 1/N of Telegram's per-second limit (the README's advice)",
+    )
     parser.add_argument("--private", type=int, default=600, help="messages to citizens' private chats")
     parser.add_argument("--chats", type=int, default=300, help="how many private chats")
     parser.add_argument("--group-messages", default="30,10,10", help="messages to each of the 3 agency groups")

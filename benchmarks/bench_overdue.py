@@ -15,7 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from handlers.events import ChannelName
 from handlers.desk import AgencyInfo, Desk  # noqa: E402
+from handlers.events import ChannelName  # noqa: E402
 from handlers.reports import overdue_messages  # noqa: E402
 from routing import AgencyLexicon, Lexicon  # noqa: E402
 from storage import reports  # noqa: E402
@@ -39,11 +39,17 @@ CODES = ["DLHK", "PUPR", "DISDUKCAPIL"]
 def desk() -> Desk:
     """A desk like Kendari's."""
     return Desk(
-        city="Kota Kendari", ticket_prefix="KDI", zone=ZoneInfo("Asia/Makassar"),
-        answer_within=timedelta(hours=24), remind_before=timedelta(hours=3), draft_ttl=timedelta(hours=2),
-        humas_chat_id="-1", humas_admin_ids=frozenset(),
+        city="Kota Kendari",
+        ticket_prefix="KDI",
+        zone=ZoneInfo("Asia/Makassar"),
+        answer_within=timedelta(hours=24),
+        remind_before=timedelta(hours=3),
+        draft_ttl=timedelta(hours=2),
+        humas_chat_id="-1",
+        humas_admin_ids=frozenset(),
         agencies={code: AgencyInfo(code, code, str(-10 - i)) for i, code in enumerate(CODES)},
-        lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]), staff_channel=ChannelName("telegram"),
+        lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]),
+        staff_channel=ChannelName("telegram"),
     )
 
 
@@ -54,15 +60,27 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
     rng = random.Random(42)
     overdue = 0
     async with engine.begin() as conn:
-        await conn.execute(insert(Agency.__table__), [  # type: ignore[arg-type]
-            {"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)
-        ])
-        await conn.execute(insert(Citizen.__table__), [  # type: ignore[arg-type]
-            {"channel": "telegram", "address": str(n), "display_name": f"W{n}", "reachable": True, "created_at": now}
-            for n in range(1, 5001)
-        ])
+        await conn.execute(
+            insert(Agency.__table__),
+            [  # type: ignore[arg-type]
+                {"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)
+            ],
+        )
+        await conn.execute(
+            insert(Citizen.__table__),
+            [  # type: ignore[arg-type]
+                {
+                    "channel": "telegram",
+                    "address": str(n),
+                    "display_name": f"W{n}",
+                    "reachable": True,
+                    "created_at": now,
+                }
+                for n in range(1, 5001)
+            ],
+        )
         batch = []
-        for n in range(total):
+        for _n in range(total):
             created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
             due = created + timedelta(hours=24)
             is_overdue = due <= now and rng.random() < overdue_share
@@ -73,12 +91,22 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
                 status, answered = "open", None
             else:
                 status, answered = "closed", created + timedelta(hours=rng.uniform(1, 30))
-            batch.append({
-                "citizen_id": rng.randrange(1, 5001), "opd_code": rng.choice(CODES + [None]),
-                "category": "Sampah", "confidence": 0.9, "description": "bench", "media": [],
-                "status": status, "created_at": created, "due_at": due, "answered_at": answered,
-                "rating": None, "reroute_count": 0,
-            })
+            batch.append(
+                {
+                    "citizen_id": rng.randrange(1, 5001),
+                    "opd_code": rng.choice([*CODES, None]),
+                    "category": "Sampah",
+                    "confidence": 0.9,
+                    "description": "bench",
+                    "media": [],
+                    "status": status,
+                    "created_at": created,
+                    "due_at": due,
+                    "answered_at": answered,
+                    "rating": None,
+                    "reroute_count": 0,
+                }
+            )
             if len(batch) == 10_000:
                 await conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
                 batch = []
@@ -114,22 +142,29 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="database URL (default: SQLite in a temporary file)")
     parser.add_argument("--total", type=int, default=100_000)
-    parser.add_argument("--overdue-share", type=float, default=0.02,
-                        help="share of past-deadline complaints left unanswered")
+    parser.add_argument(
+        "--overdue-share", type=float, default=0.02, help="share of past-deadline complaints left unanswered"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite+aiosqlite:///{tmp}/bench.db"
         started = time.perf_counter()
         overdue = await fill(url, args.total, args.overdue_share, now)
-        print(f"filled {args.total} complaints ({overdue} overdue) in {time.perf_counter() - started:.1f} s "
-              f"on {url.split(':')[0]}")
+        print(
+            f"filled {args.total} complaints ({overdue} overdue) in {time.perf_counter() - started:.1f} s "
+            f"on {url.split(':')[0]}"
+        )
         query, total, rows, messages = await measure(url, args.rounds, now)
-    print(f"/overdue query:            median {statistics.median(query) * 1000:7.1f} ms, "
-          f"max {max(query) * 1000:7.1f} ms ({rows} rows)")
-    print(f"/overdue query + render:   median {statistics.median(total) * 1000:7.1f} ms, "
-          f"max {max(total) * 1000:7.1f} ms ({messages} messages of <= 4096 characters)")
+    print(
+        f"/overdue query:            median {statistics.median(query) * 1000:7.1f} ms, "
+        f"max {max(query) * 1000:7.1f} ms ({rows} rows)"
+    )
+    print(
+        f"/overdue query + render:   median {statistics.median(total) * 1000:7.1f} ms, "
+        f"max {max(total) * 1000:7.1f} ms ({messages} messages of <= 4096 characters)"
+    )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,15 @@ def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
 
 
 def _request(path: str, host: str, body: bytes, content_type: str, extra: dict[str, str]) -> bytes:
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Type: {content_type}",
-            f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in extra.items()), "", ""]
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in extra.items()),
+        "",
+        "",
+    ]
     return "\r\n".join(head).encode() + body
 
 
@@ -63,8 +70,16 @@ class Conversation:
     next: int = 0
 
 
-def conversations(n: int, whatsapp_share: float, *, secret: str, public_url: str, auth_token: str,
-                  seed: int = 7, first_update_id: int = 1_000_000) -> list[Conversation]:
+def conversations(
+    n: int,
+    whatsapp_share: float,
+    *,
+    secret: str,
+    public_url: str,
+    auth_token: str,
+    seed: int = 7,
+    first_update_id: int = 1_000_000,
+) -> list[Conversation]:
     """n conversations, a `whatsapp_share` of them on WhatsApp; ids are unique per run (seeded)."""
     rng = random.Random(seed)
     run = rng.getrandbits(32)
@@ -77,12 +92,28 @@ def conversations(n: int, whatsapp_share: float, *, secret: str, public_url: str
             bodies = []
             for step, text in enumerate(texts):
                 sid = f"SM{run:08x}{i:016x}{step:08x}"
-                form = {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32,
-                        "From": "whatsapp:" + phone, "To": "whatsapp:+14155238886", "Body": text,
-                        "NumMedia": "0", "ProfileName": f"Warga {i}", "WaId": phone[1:], "ApiVersion": "2010-04-01"}
+                form = {
+                    "MessageSid": sid,
+                    "SmsMessageSid": sid,
+                    "SmsSid": sid,
+                    "AccountSid": "AC" + "0" * 32,
+                    "From": "whatsapp:" + phone,
+                    "To": "whatsapp:+14155238886",
+                    "Body": text,
+                    "NumMedia": "0",
+                    "ProfileName": f"Warga {i}",
+                    "WaId": phone[1:],
+                    "ApiVersion": "2010-04-01",
+                }
                 signature = twilio_signature(auth_token, public_url + WHATSAPP_PATH, form)
-                bodies.append((WHATSAPP_PATH, urlencode(form).encode(), "application/x-www-form-urlencoded",
-                               {"X-Twilio-Signature": signature}))
+                bodies.append(
+                    (
+                        WHATSAPP_PATH,
+                        urlencode(form).encode(),
+                        "application/x-www-form-urlencoded",
+                        {"X-Twilio-Signature": signature},
+                    )
+                )
             out.append(Conversation("whatsapp", bodies))
         else:
             user = 5_000_000_000 + run % 100_000 * 100_000 + i
@@ -90,9 +121,16 @@ def conversations(n: int, whatsapp_share: float, *, secret: str, public_url: str
             for text in texts:
                 update_id += 1
                 chat = {"id": user, "type": "private", "first_name": f"Warga{i}"}
-                update = {"update_id": update_id, "message": {
-                    "message_id": update_id, "date": int(time.time()), "chat": chat,
-                    "from": {"id": user, "is_bot": False, "first_name": f"Warga{i}"}, "text": text}}
+                update = {
+                    "update_id": update_id,
+                    "message": {
+                        "message_id": update_id,
+                        "date": int(time.time()),
+                        "chat": chat,
+                        "from": {"id": user, "is_bot": False, "first_name": f"Warga{i}"},
+                        "text": text,
+                    },
+                }
                 bodies.append((TELEGRAM_PATH, json.dumps(update).encode(), "application/json", {SECRET_HEADER: secret}))
             out.append(Conversation("telegram", bodies))
     return out
@@ -123,8 +161,13 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run(targets: list[tuple[str, int]], convs: list[Conversation], connections: int, rate: float | None,
-              limit_seconds: float) -> Result:
+async def run(
+    targets: list[tuple[str, int]],
+    convs: list[Conversation],
+    connections: int,
+    rate: float | None,
+    limit_seconds: float,
+) -> Result:
     """Post every conversation's messages; return latencies and statuses."""
     result = Result()
     ready: deque[Conversation] = deque(convs)
@@ -224,8 +267,14 @@ def main() -> int:
         if host != "127.0.0.1":
             parser.error("load tests go to 127.0.0.1 only")
         targets.append((host, int(port)))
-    convs = conversations(args.conversations, args.whatsapp_share, secret=args.secret,
-                          public_url=args.public_url, auth_token=args.auth_token, seed=args.seed)
+    convs = conversations(
+        args.conversations,
+        args.whatsapp_share,
+        secret=args.secret,
+        public_url=args.public_url,
+        auth_token=args.auth_token,
+        seed=args.seed,
+    )
     result = asyncio.run(run(targets, convs, args.connections, args.rate, args.limit_seconds))
     elapsed = max(1e-9, result.last_end - result.first_start)
     answered = len(result.latencies)

@@ -28,7 +28,7 @@ from handlers import router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
-from handlers.outgoing import Recipient, send_text
+from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon
 from storage import agencies, inbox, outbox
 from storage.agencies import AgencyConfig
@@ -59,13 +59,15 @@ class Tuning:
     def from_settings(cls, settings: Settings) -> Tuning:
         """The timings a deployment configured in [outbox]; the rest at their defaults."""
         box = settings.outbox
-        return cls(dispatch=DispatchPolicy(
-            lease=timedelta(seconds=box.lease_seconds),
-            poll_seconds=box.poll_seconds,
-            max_attempts=box.max_attempts,
-            backoff_first=box.retry_first_seconds,
-            backoff_max=box.retry_max_seconds,
-        ))
+        return cls(
+            dispatch=DispatchPolicy(
+                lease=timedelta(seconds=box.lease_seconds),
+                poll_seconds=box.poll_seconds,
+                max_attempts=box.max_attempts,
+                backoff_first=box.retry_first_seconds,
+                backoff_max=box.retry_max_seconds,
+            )
+        )
 
 
 def build_lexicon(settings: Settings) -> Lexicon:
@@ -192,8 +194,13 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         return await channels[source].fetch_photo(ref)
 
     context = ChannelContext(
-        settings=settings, sessions=sessions, clock=clock, humas=humas, fetch_photo=fetch_photo,
-        on_stored=on_stored, connect_retry_seconds=tuning.connect_retry_seconds,
+        settings=settings,
+        sessions=sessions,
+        clock=clock,
+        humas=humas,
+        fetch_photo=fetch_photo,
+        on_stored=on_stored,
+        connect_retry_seconds=tuning.connect_retry_seconds,
     )
     # Channels open their HTTP clients here, in the running loop.
     for messenger in MESSENGERS:
@@ -208,8 +215,13 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
     windows = [w for m in MESSENGERS if m.name in channels and (w := m.chat_window(settings)) is not None]
     policy = replace(tuning.dispatch, chat_window=windows[0] if windows else None)
     dispatcher = OutboxDispatcher(
-        sessions, senders, clock, humas=humas, ticket_prefix=desk.ticket_prefix,
-        policy=policy, yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
+        sessions,
+        senders,
+        clock,
+        humas=humas,
+        ticket_prefix=desk.ticket_prefix,
+        policy=policy,
+        yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
     )
 
     async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:
@@ -233,8 +245,13 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
             await send_text(session, citizen, texts.PROCESSING_FAILED, now=clock.now())
 
     worker = InboxWorker(
-        sessions, process, clock, on_give_up=give_up, after_commit=dispatcher.wake,
-        poll_seconds=tuning.inbox_poll_seconds, prepare=prepare,
+        sessions,
+        process,
+        clock,
+        on_give_up=give_up,
+        after_commit=dispatcher.wake,
+        poll_seconds=tuning.inbox_poll_seconds,
+        prepare=prepare,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
     )
     runtime = Runtime(settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event())
@@ -260,7 +277,7 @@ async def _sweep_forever(runtime: Runtime) -> None:
             result = await runtime.sweep_once()
             if result.reprimanded or result.reminded:
                 log.info("deadline sweep: %d reminded, %d reprimanded", result.reminded, result.reprimanded)
-        except Exception as exc:  # noqa: BLE001 (the timer must outlive any one failure)
+        except Exception as exc:
             if is_unavailable(exc):
                 log.warning("deadline sweep: database unavailable (%s)", exc)
             else:

@@ -9,9 +9,9 @@ are the dispatcher's vocabulary, shared by every sender.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handlers.clock import Clock
@@ -59,9 +59,7 @@ class HeldForWindow(DeliveryError):
     they wrote after that, the window is open again and the message is sent instead of held.
     """
 
-    def __init__(
-        self, reason: str, *, template: dict[str, Any] | None, last_heard: datetime | None
-    ) -> None:
+    def __init__(self, reason: str, *, template: dict[str, Any] | None, last_heard: datetime | None) -> None:
         super().__init__(reason)
         self.template = template
         self.last_heard = last_heard

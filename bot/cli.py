@@ -60,7 +60,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     try:
         upgrade(settings.database.url)
-    except Exception as exc:  # noqa: BLE001 (the operator needs the reason, not a traceback)
+    except Exception as exc:
         logging.getLogger(__name__).debug("migration failed", exc_info=True)
         print(f"Database migration failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
         return 1
@@ -137,8 +137,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _playground_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="playground port on 127.0.0.1 (default 8080)")
-    parser.add_argument("--database", default="ehumas-playground.db",
-                        help="playground SQLite file, recreated at each start (default ehumas-playground.db)")
+    parser.add_argument(
+        "--database",
+        default="ehumas-playground.db",
+        help="playground SQLite file, recreated at each start (default ehumas-playground.db)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (HTTP server, Telegram, WhatsApp, deadlines)")
     run.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
     run.add_argument("--no-migrate", action="store_true", help="do not apply database migrations at start")
-    run.add_argument("--playground", action="store_true",
-                     help="run the local playground (the default when the configuration file is missing)")
+    run.add_argument(
+        "--playground",
+        action="store_true",
+        help="run the local playground (the default when the configuration file is missing)",
+    )
     _playground_options(run)
     run.set_defaults(func=_cmd_run)
 

@@ -97,7 +97,7 @@ class TelegramSection(_Section):
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> TelegramSection:
         if self.mode == "webhook" and not self.webhook_secret:
-            raise ValueError("webhook_secret is required when mode = \"webhook\"")
+            raise ValueError('webhook_secret is required when mode = "webhook"')
         return self
 
 

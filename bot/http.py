@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -85,8 +84,13 @@ async def store(
     Concurrent requests are committed together (bot.runtime.inbox_writer); each returns only once its row
     is committed.
     """
-    row = {"channel": channel, "external_id": external_id, "chat_key": chat_key, "payload": payload,
-           "received_at": clock.now()}
+    row = {
+        "channel": channel,
+        "external_id": external_id,
+        "chat_key": chat_key,
+        "payload": payload,
+        "received_at": clock.now(),
+    }
     try:
         new = await writer_for(sessions).store(row)
     except Exception as exc:

@@ -50,9 +50,7 @@ class MediaLinks:
         return value if isinstance(value, str) else None
 
 
-async def serve_media(
-    request: Request, *, links: MediaLinks, sessions: async_sessionmaker[AsyncSession]
-) -> Response:
+async def serve_media(request: Request, *, links: MediaLinks, sessions: async_sessionmaker[AsyncSession]) -> Response:
     """GET /media/<token>: the stored photo's bytes, for whoever holds a valid link."""
     key = links.key(request.path_params.get("token", ""))
     if key is None:
@@ -67,8 +65,11 @@ async def serve_media(
         return PlainTextResponse("storage unavailable, retry later", status_code=503)
     if stored is None:
         return PlainTextResponse("not found", status_code=404)
-    return Response(stored.data, media_type=stored.content_type,
-                    headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        stored.data,
+        media_type=stored.content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def media_loader(sessions: async_sessionmaker[AsyncSession]) -> Callable[[str], Awaitable[bytes]]:

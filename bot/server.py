@@ -20,7 +20,7 @@ def serve(settings: Settings, *, migrate: bool = True) -> int:
 
         try:
             upgrade(settings.database.url)
-        except Exception as exc:  # noqa: BLE001 (the operator needs the reason, not a traceback)
+        except Exception as exc:
             log.debug("migration failed", exc_info=True)
             log.error("Cannot prepare the database (%s): %s", settings.database.url.split("@")[-1], exc)
             return 1

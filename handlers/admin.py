@@ -42,8 +42,13 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         await send_text(session, here, texts.ADMIN_ONLY, now=now, reply_to=inbound.message_id)
         return True
     handler = {
-        "overdue": _overdue, "stats": _stats, "lihat": _lihat, "pindah": _pindah,
-        "tolak": _tolak, "tegur": _tegur, "export": _export,
+        "overdue": _overdue,
+        "stats": _stats,
+        "lihat": _lihat,
+        "pindah": _pindah,
+        "tolak": _tolak,
+        "tegur": _tegur,
+        "export": _export,
     }[name]
     await handler(session, desk, inbound, here, rest)
     return True
@@ -53,8 +58,9 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
     now = desk.now()
     code = rest.split()[0].upper() if rest.split() else None
     if code is not None and code not in desk.agencies:
-        await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
-                        now=now)
+        await send_text(
+            session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
+        )
         return
     rows = await report_queries.overdue(session, now=now, opd_code=code)
     for message in reports.overdue_messages(desk, rows, now=now, scope=code):
@@ -63,7 +69,7 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
     now = desk.now()
-    period = (rest.split()[0].lower() if rest.split() else "30d")
+    period = rest.split()[0].lower() if rest.split() else "30d"
     if period not in PERIODS:
         await send_text(session, here, texts.STATS_USAGE, now=now)
         return
@@ -76,7 +82,7 @@ async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
 
 async def _export(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
     now = desk.now()
-    period = (rest.split()[0].lower() if rest.split() else "30d")
+    period = rest.split()[0].lower() if rest.split() else "30d"
     if period not in PERIODS:
         await send_text(session, here, texts.USAGE_EXPORT.format(), now=now)
         return
@@ -89,15 +95,21 @@ async def _export(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     content = reports.export_csv(desk, rows)
     stamp = now.astimezone(desk.zone).strftime("%Y%m%d-%H%M")
     await outbox.enqueue(
-        session, channel=here.channel, chat_id=here.chat_id, kind="document", now=now, purpose="export",
+        session,
+        channel=here.channel,
+        chat_id=here.chat_id,
+        kind="document",
+        now=now,
+        purpose="export",
         payload={
             "filename": f"aduan-{desk.ticket_prefix.lower()}-{period}-{stamp}.csv",
             "content_b64": base64.b64encode(content).decode("ascii"),
             "caption": texts.EXPORT_CAPTION.format(period=label, count=len(rows)),
         },
     )
-    await audit.log_action(session, actor=actor(inbound), action="export", target=period,
-                           detail=f"{len(rows)} rows", now=now)
+    await audit.log_action(
+        session, actor=actor(inbound), action="export", target=period, detail=f"{len(rows)} rows", now=now
+    )
 
 
 async def _ticket_arg(
@@ -148,8 +160,11 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         f" <code>{escape(citizen.address)}</code>",
         f"<b>Dicatat:</b> {desk.local_time(complaint.created_at)} · <b>Batas:</b> {desk.local_time(complaint.due_at)}",
         f"<b>Lokasi:</b> {escape(cards.location_line(complaint))}"
-        + (f" ({complaint.location_lat:.5f}, {complaint.location_lon:.5f})"
-           if complaint.location_lat is not None and complaint.location_lon is not None else ""),
+        + (
+            f" ({complaint.location_lat:.5f}, {complaint.location_lon:.5f})"
+            if complaint.location_lat is not None and complaint.location_lon is not None
+            else ""
+        ),
         f"<b>Foto:</b> {len(complaint.media)}",
         "",
         escape(cards.shorten(complaint.description, 1500)),
@@ -158,8 +173,10 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     ]
     for message in await complaints.messages_of(session, complaint_id=number):
         who = {"citizen": "Warga", "opd": "OPD", "humas": "Humas", "bot": "Bot"}.get(message.author, message.author)
-        lines.append(f"• {desk.local_time(message.at)} {who} ({escape(message.author_label)}): "
-                     f"{escape(cards.shorten(message.text, 600))}")
+        lines.append(
+            f"• {desk.local_time(message.at)} {who} ({escape(message.author_label)}): "
+            f"{escape(cards.shorten(message.text, 600))}"
+        )
     lines.append("")
     lines.append("<b>Riwayat:</b>")
     for event in await complaints.events_of(session, complaint_id=number):
@@ -168,11 +185,17 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     for message in reports.split_lines(lines):
         await send_text(session, here, message, now=now, html=True, complaint_id=number, purpose="report")
     if complaint.location_lat is not None and complaint.location_lon is not None:
-        await send_location(session, here, complaint.location_lat, complaint.location_lon, now=now,
-                            complaint_id=number)
+        await send_location(session, here, complaint.location_lat, complaint.location_lon, now=now, complaint_id=number)
     for media in complaint.media:
-        await send_photo(session, here, ref=media["ref"], source=media["source"],
-                         caption=texts.CARD_PHOTO_CAPTION.format(ticket=ticket), now=now, complaint_id=number)
+        await send_photo(
+            session,
+            here,
+            ref=media["ref"],
+            source=media["source"],
+            caption=texts.CARD_PHOTO_CAPTION.format(ticket=ticket),
+            now=now,
+            complaint_id=number,
+        )
     await audit.log_action(session, actor=actor(inbound), action="view", target=ticket, now=now)
 
 
@@ -187,8 +210,9 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         if not code:
             await send_text(session, here, texts.USAGE_PINDAH.format(prefix=desk.ticket_prefix), now=now)
         else:
-            await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
-                            now=now)
+            await send_text(
+                session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
+            )
         return
     complaint = await _still_open(session, desk, here, number)
     if complaint is None:
@@ -208,20 +232,32 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     complaint.reroute_count += 1
     session.add(complaint)
     await session.flush()
-    await complaints.add_event(session, complaint_id=number, kind="rerouted", now=now, actor=actor(inbound),
-                               detail=f"{old or HUMAS} -> {code}")
-    await audit.log_action(session, actor=actor(inbound), action="reroute", target=ticket,
-                           detail=f"{old or HUMAS} -> {code}", now=now)
+    await complaints.add_event(
+        session, complaint_id=number, kind="rerouted", now=now, actor=actor(inbound), detail=f"{old or HUMAS} -> {code}"
+    )
+    await audit.log_action(
+        session, actor=actor(inbound), action="reroute", target=ticket, detail=f"{old or HUMAS} -> {code}", now=now
+    )
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
     await cards.send_card(session, desk, complaint, citizen)
     if old is not None:
-        await send_text(session, desk.staff(desk.group_of(old)),
-                        texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code), now=now, complaint_id=number)
+        await send_text(
+            session,
+            desk.staff(desk.group_of(old)),
+            texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code),
+            now=now,
+            complaint_id=number,
+        )
     deadline = desk.local_time(complaint.due_at)
-    await send_text(session, Recipient(citizen.channel, citizen.address),
-                    texts.REROUTED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(code), deadline=deadline),
-                    now=now, complaint_id=number, purpose="rerouted")
+    await send_text(
+        session,
+        Recipient(citizen.channel, citizen.address),
+        texts.REROUTED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(code), deadline=deadline),
+        now=now,
+        complaint_id=number,
+        purpose="rerouted",
+    )
     await send_text(session, here, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline), now=now)
 
 
@@ -241,17 +277,28 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)
-    await complaints.add_event(session, complaint_id=number, kind="rejected", now=now, actor=actor(inbound),
-                               detail=reason)
+    await complaints.add_event(
+        session, complaint_id=number, kind="rejected", now=now, actor=actor(inbound), detail=reason
+    )
     await audit.log_action(session, actor=actor(inbound), action="reject", target=ticket, detail=reason, now=now)
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
-    await send_text(session, Recipient(citizen.channel, citizen.address),
-                    texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]), now=now,
-                    complaint_id=number, purpose="rejected")
+    await send_text(
+        session,
+        Recipient(citizen.channel, citizen.address),
+        texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]),
+        now=now,
+        complaint_id=number,
+        purpose="rejected",
+    )
     if complaint.opd_code is not None:
-        await send_text(session, desk.staff(desk.group_of(complaint.opd_code)),
-                        texts.TICKET_REJECTED.format(ticket=ticket), now=now, complaint_id=number)
+        await send_text(
+            session,
+            desk.staff(desk.group_of(complaint.opd_code)),
+            texts.TICKET_REJECTED.format(ticket=ticket),
+            now=now,
+            complaint_id=number,
+        )
     await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=now)
 
 
@@ -263,12 +310,18 @@ async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         await send_text(session, here, texts.USAGE_TEGUR, now=now)
         return
     if code not in desk.agencies:
-        await send_text(session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)),
-                        now=now)
+        await send_text(
+            session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
+        )
         return
     body = text.strip() or texts.TEGURAN_MANUAL_DEFAULT
-    await send_text(session, desk.staff(desk.group_of(code)),
-                    texts.TEGURAN_MANUAL.format(agency=escape(desk.agency_name(code)), text=escape(body)),
-                    now=now, html=True, purpose="teguran")
+    await send_text(
+        session,
+        desk.staff(desk.group_of(code)),
+        texts.TEGURAN_MANUAL.format(agency=escape(desk.agency_name(code)), text=escape(body)),
+        now=now,
+        html=True,
+        purpose="teguran",
+    )
     await audit.log_action(session, actor=actor(inbound), action="reprimand", target=code, detail=body, now=now)
     await send_text(session, here, texts.TEGURAN_SENT.format(code=code), now=now)

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
-from handlers.rating import ask_for_rating
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_photo, send_text
+from handlers.rating import ask_for_rating
 from storage import audit, complaints, outbox
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -42,8 +42,9 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
 
     if inbound.extra.get("event") == "bot_added":
         if owner is None:
-            await send_text(session, here, texts.BOT_ADDED_UNKNOWN.format(chat_id=escape(inbound.chat_id)),
-                            now=now, html=True)
+            await send_text(
+                session, here, texts.BOT_ADDED_UNKNOWN.format(chat_id=escape(inbound.chat_id)), now=now, html=True
+            )
         else:
             await send_text(session, here, texts.BOT_ADDED_KNOWN.format(name=desk.agency_name(owner)), now=now)
         return True
@@ -66,7 +67,7 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     answer = inbound.text.strip()
     if hashed:
         complaint_id = desk.parse_ticket(hashed.group(1))
-        answer = (inbound.text[: hashed.start()] + inbound.text[hashed.end():]).strip()
+        answer = (inbound.text[: hashed.start()] + inbound.text[hashed.end() :]).strip()
         if complaint_id is None:
             return True
     elif inbound.reply_to:
@@ -85,24 +86,37 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     complaint = await complaints.get_complaint(session, complaint_id=complaint_id, lock=True)
     ticket = desk.ticket(complaint_id)
     if complaint is None:
-        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(
+            session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now, reply_to=inbound.message_id
+        )
         return True
     if not _owns(owner, complaint):
-        await send_text(session, here, texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
-                        now=now, reply_to=inbound.message_id)
+        await send_text(
+            session,
+            here,
+            texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
+            now=now,
+            reply_to=inbound.message_id,
+        )
         return True
     if complaint.status == ComplaintStatus.REJECTED:
-        await send_text(session, here, texts.TICKET_REJECTED.format(ticket=ticket), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(
+            session, here, texts.TICKET_REJECTED.format(ticket=ticket), now=now, reply_to=inbound.message_id
+        )
         return True
     if not answer and not inbound.media:
-        await send_text(session, here, texts.ANSWER_EMPTY.format(ticket=ticket), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(session, here, texts.ANSWER_EMPTY.format(ticket=ticket), now=now, reply_to=inbound.message_id)
         return True
     await relay_answer(session, desk, complaint, owner, answer, inbound)
-    await send_text(session, here, texts.ANSWER_RELAYED.format(ticket=ticket), now=now,
-                    reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
+    await send_text(
+        session,
+        here,
+        texts.ANSWER_RELAYED.format(ticket=ticket),
+        now=now,
+        reply_to=inbound.message_id,
+        complaint_id=complaint.id,
+        purpose="ack",
+    )
     return True
 
 
@@ -138,24 +152,41 @@ async def relay_answer(
     ticket = desk.ticket(complaint.id)
     text = answer or texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket)
     await complaints.add_message(
-        session, complaint_id=complaint.id, direction="out", author="humas" if owner == HUMAS else "opd",
-        author_label=staff_label(inbound), text=text, now=now,
+        session,
+        complaint_id=complaint.id,
+        direction="out",
+        author="humas" if owner == HUMAS else "opd",
+        author_label=staff_label(inbound),
+        text=text,
+        now=now,
     )
     if complaint.status == ComplaintStatus.OPEN:
         complaint.status = ComplaintStatus.ANSWERED.value
         complaint.answered_at = now
         session.add(complaint)
-        await complaints.add_event(session, complaint_id=complaint.id, kind="answered", now=now,
-                                   actor=staff_label(inbound))
+        await complaints.add_event(
+            session, complaint_id=complaint.id, kind="answered", now=now, actor=staff_label(inbound)
+        )
     await send_text(
-        session, to, texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
-        now=now, complaint_id=complaint.id, purpose="answer",
+        session,
+        to,
+        texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
+        now=now,
+        complaint_id=complaint.id,
+        purpose="answer",
     )
     # Each messenger's sender knows how to get another channel's photo to its citizen (WhatsApp: by a link).
     for media in inbound.media:
-        await send_photo(session, to, ref=media.ref, source=media.source,
-                         caption=texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket),
-                         now=now, complaint_id=complaint.id, purpose="answer_photo")
+        await send_photo(
+            session,
+            to,
+            ref=media.ref,
+            source=media.source,
+            caption=texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket),
+            now=now,
+            complaint_id=complaint.id,
+            purpose="answer_photo",
+        )
 
 
 async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, owner: str, command: str) -> None:
@@ -179,23 +210,29 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
     number = desk.parse_ticket(ticket_text) if ticket_text else None
     usage = texts.USAGE_SELESAI if command == "selesai" else texts.USAGE_BUKAN
     if number is None:
-        await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now, reply_to=inbound.message_id)
         return
     complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
     ticket = desk.ticket(number)
     if complaint is None:
-        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(
+            session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now, reply_to=inbound.message_id
+        )
         return
     if not _owns(owner, complaint):
-        await send_text(session, here, texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
-                        now=now, reply_to=inbound.message_id)
+        await send_text(
+            session,
+            here,
+            texts.NOT_YOUR_TICKET.format(ticket=ticket, owner=_owner_name(owner)),
+            now=now,
+            reply_to=inbound.message_id,
+        )
         return
     if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
         state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
-        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now,
-                        reply_to=inbound.message_id)
+        await send_text(
+            session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now, reply_to=inbound.message_id
+        )
         return
     if command == "selesai":
         await _close(session, desk, complaint, owner, note, inbound)
@@ -216,23 +253,41 @@ async def _close(
         # Closing is an answer too: the deadline is met if it happens in time.
         complaint.answered_at = now
     session.add(complaint)
-    await complaints.add_event(session, complaint_id=complaint.id, kind="closed", now=now,
-                               actor=staff_label(inbound), detail=note)
+    await complaints.add_event(
+        session, complaint_id=complaint.id, kind="closed", now=now, actor=staff_label(inbound), detail=note
+    )
     if note:
-        await complaints.add_message(session, complaint_id=complaint.id, direction="out",
-                                     author="humas" if owner == HUMAS else "opd",
-                                     author_label=staff_label(inbound), text=note, now=now)
+        await complaints.add_message(
+            session,
+            complaint_id=complaint.id,
+            direction="out",
+            author="humas" if owner == HUMAS else "opd",
+            author_label=staff_label(inbound),
+            text=note,
+            now=now,
+        )
     await audit.log_action(session, actor=staff_label(inbound), action="close", target=ticket, detail=note, now=now)
     citizen = await _citizen_of(session, complaint)
     await send_text(
-        session, Recipient(citizen.channel, citizen.address),
-        texts.CLOSED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner),
-                                       note=f"\nCatatan: {note}" if note else ""),
-        now=now, complaint_id=complaint.id, purpose="closed",
+        session,
+        Recipient(citizen.channel, citizen.address),
+        texts.CLOSED_TO_CITIZEN.format(
+            ticket=ticket, agency=desk.agency_name(owner), note=f"\nCatatan: {note}" if note else ""
+        ),
+        now=now,
+        complaint_id=complaint.id,
+        purpose="closed",
     )
     await ask_for_rating(session, desk, complaint, citizen)
-    await send_text(session, desk.staff(inbound.chat_id), texts.CLOSED_IN_GROUP.format(ticket=ticket), now=now,
-                    reply_to=inbound.message_id, complaint_id=complaint.id, purpose="ack")
+    await send_text(
+        session,
+        desk.staff(inbound.chat_id),
+        texts.CLOSED_IN_GROUP.format(ticket=ticket),
+        now=now,
+        reply_to=inbound.message_id,
+        complaint_id=complaint.id,
+        purpose="ack",
+    )
 
 
 async def _disown(
@@ -244,20 +299,44 @@ async def _disown(
     ticket = desk.ticket(complaint.id)
     complaint.opd_code = None
     session.add(complaint)
-    await complaints.add_event(session, complaint_id=complaint.id, kind="disowned", now=now,
-                               actor=staff_label(inbound), detail=f"{owner}: {reason}")
-    await audit.log_action(session, actor=staff_label(inbound), action="disown", target=ticket,
-                           detail=f"{owner}: {reason}", now=now)
+    await complaints.add_event(
+        session,
+        complaint_id=complaint.id,
+        kind="disowned",
+        now=now,
+        actor=staff_label(inbound),
+        detail=f"{owner}: {reason}",
+    )
+    await audit.log_action(
+        session, actor=staff_label(inbound), action="disown", target=ticket, detail=f"{owner}: {reason}", now=now
+    )
     await send_text(
-        session, desk.staff(desk.humas_chat_id),
-        texts.DISOWNED_TO_HUMAS.format(agency=escape(desk.agency_name(owner)), ticket=ticket,
-                                       reason=escape(reason or texts.NO_REASON), codes=", ".join(desk.agencies)),
-        now=now, html=True, complaint_id=complaint.id, purpose="disowned",
+        session,
+        desk.staff(desk.humas_chat_id),
+        texts.DISOWNED_TO_HUMAS.format(
+            agency=escape(desk.agency_name(owner)),
+            ticket=ticket,
+            reason=escape(reason or texts.NO_REASON),
+            codes=", ".join(desk.agencies),
+        ),
+        now=now,
+        html=True,
+        complaint_id=complaint.id,
+        purpose="disowned",
     )
     citizen = await _citizen_of(session, complaint)
-    await send_text(session, Recipient(citizen.channel, citizen.address),
-                    texts.DISOWNED_TO_CITIZEN.format(ticket=ticket), now=now, complaint_id=complaint.id,
-                    purpose="disowned")
-    await send_text(session, desk.staff(inbound.chat_id), texts.DISOWNED_IN_GROUP.format(ticket=ticket), now=now,
-                    reply_to=inbound.message_id)
-
+    await send_text(
+        session,
+        Recipient(citizen.channel, citizen.address),
+        texts.DISOWNED_TO_CITIZEN.format(ticket=ticket),
+        now=now,
+        complaint_id=complaint.id,
+        purpose="disowned",
+    )
+    await send_text(
+        session,
+        desk.staff(inbound.chat_id),
+        texts.DISOWNED_IN_GROUP.format(ticket=ticket),
+        now=now,
+        reply_to=inbound.message_id,
+    )

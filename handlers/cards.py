@@ -67,13 +67,20 @@ async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, cit
     now = desk.now()
     to = desk.staff(desk.group_of(complaint.opd_code or HUMAS))
     await send_text(
-        session, to, render_card(desk, complaint, citizen), now=now, html=True,
-        complaint_id=complaint.id, purpose="ticket_card",
+        session,
+        to,
+        render_card(desk, complaint, citizen),
+        now=now,
+        html=True,
+        complaint_id=complaint.id,
+        purpose="ticket_card",
     )
     if complaint.location_lat is not None and complaint.location_lon is not None:
-        await send_location(session, to, complaint.location_lat, complaint.location_lon, now=now,
-                            complaint_id=complaint.id)
+        await send_location(
+            session, to, complaint.location_lat, complaint.location_lon, now=now, complaint_id=complaint.id
+        )
     caption = texts.CARD_PHOTO_CAPTION.format(ticket=desk.ticket(complaint.id))
     for media in complaint.media:
-        await send_photo(session, to, ref=media["ref"], source=media["source"], caption=caption, now=now,
-                         complaint_id=complaint.id)
+        await send_photo(
+            session, to, ref=media["ref"], source=media["source"], caption=caption, now=now, complaint_id=complaint.id
+        )

@@ -96,6 +96,5 @@ class Desk:
         """A time as people in the city read it: 29 Nov 2026 10.00 WITA."""
         local = moment.astimezone(self.zone)
         return (
-            f"{local.day} {_MONTHS[local.month - 1]} {local.year} "
-            f"{local.hour:02d}.{local.minute:02d} {local.tzname()}"
+            f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local.hour:02d}.{local.minute:02d} {local.tzname()}"
         )

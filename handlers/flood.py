@@ -57,7 +57,11 @@ async def admit(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         # The key makes the notice once-only even if two workers judged the same window.
         bucket = int(inbound.at.timestamp() // desk.flood_window.total_seconds())
         await send_text(
-            session, Recipient(inbound.channel, inbound.chat_id), texts.FLOOD_NOTICE, now=desk.now(),
-            purpose=PURPOSE, dedup_key=f"flood:{inbound.channel}:{inbound.chat_id}:{bucket}"[:120],
+            session,
+            Recipient(inbound.channel, inbound.chat_id),
+            texts.FLOOD_NOTICE,
+            now=desk.now(),
+            purpose=PURPOSE,
+            dedup_key=f"flood:{inbound.channel}:{inbound.chat_id}:{bucket}"[:120],
         )
     return verdict.allow

@@ -149,8 +149,9 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
             if len(photos) >= MAX_PHOTOS:
                 notes.append(texts.TOO_MANY_PHOTOS.format(max=MAX_PHOTOS))
                 break
-            photos.append({"kind": media.kind, "source": media.source, "ref": media.ref,
-                           "content_type": media.content_type})
+            photos.append(
+                {"kind": media.kind, "source": media.source, "ref": media.ref, "content_type": media.content_type}
+            )
         draft["media"] = photos
         if step in (None, DESCRIPTION, LOCATION):
             notes.append(texts.PHOTO_RECEIVED)
@@ -287,9 +288,7 @@ def _summary(desk: Desk, draft: dict[str, Any]) -> str:
     )
 
 
-async def _file(
-    session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]
-) -> None:
+async def _file(session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]) -> None:
     """Store the complaint, tell the citizen its number, and send the card to the agency."""
     now = desk.now()
     location = draft.get("location") or {}
@@ -311,18 +310,33 @@ async def _file(
     )
     assert complaint.id is not None
     owner = complaint.opd_code or HUMAS
-    await complaints.add_event(session, complaint_id=complaint.id, kind="filed", now=now, actor="citizen",
-                               detail=f"routed to {owner} (confidence {complaint.confidence:.2f})")
+    await complaints.add_event(
+        session,
+        complaint_id=complaint.id,
+        kind="filed",
+        now=now,
+        actor="citizen",
+        detail=f"routed to {owner} (confidence {complaint.confidence:.2f})",
+    )
     await complaints.add_message(
-        session, complaint_id=complaint.id, direction="in", author="citizen",
-        author_label=citizen.display_name, text=complaint.description, now=now,
+        session,
+        complaint_id=complaint.id,
+        direction="in",
+        author="citizen",
+        author_label=citizen.display_name,
+        text=complaint.description,
+        now=now,
     )
     ticket = desk.ticket(complaint.id)
     deadline = desk.local_time(complaint.due_at)
     template = texts.FILED if complaint.opd_code else texts.FILED_TO_HUMAS
     await send_text(
-        session, me, template.format(ticket=ticket, agency=desk.agency_name(owner), deadline=deadline),
-        now=now, complaint_id=complaint.id, purpose="filed",
+        session,
+        me,
+        template.format(ticket=ticket, agency=desk.agency_name(owner), deadline=deadline),
+        now=now,
+        complaint_id=complaint.id,
+        purpose="filed",
     )
     await cards.send_card(session, desk, complaint, citizen)
 
@@ -346,9 +360,11 @@ async def _command(
         await send_text(session, me, texts.CANCELLED if conversation else texts.NOTHING_TO_CANCEL, now=now)
     elif name in ("bantuan", "help"):
         await send_text(
-            session, me,
-            texts.HELP.format(city=desk.city, hours=f"{desk.answer_within.total_seconds() / 3600:g}",
-                              prefix=desk.ticket_prefix),
+            session,
+            me,
+            texts.HELP.format(
+                city=desk.city, hours=f"{desk.answer_within.total_seconds() / 3600:g}", prefix=desk.ticket_prefix
+            ),
             now=now,
         )
     elif name == "status":

@@ -31,8 +31,6 @@ class Recipient:
     chat_id: str
 
 
-
-
 async def send_text(
     session: AsyncSession,
     to: Recipient,

@@ -27,8 +27,13 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     ticket = desk.ticket(complaint.id)
     prompt = texts.RATE_PROMPT.format(ticket=ticket)
     await send_text(
-        session, Recipient(citizen.channel, citizen.address), prompt, now=now, complaint_id=complaint.id,
-        purpose=PURPOSE, buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
+        session,
+        Recipient(citizen.channel, citizen.address),
+        prompt,
+        now=now,
+        complaint_id=complaint.id,
+        purpose=PURPOSE,
+        buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
         typed_hint=texts.RATE_PROMPT_TYPED,
     )
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
@@ -40,8 +45,13 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
 async def await_typed_rating(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
     """Take the citizen's next message as a rating of the complaint, if it is a digit 1 to 5."""
     await conversations.save_conversation(
-        session, channel=citizen.channel, chat_id=citizen.address, step=RATING,
-        data={"complaint_id": complaint_id}, now=desk.now(), ttl=RATING_TTL,
+        session,
+        channel=citizen.channel,
+        chat_id=citizen.address,
+        step=RATING,
+        data={"complaint_id": complaint_id},
+        now=desk.now(),
+        ttl=RATING_TTL,
     )
 
 
@@ -49,7 +59,7 @@ def parse_button(data: str) -> tuple[int, int] | None:
     """(complaint id, stars) from a rating button's data."""
     if not data.startswith(BUTTON_PREFIX):
         return None
-    number, _, stars = data[len(BUTTON_PREFIX):].partition(":")
+    number, _, stars = data[len(BUTTON_PREFIX) :].partition(":")
     if not (number.isdigit() and stars.isdigit()):
         return None
     return int(number), int(stars)
@@ -80,6 +90,7 @@ async def rate(
         return
     complaint.rating = stars
     session.add(complaint)
-    await complaints.add_event(session, complaint_id=complaint_id, kind="rated", now=now, actor="citizen",
-                               detail=str(stars))
+    await complaints.add_event(
+        session, complaint_id=complaint_id, kind="rated", now=now, actor="citizen", detail=str(stars)
+    )
     await send_text(session, me, texts.RATE_THANKS.format(stars="⭐" * stars, ticket=ticket), now=now)

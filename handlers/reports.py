@@ -33,7 +33,7 @@ def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
                 current = ""
             head = cut_utf16(line, limit)
             messages.append(head)
-            line = line[len(head):]
+            line = line[len(head) :]
         candidate = f"{current}\n{line}" if current else line
         if utf16_len(candidate) > limit:
             messages.append(current)
@@ -62,12 +62,14 @@ def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, s
         else:
             lines.append(texts.OVERDUE_GROUP.format(name=escape(desk.agency_name(owner)), count=len(items)))
         for row in items:
-            lines.append(texts.OVERDUE_LINE.format(
-                ticket=desk.ticket(row.id),
-                age=duration(now - row.created_at),
-                late=duration(now - row.due_at),
-                category=f" · {escape(row.category)}" if row.category else "",
-            ))
+            lines.append(
+                texts.OVERDUE_LINE.format(
+                    ticket=desk.ticket(row.id),
+                    age=duration(now - row.created_at),
+                    late=duration(now - row.due_at),
+                    category=f" · {escape(row.category)}" if row.category else "",
+                )
+            )
     lines.append(texts.OVERDUE_TOTAL.format(count=len(rows)))
     return split_lines(lines)
 
@@ -131,23 +133,39 @@ def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> l
         else:
             name = f"{owner} — {desk.agencies[owner].name}"
         share = stats.on_time_share
-        lines.append(texts.STATS_BLOCK.format(
-            name=escape(name),
-            received=stats.received,
-            answered=stats.answered,
-            on_time="-" if share is None else f"{round(share * 100)}%",
-            median="-" if stats.median_answer is None else hours(stats.median_answer),
-            open=stats.still_open,
-            overdue=stats.overdue,
-            rating="" if stats.average_rating is None
-            else f" · nilai {stats.average_rating:.1f}".replace(".", ",") + " ⭐",
-        ))
+        lines.append(
+            texts.STATS_BLOCK.format(
+                name=escape(name),
+                received=stats.received,
+                answered=stats.answered,
+                on_time="-" if share is None else f"{round(share * 100)}%",
+                median="-" if stats.median_answer is None else hours(stats.median_answer),
+                open=stats.still_open,
+                overdue=stats.overdue,
+                rating=""
+                if stats.average_rating is None
+                else f" · nilai {stats.average_rating:.1f}".replace(".", ",") + " ⭐",
+            )
+        )
     return split_lines(lines)
 
 
 EXPORT_COLUMNS = [
-    "tiket", "dicatat", "kanal", "opd", "kategori", "status", "uraian", "lokasi", "lintang", "bujur",
-    "batas", "dijawab", "ditutup", "tepat_waktu", "nilai",
+    "tiket",
+    "dicatat",
+    "kanal",
+    "opd",
+    "kategori",
+    "status",
+    "uraian",
+    "lokasi",
+    "lintang",
+    "bujur",
+    "batas",
+    "dijawab",
+    "ditutup",
+    "tepat_waktu",
+    "nilai",
 ]
 
 
@@ -162,12 +180,23 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
 
     for row in rows:
         on_time = "" if row.answered_at is None else ("ya" if row.answered_at <= row.due_at else "tidak")
-        writer.writerow([
-            desk.ticket(row.id), when(row.created_at), row.channel, row.opd_code or "", row.category or "",
-            row.status, row.description, row.location_text or "",
-            "" if row.location_lat is None else f"{row.location_lat:.6f}",
-            "" if row.location_lon is None else f"{row.location_lon:.6f}",
-            when(row.due_at), when(row.answered_at), when(row.closed_at), on_time,
-            "" if row.rating is None else row.rating,
-        ])
+        writer.writerow(
+            [
+                desk.ticket(row.id),
+                when(row.created_at),
+                row.channel,
+                row.opd_code or "",
+                row.category or "",
+                row.status,
+                row.description,
+                row.location_text or "",
+                "" if row.location_lat is None else f"{row.location_lat:.6f}",
+                "" if row.location_lon is None else f"{row.location_lon:.6f}",
+                when(row.due_at),
+                when(row.answered_at),
+                when(row.closed_at),
+                on_time,
+                "" if row.rating is None else row.rating,
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")

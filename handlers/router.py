@@ -37,14 +37,23 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     """Apply one inbound event to the desk, inside the caller's transaction."""
     inbound = sanitized(inbound)
     if not await flood.admit(session, desk, inbound):
-        log.info("flood control: %s:%s is over its limit; event %s not processed",
-                 inbound.channel, inbound.chat_id, inbound.external_id)
+        log.info(
+            "flood control: %s:%s is over its limit; event %s not processed",
+            inbound.channel,
+            inbound.chat_id,
+            inbound.external_id,
+        )
         return
     if inbound.chat_kind == ChatKind.PRIVATE:
         if inbound.is_command and inbound.command()[0] in admin.COMMANDS:
             # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
-            await citizens.touch_citizen(session, channel=inbound.channel, address=inbound.chat_id,
-                                         display_name=inbound.sender_name, now=desk.now())
+            await citizens.touch_citizen(
+                session,
+                channel=inbound.channel,
+                address=inbound.chat_id,
+                display_name=inbound.sender_name,
+                now=desk.now(),
+            )
             await admin.handle(session, desk, inbound)
         else:
             await intake.handle_private(session, desk, inbound)

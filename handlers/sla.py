@@ -55,9 +55,13 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
     )
     key = "reminder:" + ",".join(str(c.id) for c in items)
     await send_text(
-        session, desk.staff(desk.group_of(owner)),
+        session,
+        desk.staff(desk.group_of(owner)),
         texts.REMINDER.format(agency=escape(desk.agency_name(owner)), lines=lines, prefix=desk.ticket_prefix),
-        now=now, html=True, purpose="reminder", dedup_key=key[:120],
+        now=now,
+        html=True,
+        purpose="reminder",
+        dedup_key=key[:120],
         complaint_id=items[0].id if len(items) == 1 else None,
     )
     for complaint in items:
@@ -76,20 +80,41 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
     humas = desk.staff(desk.humas_chat_id)
     if owner is not None:
         await send_text(
-            session, desk.staff(desk.group_of(owner)),
+            session,
+            desk.staff(desk.group_of(owner)),
             texts.TEGURAN.format(ticket=ticket, agency=escape(desk.agency_name(owner)), deadline=deadline, late=late),
-            now=now, html=True, complaint_id=complaint.id, purpose="teguran", dedup_key=f"teguran:{complaint.id}",
+            now=now,
+            html=True,
+            complaint_id=complaint.id,
+            purpose="teguran",
+            dedup_key=f"teguran:{complaint.id}",
         )
         alert = texts.OVERDUE_TO_HUMAS.format(ticket=ticket, owner=owner, deadline=deadline, late=late)
         to_citizen = texts.OVERDUE_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner), city=desk.city)
     else:
         alert = texts.OVERDUE_UNROUTED_TO_HUMAS.format(ticket=ticket, deadline=deadline)
         to_citizen = texts.OVERDUE_UNROUTED_TO_CITIZEN.format(ticket=ticket, city=desk.city)
-    await send_text(session, humas, alert, now=now, html=True, complaint_id=complaint.id, purpose="overdue_alert",
-                    dedup_key=f"overdue-alert:{complaint.id}")
+    await send_text(
+        session,
+        humas,
+        alert,
+        now=now,
+        html=True,
+        complaint_id=complaint.id,
+        purpose="overdue_alert",
+        dedup_key=f"overdue-alert:{complaint.id}",
+    )
     citizen = await session.get(Citizen, complaint.citizen_id)
     if citizen is not None and citizen.reachable:
-        await send_text(session, Recipient(citizen.channel, citizen.address), to_citizen, now=now,
-                        complaint_id=complaint.id, purpose="overdue_citizen", dedup_key=f"overdue-citizen:{complaint.id}")
-    await complaints.add_event(session, complaint_id=complaint.id, kind="reprimanded", now=now, actor="sla",
-                               detail=f"late {late}")
+        await send_text(
+            session,
+            Recipient(citizen.channel, citizen.address),
+            to_citizen,
+            now=now,
+            complaint_id=complaint.id,
+            purpose="overdue_citizen",
+            dedup_key=f"overdue-citizen:{complaint.id}",
+        )
+    await complaints.add_event(
+        session, complaint_id=complaint.id, kind="reprimanded", now=now, actor="sla", detail=f"late {late}"
+    )

@@ -45,8 +45,7 @@ async def show_status(session: AsyncSession, desk: Desk, me: Recipient, citizen:
             state=state_text(desk, complaint),
             created=desk.local_time(complaint.created_at),
         )
-        answers = [m for m in await complaints.messages_of(session, complaint_id=complaint.id)
-                   if m.direction == "out"]
+        answers = [m for m in await complaints.messages_of(session, complaint_id=complaint.id) if m.direction == "out"]
         if answers:
             detail += texts.STATUS_LAST_ANSWER.format(answer=shorten(answers[-1].text, 800))
         await send_text(session, me, detail, now=now)

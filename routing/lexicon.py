@@ -144,7 +144,7 @@ class Lexicon:
         if "-" in raw:
             # "sampah-sampah", "smpah-smpah": a reduplicated word means its base.
             base, _, rest = raw.partition("-")
-            if rest == base or rest.startswith(base) and _known_stem(rest, frozenset({base})):
+            if rest == base or (rest.startswith(base) and _known_stem(rest, frozenset({base}))):
                 found = self._lookup(base)
                 return Token(raw, found.key, found.similarity)
             return Token(raw, None, 0.0)
@@ -154,7 +154,7 @@ class Lexicon:
         if best is None:
             return Token(raw, None, 0.0)
         word = best[0]
-        if raw.startswith(word) and raw[len(word):].strip(word[-1]):
+        if raw.startswith(word) and raw[len(word) :].strip(word[-1]):
             # "jalani" is "jalan" + a suffix that makes another word, not a typo of it.
             return Token(raw, None, 0.0)
         return Token(raw, word, best[1] / 100.0)
@@ -165,8 +165,8 @@ def _known_stem(raw: str, vocabulary: frozenset[str]) -> str | None:
     for suffix in _SUFFIXES:
         if raw.endswith(suffix) and raw[: -len(suffix)] in vocabulary:
             return raw[: -len(suffix)]
-    if raw.startswith(_PREFIX) and len(raw) > len(_PREFIX) + 2 and raw[len(_PREFIX):] in vocabulary:
-        return raw[len(_PREFIX):]
+    if raw.startswith(_PREFIX) and len(raw) > len(_PREFIX) + 2 and raw[len(_PREFIX) :] in vocabulary:
+        return raw[len(_PREFIX) :]
     return None
 
 

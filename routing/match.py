@@ -8,10 +8,27 @@ from routing.lexicon import Entry, Lexicon, Token
 
 # A keyword right after a place word names where, not what: "sampah di jalan", "depan kantor
 # capil", "dekat jembatan". So does one after a word of circumstance: "hilang waktu banjir".
-CONTEXT_WORDS = frozenset({
-    "di", "ke", "depan", "belakang", "samping", "sebelah", "seberang", "dekat", "sekitar", "menuju",
-    "arah", "lewat", "melewati", "waktu", "saat", "ketika", "kena",
-})
+CONTEXT_WORDS = frozenset(
+    {
+        "di",
+        "ke",
+        "depan",
+        "belakang",
+        "samping",
+        "sebelah",
+        "seberang",
+        "dekat",
+        "sekitar",
+        "menuju",
+        "arah",
+        "lewat",
+        "melewati",
+        "waktu",
+        "saat",
+        "ketika",
+        "kena",
+    }
+)
 CONTEXT_WEIGHT = 0.5
 # "bukan salurannya yang rusak": the citizen says outright that this is not the matter.
 NEGATION_WORDS = frozenset({"bukan"})

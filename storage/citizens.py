@@ -25,9 +25,7 @@ async def touch_citizen(
         },
         conflict=["channel", "address"],
     )
-    citizen = (
-        await session.exec(select(Citizen).where(Citizen.channel == channel, Citizen.address == address))
-    ).one()
+    citizen = (await session.exec(select(Citizen).where(Citizen.channel == channel, Citizen.address == address))).one()
     citizen.last_inbound_at = now
     # Writing again means they can be reached again (e.g. they unblocked the bot).
     citizen.reachable = True
@@ -37,9 +35,7 @@ async def touch_citizen(
     return citizen
 
 
-async def find_citizen(
-    session: AsyncSession, *, channel: str, address: str, lock: bool = False
-) -> Citizen | None:
+async def find_citizen(session: AsyncSession, *, channel: str, address: str, lock: bool = False) -> Citizen | None:
     """The citizen at this address, if known; `lock` holds the row until commit (PostgreSQL)."""
     statement = select(Citizen).where(Citizen.channel == channel, Citizen.address == address)
     if lock:

@@ -97,9 +97,7 @@ async def add_event(
 async def messages_of(session: AsyncSession, *, complaint_id: int) -> list[ComplaintMessage]:
     """A complaint's messages in order."""
     statement = (
-        select(ComplaintMessage)
-        .where(ComplaintMessage.complaint_id == complaint_id)
-        .order_by(col(ComplaintMessage.id))
+        select(ComplaintMessage).where(ComplaintMessage.complaint_id == complaint_id).order_by(col(ComplaintMessage.id))
     )
     return list((await session.exec(statement)).all())
 
@@ -116,9 +114,7 @@ async def overdue_complaints(
     session: AsyncSession, *, now: datetime, opd_code: str | None = None, limit: int | None = None
 ) -> list[Complaint]:
     """Unanswered complaints past their deadline, oldest deadline first."""
-    statement = select(Complaint).where(
-        Complaint.status == ComplaintStatus.OPEN.value, col(Complaint.due_at) <= now
-    )
+    statement = select(Complaint).where(Complaint.status == ComplaintStatus.OPEN.value, col(Complaint.due_at) <= now)
     if opd_code is not None:
         statement = statement.where(Complaint.opd_code == opd_code)
     statement = statement.order_by(col(Complaint.due_at), col(Complaint.id))

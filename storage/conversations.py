@@ -9,9 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Conversation
 
 
-async def load_conversation(
-    session: AsyncSession, *, channel: str, chat_id: str, now: datetime
-) -> Conversation | None:
+async def load_conversation(session: AsyncSession, *, channel: str, chat_id: str, now: datetime) -> Conversation | None:
     """The chat's live conversation; an expired one is deleted and None returned."""
     conversation = await session.get(Conversation, (channel, chat_id), with_for_update=True)
     if conversation is None:

@@ -75,8 +75,13 @@ async def take_back_undelivered(
     result = await session.exec(
         update(table)  # type: ignore[arg-type]
         .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
-        .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, delivery_status=status,
-                last_error=error[:2000], parts_sent=_resend_from(c.parts_sent, part))
+        .values(
+            status=OutboxStatus.SENDING.value,
+            lease_until=now + lease,
+            delivery_status=status,
+            last_error=error[:2000],
+            parts_sent=_resend_from(c.parts_sent, part),
+        )
         .returning(c.id)
     )
     if result.scalar_one_or_none() is None:
@@ -93,5 +98,11 @@ def _resend_from(parts_sent: Any, part: int | None) -> Any:
 
 async def requeue(session: AsyncSession, *, outbox_id: int, retry_at: datetime) -> None:
     """Send a taken-back message again at `retry_at`; its delivery state starts over."""
-    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.PENDING.value, next_attempt_at=retry_at,
-                     lease_until=None, delivery_status=None)
+    await set_fields(
+        session,
+        outbox_id=outbox_id,
+        status=OutboxStatus.PENDING.value,
+        next_attempt_at=retry_at,
+        lease_until=None,
+        delivery_status=None,
+    )

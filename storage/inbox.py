@@ -54,16 +54,17 @@ def _insert_many(n: int) -> TextClause:
     statement = _MANY.get(n)
     if statement is None:
         table = InboxEvent.__table__
-        rows = ", ".join(
-            "(" + ", ".join(f":{column}_{i}" for column in _COLUMNS) + ", 0)" for i in range(n)
-        )
+        rows = ", ".join("(" + ", ".join(f":{column}_{i}" for column in _COLUMNS) + ", 0)" for i in range(n))
         statement = text(
             "INSERT INTO inbox_event (channel, external_id, chat_key, payload, received_at, attempts) "
             f"VALUES {rows} ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
-        ).bindparams(*(
-            bindparam(f"{column}_{i}", type_=table.c[column].type)  # type: ignore[attr-defined]
-            for i in range(n) for column in _COLUMNS
-        ))
+        ).bindparams(
+            *(
+                bindparam(f"{column}_{i}", type_=table.c[column].type)  # type: ignore[attr-defined]
+                for i in range(n)
+                for column in _COLUMNS
+            )
+        )
         _MANY[n] = statement
     return statement
 
@@ -76,13 +77,15 @@ async def store_many(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]
     """
     params: dict[str, Any] = {}
     for i, row in enumerate(rows):
-        params.update({
-            f"channel_{i}": row["channel"],
-            f"external_id_{i}": str(row["external_id"])[:64],
-            f"chat_key_{i}": str(row["chat_key"])[:96],
-            f"payload_{i}": row["payload"],
-            f"received_at_{i}": row["received_at"],
-        })
+        params.update(
+            {
+                f"channel_{i}": row["channel"],
+                f"external_id_{i}": str(row["external_id"])[:64],
+                f"chat_key_{i}": str(row["chat_key"])[:96],
+                f"payload_{i}": row["payload"],
+                f"received_at_{i}": row["received_at"],
+            }
+        )
     result = await session.exec(_insert_many(len(rows)), params=params)  # type: ignore[call-overload]
     return {(str(channel), str(external_id)) for channel, external_id in result.all()}
 

@@ -14,9 +14,7 @@ from storage.models import Media
 from storage.upsert import insert_ignore
 
 
-async def save_media(
-    session: AsyncSession, *, key: str, content_type: str, data: bytes, now: datetime
-) -> None:
+async def save_media(session: AsyncSession, *, key: str, content_type: str, data: bytes, now: datetime) -> None:
     """Keep photo bytes under `key`; a second save with the same key keeps the first."""
     await insert_ignore(
         session,

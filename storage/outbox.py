@@ -51,7 +51,10 @@ async def enqueue(
         await session.flush()
         return row.id
     return await insert_ignore(
-        session, table=OutboxMessage.__table__, values=values, conflict=["dedup_key"]  # type: ignore[arg-type]
+        session,
+        table=OutboxMessage.__table__,
+        values=values,
+        conflict=["dedup_key"],  # type: ignore[arg-type]
     )
 
 
@@ -96,13 +99,16 @@ async def claim_due(
         recent = table.alias("recent")  # type: ignore[attr-defined]
         sent_recently = (
             select(func.count())
-            .where(recent.c.channel == c.channel, recent.c.chat_id == c.chat_id,
-                   recent.c.sent_at > now - timedelta(seconds=window.seconds))
+            .where(
+                recent.c.channel == c.channel,
+                recent.c.chat_id == c.chat_id,
+                recent.c.sent_at > now - timedelta(seconds=window.seconds),
+            )
             .scalar_subquery()
         )
-        conditions.append(or_(
-            c.channel != window.channel, ~c.chat_id.startswith(window.chat_prefix), sent_recently < window.max_sent
-        ))
+        conditions.append(
+            or_(c.channel != window.channel, ~c.chat_id.startswith(window.chat_prefix), sent_recently < window.max_sent)
+        )
     candidates = select(c.id).where(*conditions).order_by(c.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=table)
@@ -150,30 +156,43 @@ async def set_fields(session: AsyncSession, *, outbox_id: int, **values: Any) ->
     return row
 
 
-async def mark_sent(
-    session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime
-) -> None:
+async def mark_sent(session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime) -> None:
     """Record a successful send and the provider's id for the message."""
-    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.SENT.value,
-                     provider_message_id=provider_message_id, sent_at=now, lease_until=None, last_error=None)
+    await set_fields(
+        session,
+        outbox_id=outbox_id,
+        status=OutboxStatus.SENT.value,
+        provider_message_id=provider_message_id,
+        sent_at=now,
+        lease_until=None,
+        last_error=None,
+    )
 
 
 async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
     """Put a message back in the queue after a temporary failure."""
-    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.PENDING.value, next_attempt_at=retry_at,
-                     lease_until=None, last_error=error[:2000])
+    await set_fields(
+        session,
+        outbox_id=outbox_id,
+        status=OutboxStatus.PENDING.value,
+        next_attempt_at=retry_at,
+        lease_until=None,
+        last_error=error[:2000],
+    )
 
 
 async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> OutboxMessage | None:
     """Give up on a message (permanent error, or too many tries)."""
-    return await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.FAILED.value, lease_until=None,
-                            last_error=error[:2000])
+    return await set_fields(
+        session, outbox_id=outbox_id, status=OutboxStatus.FAILED.value, lease_until=None, last_error=error[:2000]
+    )
 
 
 async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
     """Park a message until its chat may be written to again (WhatsApp's 24-hour window)."""
-    await set_fields(session, outbox_id=outbox_id, status=OutboxStatus.HELD.value, lease_until=None,
-                     last_error=reason[:2000])
+    await set_fields(
+        session, outbox_id=outbox_id, status=OutboxStatus.HELD.value, lease_until=None, last_error=reason[:2000]
+    )
 
 
 async def release_held(
@@ -223,12 +242,16 @@ async def queued_since(
     session: AsyncSession, *, channel: str, chat_id: str | int, purpose: str, since: datetime
 ) -> bool:
     """Whether a message for this purpose was queued to the chat after `since`."""
-    statement = select(OutboxMessage.id).where(
-        OutboxMessage.channel == channel,
-        OutboxMessage.chat_id == str(chat_id),
-        OutboxMessage.purpose == purpose,
-        OutboxMessage.created_at > since,  # type: ignore[operator]
-    ).limit(1)
+    statement = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == str(chat_id),
+            OutboxMessage.purpose == purpose,
+            OutboxMessage.created_at > since,  # type: ignore[operator]
+        )
+        .limit(1)
+    )
     return (await session.exec(statement)).first() is not None
 
 

@@ -82,8 +82,20 @@ async def export_rows(session: AsyncSession, *, since: datetime | None) -> list[
     citizen = Citizen.__table__.c  # type: ignore[attr-defined]
     statement = (
         select(
-            c.id, c.created_at, citizen.channel, c.opd_code, c.category, c.status, c.description,
-            c.location_text, c.location_lat, c.location_lon, c.due_at, c.answered_at, c.closed_at, c.rating,
+            c.id,
+            c.created_at,
+            citizen.channel,
+            c.opd_code,
+            c.category,
+            c.status,
+            c.description,
+            c.location_text,
+            c.location_lat,
+            c.location_lon,
+            c.due_at,
+            c.answered_at,
+            c.closed_at,
+            c.rating,
         )
         .join(Citizen.__table__, citizen.id == c.citizen_id)  # type: ignore[arg-type]
         .order_by(c.id)

@@ -21,8 +21,7 @@ def _statement(table: Table, columns: tuple[str, ...], conflict: tuple[str, ...]
         values = ", ".join(f":{name}" for name in columns)
         target = ", ".join(f'"{name}"' for name in conflict)
         statement = text(
-            f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
-            f'ON CONFLICT ({target}) DO NOTHING RETURNING "id"'
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) ON CONFLICT ({target}) DO NOTHING RETURNING "id"'
         ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
         _STATEMENTS[key] = statement
     return statement

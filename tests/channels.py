@@ -117,7 +117,7 @@ class TelegramCitizen:
 
     async def replies(self, n: int = 1, timeout: float = 10.0) -> list[str]:
         calls = await self.desk.telegram.wait_for_count(self._seen + n, chat_id=self.user.id, timeout=timeout)
-        new, self._seen = calls[self._seen:self._seen + n], self._seen + n
+        new, self._seen = calls[self._seen : self._seen + n], self._seen + n
         return [c.text or "" for c in new]
 
     def received(self) -> list[str]:
@@ -158,7 +158,7 @@ class WhatsAppCitizen:
 
     async def replies(self, n: int = 1, timeout: float = 10.0) -> list[str]:
         calls = await self.desk.twilio.wait_for_count(self._seen + n, to=self.phone.address, timeout=timeout)
-        new, self._seen = calls[self._seen:self._seen + n], self._seen + n
+        new, self._seen = calls[self._seen : self._seen + n], self._seen + n
         return [c.body or "" for c in new]
 
     def received(self) -> list[str]:

@@ -16,12 +16,12 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.app import Runtime, Tuning, create_app
-from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from bot.config import Settings, parse_settings
 from bot.runtime.dispatcher import DispatchPolicy
 from bot.standins.server import StandInServer
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
 from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from handlers.clock import Clock
 from storage import inbox, outbox
 from tests.conftest import ROOT
@@ -200,14 +200,20 @@ class World:
 
         async with self.runtime.sessions() as session:
             events = (await session.exec(select(InboxEvent).where(col(InboxEvent.processed_at).is_(None)))).all()
-            rows = (await session.exec(
-                select(OutboxMessage).where(col(OutboxMessage.status).in_(["pending", "sending"]))
-            )).all()
-        return "; ".join(
-            [f"inbox {e.id} {e.chat_key} attempts={e.attempts} error={e.last_error}" for e in events]
-            + [f"outbox {r.id} {r.channel}:{r.chat_id} {r.status} attempts={r.attempts} next={r.next_attempt_at} "
-               f"error={r.last_error}" for r in rows]
-        ) or "nothing (raced)"
+            rows = (
+                await session.exec(select(OutboxMessage).where(col(OutboxMessage.status).in_(["pending", "sending"])))
+            ).all()
+        return (
+            "; ".join(
+                [f"inbox {e.id} {e.chat_key} attempts={e.attempts} error={e.last_error}" for e in events]
+                + [
+                    f"outbox {r.id} {r.channel}:{r.chat_id} {r.status} attempts={r.attempts} next={r.next_attempt_at} "
+                    f"error={r.last_error}"
+                    for r in rows
+                ]
+            )
+            or "nothing (raced)"
+        )
 
     _seen: dict[int, int] = field(default_factory=dict)
 

@@ -29,10 +29,10 @@ from typing import Any
 import httpx
 from twilio.request_validator import RequestValidator
 
-from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.telegram.webhook import SECRET_HEADER
+from bot.telegram.webhook import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from tests.conftest import ROOT
 from tests.harness import SECRET, User, example_data
 
@@ -107,11 +107,15 @@ def process_config(
     data = copy.deepcopy(example_data())
     data["database"]["url"] = database_url
     data["server"].update(host="127.0.0.1", port=port, public_url=PUBLIC_URL)
-    data["telegram"].update(token=telegram.token, webhook_secret=SECRET, api_base_url=telegram.base_url,
-                            mode="webhook")
+    data["telegram"].update(token=telegram.token, webhook_secret=SECRET, api_base_url=telegram.base_url, mode="webhook")
     if twilio is not None:
-        data["whatsapp"].update(account_sid=twilio.account_sid, auth_token=twilio.auth_token,
-                                from_number=BOT_NUMBER, api_base_url=twilio.base_url, reply_template_sid="")
+        data["whatsapp"].update(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            from_number=BOT_NUMBER,
+            api_base_url=twilio.base_url,
+            reply_template_sid="",
+        )
     for overrides in (FAST_SECTIONS, sections or {}):
         for name, values in overrides.items():
             data.setdefault(name, {}).update(values)
@@ -151,7 +155,11 @@ class BotProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(self.config_path)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         log.close()  # the child holds its own descriptor
 
@@ -220,8 +228,9 @@ class BotProcess:
         """POST a form to the WhatsApp webhook, signed over the public URL as Twilio signs it."""
         assert self.twilio_token is not None, "start the fleet with a TwilioStandIn"
         signature = RequestValidator(self.twilio_token).compute_signature(PUBLIC_URL + WHATSAPP_WEBHOOK_PATH, form)
-        return await self.http.post(self.url + WHATSAPP_WEBHOOK_PATH, data=form,
-                                    headers={"X-Twilio-Signature": signature})
+        return await self.http.post(
+            self.url + WHATSAPP_WEBHOOK_PATH, data=form, headers={"X-Twilio-Signature": signature}
+        )
 
 
 @dataclass
@@ -241,8 +250,13 @@ class Fleet:
         data = process_config(self.database_url, self.telegram, port=port, twilio=self.twilio, sections=sections)
         path = self.tmp_path / f"{name}.toml"
         path.write_text(toml_dumps(data), encoding="utf-8")
-        process = BotProcess(name, path, port, self.tmp_path / f"{name}.log",
-                             twilio_token=self.twilio.auth_token if self.twilio else None)
+        process = BotProcess(
+            name,
+            path,
+            port,
+            self.tmp_path / f"{name}.log",
+            twilio_token=self.twilio.auth_token if self.twilio else None,
+        )
         self.processes.append(process)
         return process
 
@@ -323,8 +337,11 @@ class Updates:
             message["text"] = text
         if reply_to is not None:
             message["reply_to_message"] = {
-                "message_id": reply_to[1], "date": int(time.time()), "chat": chat,
-                "from": self.telegram.bot_user, "text": reply_to[2],
+                "message_id": reply_to[1],
+                "date": int(time.time()),
+                "chat": chat,
+                "from": self.telegram.bot_user,
+                "text": reply_to[2],
             }
         return {"update_id": self.telegram.next_update_id(), "message": message}
 

@@ -17,9 +17,7 @@ EXAMPLE = ROOT / "config.example.toml"
 
 
 def _ehumas(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 def test_the_example_configuration_is_valid() -> None:
@@ -85,13 +83,17 @@ BROKEN = {
     "unknown key": (lambda d: d["telegram"].update(tokn="x"), "telegram.tokn: unknown key"),
     "unknown zone": (lambda d: d["bot"].update(timezone="Asia/Kendari"), "bot.timezone"),
     "bad mode": (lambda d: d["telegram"].update(mode="push"), "telegram.mode"),
-    "shared group": (lambda d: d["opd"][1].update(telegram_chat_id=d["opd"][0]["telegram_chat_id"]),
-                     "opd[1].telegram_chat_id: chat id"),
+    "shared group": (
+        lambda d: d["opd"][1].update(telegram_chat_id=d["opd"][0]["telegram_chat_id"]),
+        "opd[1].telegram_chat_id: chat id",
+    ),
     "no opd": (lambda d: d.pop("opd"), "opd: missing"),
     "webhook without secret": (lambda d: d["telegram"].update(webhook_secret=""), "webhook_secret is required"),
     "half a whatsapp": (lambda d: d["whatsapp"].update(account_sid="AC1"), "auth_token is required"),
-    "no whatsapp rate": (lambda d: d["whatsapp"].update(max_messages_per_second=0.0),
-                         "whatsapp.max_messages_per_second"),
+    "no whatsapp rate": (
+        lambda d: d["whatsapp"].update(max_messages_per_second=0.0),
+        "whatsapp.max_messages_per_second",
+    ),
     "reminder after deadline": (lambda d: d["sla"].update(remind_before_hours=30.0), "remind_before_hours"),
 }
 

@@ -65,7 +65,7 @@ async def test_a_citizen_files_a_complaint_and_the_agency_gets_the_card(world: W
     await world.send(world.message(BUDI, photo=photo_id))
     summary = await world.reply(BUDI.id)
     assert "Dinas Lingkungan Hidup dan Kehutanan" in summary.text
-    assert "1 foto" in summary.text and "Ketik \"ya\"" in summary.text
+    assert "1 foto" in summary.text and 'Ketik "ya"' in summary.text
 
     await world.send(world.message(BUDI, "ya"))
     filed = await world.reply(BUDI.id)
@@ -106,8 +106,7 @@ async def test_an_unclassified_complaint_goes_to_humas(world: World) -> None:
 async def test_an_agency_answer_by_reply_reaches_the_citizen(world: World) -> None:
     ticket = await file_complaint(world, BUDI, "sampah berserakan di lorong Kambu belum diangkut seminggu")
     card = await world.reply(DLHK_CHAT)
-    await world.send(world.message(STAFF_DLHK, "Baik, besok pagi truk kami angkut.", chat_id=DLHK_CHAT,
-                                   reply_to=card))
+    await world.send(world.message(STAFF_DLHK, "Baik, besok pagi truk kami angkut.", chat_id=DLHK_CHAT, reply_to=card))
     answer = await world.reply(BUDI.id)
     assert answer.text.startswith("💬 Tanggapan Dinas Lingkungan Hidup dan Kehutanan atas aduan " + ticket)
     assert "Baik, besok pagi truk kami angkut." in answer.text
@@ -188,16 +187,15 @@ async def test_malformed_posts_get_a_clear_status(world: World) -> None:
     assert no_id.status_code == 400
     form = await world.http.post(url, data={"update_id": "1"}, headers=headers)
     assert form.status_code == 415
-    huge = await world.http.post(url, content=b"{" + b" " * 2_000_000 + b"}",
-                                 headers={**headers, "Content-Type": "application/json"})
+    huge = await world.http.post(
+        url, content=b"{" + b" " * 2_000_000 + b"}", headers={**headers, "Content-Type": "application/json"}
+    )
     assert huge.status_code == 413
     health = await world.http.get(world.url + "/healthz")
     assert health.status_code == 200 and health.json()["ok"] is True
 
 
-async def test_a_restart_mid_conversation_continues(
-    database_url: str, telegram: TelegramStandIn
-) -> None:
+async def test_a_restart_mid_conversation_continues(database_url: str, telegram: TelegramStandIn) -> None:
     settings = settings_for(database_url, telegram)
     async with running_bot(settings, telegram) as world:
         await world.send(world.message(BUDI, "got mampet di jalan Ahmad Yani tiap hujan banjir"))
@@ -280,8 +278,15 @@ async def test_close_and_not_ours(world: World) -> None:
 async def test_unsupported_input_is_explained_and_the_draft_kept(world: World) -> None:
     await world.send(world.message(BUDI, "lampu jalan dan aspal rusak di depan kantor lurah Kadia"))
     await world.reply(BUDI.id)
-    sticker = {"file_id": "stk", "file_unique_id": "stku", "type": "regular", "width": 512, "height": 512,
-               "is_animated": False, "is_video": False}
+    sticker = {
+        "file_id": "stk",
+        "file_unique_id": "stku",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     await world.send(world.message(BUDI, extra={"sticker": sticker}))
     answer = await world.reply(BUDI.id)
     assert "stiker belum bisa kami terima" in answer.text and "lokasinya" in answer.text
@@ -317,8 +322,13 @@ async def test_buttons_and_cancel_work(world: World) -> None:
 async def test_forum_topics_and_the_bots_own_messages_are_not_answers(world: World) -> None:
     ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
     card = await world.reply(DLHK_CHAT)
-    topic = world.message(STAFF_DLHK, "rapat jam 2 ya", chat_id=DLHK_CHAT, reply_to=card,
-                          extra={"is_topic_message": True, "message_thread_id": card.message_id})
+    topic = world.message(
+        STAFF_DLHK,
+        "rapat jam 2 ya",
+        chat_id=DLHK_CHAT,
+        reply_to=card,
+        extra={"is_topic_message": True, "message_thread_id": card.message_id},
+    )
     topic["message"]["reply_to_message"]["forum_topic_created"] = {"name": "Aduan", "icon_color": 0}
     await world.send(topic)
     bot_echo = world.message(User(world.telegram.bot_user["id"], "E-Humas"), f"#{ticket} echo", chat_id=DLHK_CHAT)
@@ -329,8 +339,9 @@ async def test_forum_topics_and_the_bots_own_messages_are_not_answers(world: Wor
 
 
 async def test_adding_the_bot_to_a_group_tells_its_chat_id(world: World) -> None:
-    added = world.message(STAFF_PUPR, chat_id=-1005550001, chat_title="Grup Baru",
-                          extra={"new_chat_members": [world.telegram.bot_user]})
+    added = world.message(
+        STAFF_PUPR, chat_id=-1005550001, chat_title="Grup Baru", extra={"new_chat_members": [world.telegram.bot_user]}
+    )
     await world.send(added)
     hello = await world.reply(-1005550001)
     assert "-1005550001" in hello.text and "telegram_chat_id" in hello.text

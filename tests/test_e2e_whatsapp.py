@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -18,16 +18,15 @@ from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
 from bot.whatsapp.inbound import media_key, to_inbound
 from bot.whatsapp.outbound import MAX_BODY, template_payload
-from handlers.textsafe import split_utf16
 from bot.whatsapp.webhooks import STATUS_PATH
 from handlers import texts
 from handlers.events import STORED, Attachment, ChannelName
 from handlers.outgoing import Recipient
+from handlers.textsafe import split_utf16
 from storage import citizens, media, outbox
 from storage.models import InboxEvent, OutboxMessage, OutboxStatus
 from tests.harness import DLHK_CHAT, FAST, HUMAS_CHAT, PUPR_CHAT, User, World
 from tests.harness_whatsapp import BOT_NUMBER, TEMPLATE_SID, Phone, WhatsApp, running_whatsapp_bot
-
 
 ANI = Phone("+6281234567890", "Ani Wulandari")
 RUDI = Phone("+6285298765432", "Rudi")
@@ -90,7 +89,7 @@ async def test_a_whatsapp_citizen_files_a_complaint_with_location_and_photo(wa: 
     await wa.send(ANI, media=[(url, "image/jpeg")])
     summary = await wa.reply(ANI)
     assert "1 foto" in summary.body and "Jl. Mandonga, Kendari" in summary.body
-    assert "Ketik \"ya\"" in summary.body
+    assert 'Ketik "ya"' in summary.body
 
     await wa.send(ANI, "ya")
     filed = await wa.reply(ANI)
@@ -301,7 +300,7 @@ async def test_a_long_answer_is_split_under_whatsapps_limit(wa: WhatsApp) -> Non
     assert all(p.body.endswith(".") for p in parts)  # cut between paragraphs, not mid-sentence
     # Nothing lost or repeated: the parts end with the answer, word for word.
     words = " ".join(p.body for p in parts).split()
-    assert words[-len(answer.split()):] == answer.split()
+    assert words[-len(answer.split()) :] == answer.split()
 
 
 async def test_an_agency_photo_answer_reaches_the_whatsapp_citizen_as_a_photo(wa: WhatsApp) -> None:
@@ -310,8 +309,9 @@ async def test_an_agency_photo_answer_reaches_the_whatsapp_citizen_as_a_photo(wa
     card = next(c for c in reversed(wa.world.telegram.sent_messages(DLHK_CHAT)) if c.text and "🆕" in c.text)
     after_work = b"\xff\xd8\xff\xe0 the cleaned-up lane " + bytes(range(256)) * 4
     photo_id = wa.world.telegram.store_file(after_work)
-    await wa.world.send(wa.world.message(STAFF_DLHK, "Sudah dibersihkan pagi ini.", chat_id=DLHK_CHAT,
-                                         reply_to=card, photo=photo_id))
+    await wa.world.send(
+        wa.world.message(STAFF_DLHK, "Sudah dibersihkan pagi ini.", chat_id=DLHK_CHAT, reply_to=card, photo=photo_id)
+    )
     text, photo = await wa.replies(ANI, 2)
     assert "Sudah dibersihkan pagi ini." in text.body
     assert photo.body == f"Foto tanggapan {ticket}" and len(photo.media_urls) == 1
@@ -327,9 +327,11 @@ async def test_an_agency_photo_answer_reaches_the_whatsapp_citizen_as_a_photo(wa
     local = link.replace(wa.public_url, wa.world.url)
     token = local.rsplit("/", 1)[1]
     assert (await wa.world.http.get(local)).content == after_work
-    for wrong in (local[:-4] + ("AAAA" if not local.endswith("AAAA") else "BBBB"),
-                  wa.world.url + "/media/" + token.split(".")[0] + ".x.y",
-                  wa.world.url + "/media/KDI-0001"):
+    for wrong in (
+        local[:-4] + ("AAAA" if not local.endswith("AAAA") else "BBBB"),
+        wa.world.url + "/media/" + token.split(".")[0] + ".x.y",
+        wa.world.url + "/media/KDI-0001",
+    ):
         response = await wa.world.http.get(wrong)
         assert response.status_code == 404 and response.content == b"not found", wrong
 
@@ -348,13 +350,13 @@ async def test_a_split_answer_is_resumed_after_a_failed_part_never_repeated(wa: 
     parts = wa.twilio.sent_messages(ANI.address)[dialog:]
     assert len(parts) == 3
     words = " ".join(p.body for p in parts).split()
-    assert words[-len(answer.split()):] == answer.split() and "1." in parts[0].body
+    assert words[-len(answer.split()) :] == answer.split() and "1." in parts[0].body
     assert "1. Petugas" not in " ".join(p.body for p in parts[1:])  # the first part came once only
 
     # Twilio later reports the last part undelivered: that part goes again, the others do not.
     assert await wa.twilio.send_status(parts[2].sid, "undelivered", 30003) == 200
     await wa.world.settled()
-    again = wa.twilio.sent_messages(ANI.address)[dialog + 3:]
+    again = wa.twilio.sent_messages(ANI.address)[dialog + 3 :]
     assert [p.body for p in again] == [parts[2].body]
 
 
@@ -364,8 +366,9 @@ async def test_a_split_answer_is_resumed_after_a_failed_part_never_repeated(wa: 
 async def test_status_callbacks_record_delivery_and_a_failure_is_retried_then_reported(
     database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
 ) -> None:
-    tuning = Tuning(dispatch=replace(FAST.dispatch, max_attempts=2), inbox_poll_seconds=0.05,
-                    connect_retry_seconds=0.05)
+    tuning = Tuning(
+        dispatch=replace(FAST.dispatch, max_attempts=2), inbox_poll_seconds=0.05, connect_retry_seconds=0.05
+    )
     async with running_whatsapp_bot(database_url, telegram, twilio, tuning=tuning) as wa:
         await wa.send(ANI, "Halo")
         greeting = await wa.reply(ANI)
@@ -444,10 +447,12 @@ async def test_whatsapp_and_telegram_citizens_each_get_only_their_own_answer(wa:
     tg_card = await world.reply(DLHK_CHAT)
     assert wa_ticket != tg_ticket and "(Telegram)" in tg_card.text and "(WhatsApp)" in wa_card.text
 
-    await world.send(world.message(STAFF_DLHK, "Untuk Ibu Ani: truk datang Selasa.", chat_id=DLHK_CHAT,
-                                   reply_to=wa_card))
-    await world.send(world.message(STAFF_DLHK, "Untuk Pak Budi: truk datang Rabu.", chat_id=DLHK_CHAT,
-                                   reply_to=tg_card))
+    await world.send(
+        world.message(STAFF_DLHK, "Untuk Ibu Ani: truk datang Selasa.", chat_id=DLHK_CHAT, reply_to=wa_card)
+    )
+    await world.send(
+        world.message(STAFF_DLHK, "Untuk Pak Budi: truk datang Rabu.", chat_id=DLHK_CHAT, reply_to=tg_card)
+    )
     wa_answer = await wa.reply(ANI)
     tg_answer = await world.reply(BUDI.id)
     await world.settled()
@@ -484,16 +489,19 @@ def test_template_variables_are_one_short_line() -> None:
 
 def test_a_phone_number_as_profile_name_is_not_kept() -> None:
     form = {"From": ANI.address, "MessageSid": "SM1", "ProfileName": "+62 812-3456-7890", "Body": "x"}
-    inbound = to_inbound(form, photos=(), received_at=datetime.now(timezone.utc))
+    inbound = to_inbound(form, photos=(), received_at=datetime.now(UTC))
     assert inbound is not None and inbound.sender_name == ""
-    named = to_inbound({**form, "ProfileName": "Ani"}, photos=(Attachment("photo", STORED, "k"),),
-                       received_at=datetime.now(timezone.utc))
+    named = to_inbound(
+        {**form, "ProfileName": "Ani"},
+        photos=(Attachment("photo", STORED, "k"),),
+        received_at=datetime.now(UTC),
+    )
     assert named is not None and named.sender_name == "Ani" and named.media == (Attachment("photo", STORED, "k"),)
-    assert to_inbound({**form, "From": "+6281234567890"}, photos=(), received_at=datetime.now(timezone.utc)) is None
+    assert to_inbound({**form, "From": "+6281234567890"}, photos=(), received_at=datetime.now(UTC)) is None
 
 
 async def test_media_is_stored_once_per_key(sessions: async_sessionmaker[AsyncSession]) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         await media.save_media(session, key="MM1-0", content_type="image/jpeg", data=JPEG, now=now)
         await media.save_media(session, key="MM1-0", content_type="image/png", data=b"other", now=now)
@@ -506,7 +514,7 @@ async def test_media_is_stored_once_per_key(sessions: async_sessionmaker[AsyncSe
 async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with sessions() as session, session.begin():
         await citizens.touch_citizen(session, channel="whatsapp", address=ANI.address, display_name="Ani", now=now)
         late = await outbox.enqueue(session, channel="whatsapp", chat_id=ANI.address, payload={"text": "a"}, now=now)
@@ -515,13 +523,25 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
         rows = [await session.get(OutboxMessage, i) for i in (late, stale)]
         # The sender saw the citizen's last message an hour before the one now stored: send now.
         assert not await hold_for_window(
-            session, rows[0], template=None, reason="window", unless_heard_after=now - timedelta(hours=1),
-            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)), ticket_prefix="KDI", now=now,
+            session,
+            rows[0],
+            template=None,
+            reason="window",
+            unless_heard_after=now - timedelta(hours=1),
+            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)),
+            ticket_prefix="KDI",
+            now=now,
         )
         # The sender saw the latest message: hold, and tell humas (no template configured).
         assert await hold_for_window(
-            session, rows[1], template=None, reason="window", unless_heard_after=now,
-            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)), ticket_prefix="KDI", now=now,
+            session,
+            rows[1],
+            template=None,
+            reason="window",
+            unless_heard_after=now,
+            humas=Recipient(ChannelName("telegram"), str(HUMAS_CHAT)),
+            ticket_prefix="KDI",
+            now=now,
         )
     async with sessions() as session:
         statuses = [(await session.get(OutboxMessage, i)).status for i in (late, stale)]  # type: ignore[union-attr]

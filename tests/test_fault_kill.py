@@ -60,15 +60,29 @@ def talkers(updates: Updates) -> list[Talker]:
             forms = []
             for step, text in enumerate(texts):
                 sid = f"SM{n:016x}{step:016x}"
-                forms.append({"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "From": phone.address,
-                              "To": BOT_NUMBER, "Body": text, "NumMedia": "0", "ProfileName": phone.name,
-                              "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01"})
+                forms.append(
+                    {
+                        "MessageSid": sid,
+                        "SmsMessageSid": sid,
+                        "SmsSid": sid,
+                        "From": phone.address,
+                        "To": BOT_NUMBER,
+                        "Body": text,
+                        "NumMedia": "0",
+                        "ProfileName": phone.name,
+                        "AccountSid": "AC" + "0" * 32,
+                        "ApiVersion": "2010-04-01",
+                    }
+                )
             out.append(Talker("whatsapp", phone.address, forms))
     return out
 
 
 async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing_marked_sent(
-    tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    tmp_path: Path,
+    database_url: str,
+    telegram: TelegramStandIn,
+    twilio: TwilioStandIn,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     citizens = talkers(Updates(telegram))
@@ -163,8 +177,11 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing_marked_sent(
             # Maybe sent in the instant before the kill, not yet recorded: at least once, at most twice.
             assert 1 <= times <= 2, (outbox_id, times)
         else:
-            assert times == 1, (outbox_id, times, "marked sent before the kill" if outbox_id in sent_before
-                                else "queued")
+            assert times == 1, (
+                outbox_id,
+                times,
+                "marked sent before the kill" if outbox_id in sent_before else "queued",
+            )
     # Every reply reached its citizen in the dialog's order (an in-flight resend repeats in place).
     for talker in citizens:
         if talker.channel == "telegram":

@@ -28,8 +28,7 @@ from tests.harness import DLHK_CHAT, FAST, HUMAS_CHAT, User
 # twilio's AsyncTwilioHttpClient may construct aiohttp.BasicAuth elsewhere; ours sends the header itself.
 pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
 
-PATIENT = Tuning(dispatch=replace(FAST.dispatch, max_attempts=7), inbox_poll_seconds=0.05,
-                 connect_retry_seconds=0.05)
+PATIENT = Tuning(dispatch=replace(FAST.dispatch, max_attempts=7), inbox_poll_seconds=0.05, connect_retry_seconds=0.05)
 # Short API timeouts so that a hanging stand-in is a timeout within the test's time.
 SHORT_TIMEOUTS = {"telegram": {"timeout_seconds": 0.5}, "whatsapp": {"timeout_seconds": 0.5}}
 
@@ -37,7 +36,8 @@ SHORT_TIMEOUTS = {"telegram": {"timeout_seconds": 0.5}, "whatsapp": {"timeout_se
 async def outbox_rows(desk: Desk, who: Citizen) -> list[OutboxMessage]:
     async with desk.world.runtime.sessions() as session:
         rows = await session.exec(
-            select(OutboxMessage).where(OutboxMessage.channel == who.channel, OutboxMessage.chat_id == who.address)
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == who.channel, OutboxMessage.chat_id == who.address)
             .order_by(OutboxMessage.id)  # type: ignore[arg-type]
         )
         return list(rows.all())
@@ -135,7 +135,9 @@ async def database_unavailable(database_url: str) -> AsyncIterator[None]:
 async def test_an_unavailable_database_answers_503_and_leaves_nothing_half_written(
     channel: str, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
 ) -> None:
-    async with running_desk(database_url, telegram, twilio, sections={"database": {"sqlite_busy_timeout_ms": 300}}) as desk:
+    async with running_desk(
+        database_url, telegram, twilio, sections={"database": {"sqlite_busy_timeout_ms": 300}}
+    ) as desk:
         who = citizen(desk, channel)
         await who.send("Jalan berlubang besar di depan SD 5 Poasia, bahaya untuk motor")
         await who.replies(1)
@@ -209,16 +211,17 @@ async def test_an_answer_to_a_card_copy_the_bot_never_recorded_still_reaches_the
             await who.replies(1)
         card = await desk.world.reply(DLHK_CHAT)
         shown = html.unescape(re.sub(r"<[^>]+>", "", card.text or ""))  # what Telegram shows
-        lost_copy = TelegramCall("sendMessage", {"chat_id": DLHK_CHAT, "text": shown},
-                                 result={"message_id": 999_999})
+        lost_copy = TelegramCall("sendMessage", {"chat_id": DLHK_CHAT, "text": shown}, result={"message_id": 999_999})
         staff = User(900_001, "Rahmat")
-        await desk.world.send(desk.world.message(staff, "Besok pagi truk kami angkut.", chat_id=DLHK_CHAT,
-                                                 reply_to=lost_copy))
+        await desk.world.send(
+            desk.world.message(staff, "Besok pagi truk kami angkut.", chat_id=DLHK_CHAT, reply_to=lost_copy)
+        )
         [answer] = await who.replies(1)
         assert "KDI-0001" in answer and "Besok pagi truk kami angkut." in answer
         # A reply to some other message of the bot's is still no answer.
-        other = TelegramCall("sendMessage", {"chat_id": DLHK_CHAT, "text": "⏰ Pengingat KDI-0001"},
-                             result={"message_id": 999_998})
+        other = TelegramCall(
+            "sendMessage", {"chat_id": DLHK_CHAT, "text": "⏰ Pengingat KDI-0001"}, result={"message_id": 999_998}
+        )
         await desk.world.send(desk.world.message(staff, "ok", chat_id=DLHK_CHAT, reply_to=other))
         await desk.world.settled()
         assert len(who.received()) == 5
@@ -232,8 +235,11 @@ async def test_a_send_slower_than_its_lease_keeps_the_lease_and_goes_out_once(
 ) -> None:
     # A message waiting long (here: a slow Bot API; in life: the rate limiter) must not be taken
     # for abandoned and sent a second time when its lease runs out.
-    short_lease = Tuning(dispatch=replace(FAST.dispatch, lease=timedelta(seconds=0.6)), inbox_poll_seconds=0.05,
-                         connect_retry_seconds=0.05)
+    short_lease = Tuning(
+        dispatch=replace(FAST.dispatch, lease=timedelta(seconds=0.6)),
+        inbox_poll_seconds=0.05,
+        connect_retry_seconds=0.05,
+    )
     async with running_desk(database_url, telegram, twilio, tuning=short_lease) as desk:
         who = citizen(desk, "telegram")
         telegram.slow_next(1, seconds=2.0)  # over three leases

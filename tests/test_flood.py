@@ -35,8 +35,12 @@ async def test_a_flooding_citizen_is_slowed_and_told_once_and_nobody_else_waits(
         for i in range(100):
             await flooder.send(f"x{i}")  # every one is acknowledged and stored: only processing is limited
         # Meanwhile a neighbour files a whole complaint, at the usual pace.
-        for text, expect in (("Jalan berlubang besar di lorong mawar dekat pasar", "lokasinya"),
-                             ("lewati", "foto"), ("lewati", "Mohon periksa"), ("ya", "tercatat dengan nomor")):
+        for text, expect in (
+            ("Jalan berlubang besar di lorong mawar dekat pasar", "lokasinya"),
+            ("lewati", "foto"),
+            ("lewati", "Mohon periksa"),
+            ("ya", "tercatat dengan nomor"),
+        ):
             await neighbour.send(text)
             [answer] = await neighbour.replies(1)
             assert expect in answer
@@ -47,9 +51,11 @@ async def test_a_flooding_citizen_is_slowed_and_told_once_and_nobody_else_waits(
         assert flooder.received() == received  # 20 answers and one notice, nothing for the other 80
         async with desk.world.runtime.sessions() as session:
             stored = (await session.exec(select(func.count()).select_from(InboxEvent))).one()
-            failed = (await session.exec(
-                select(func.count()).select_from(InboxEvent).where(InboxEvent.last_error.is_not(None))  # type: ignore[union-attr]
-            )).one()
+            failed = (
+                await session.exec(
+                    select(func.count()).select_from(InboxEvent).where(InboxEvent.last_error.is_not(None))  # type: ignore[union-attr]
+                )
+            ).one()
         assert (stored, failed) == (104, 0)
 
         # A minute later the citizen is heard again.
@@ -57,4 +63,3 @@ async def test_a_flooding_citizen_is_slowed_and_told_once_and_nobody_else_waits(
         await flooder.send("/status")
         [status] = await flooder.replies(1)
         assert status == texts.STATUS_NONE
-

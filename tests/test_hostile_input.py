@@ -93,13 +93,23 @@ async def in_process(database_url: str, telegram: TelegramStandIn, twilio: Twili
     """The real app served by uvicorn inside the test's process."""
     async with running_desk(database_url, telegram, twilio) as desk:
         world = desk.world
-        yield Target(world.url, world.settings.server.public_url, world.http, telegram, twilio,
-                     world.runtime.sessions, lambda: world.settled(timeout=30))
+        yield Target(
+            world.url,
+            world.settings.server.public_url,
+            world.http,
+            telegram,
+            twilio,
+            world.runtime.sessions,
+            lambda: world.settled(timeout=30),
+        )
 
 
 @asynccontextmanager
 async def own_process(
-    tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    tmp_path: Path,
+    database_url: str,
+    telegram: TelegramStandIn,
+    twilio: TwilioStandIn,
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[Target]:
     """`ehumas run` as its own process, configured from config.example.toml: a crash would show as its exit."""
@@ -107,8 +117,9 @@ async def own_process(
         [process] = await bots.start(1)
         # Twilio's status callbacks go to the public URL: the stand-in plays the reverse proxy.
         twilio.forward(PUBLIC_URL, process.url)
-        yield Target(process.url, PUBLIC_URL, process.http, telegram, twilio, sessions,
-                     lambda: bots.settled(timeout=30), process)
+        yield Target(
+            process.url, PUBLIC_URL, process.http, telegram, twilio, sessions, lambda: bots.settled(timeout=30), process
+        )
 
 
 @dataclass
@@ -132,8 +143,14 @@ class Context:
         return Phone(f"+62813{self.n:07d}", f"Uji{self.n}")
 
     def fill(self, text: str) -> str:
-        for name, value in (("update_id", self.update_id), ("user_id", self.user_id), ("group_id", self.group_id),
-                            ("phone_q", quote(self.phone.address)), ("phone", self.phone.address), ("sid", self.sid)):
+        for name, value in (
+            ("update_id", self.update_id),
+            ("user_id", self.user_id),
+            ("group_id", self.group_id),
+            ("phone_q", quote(self.phone.address)),
+            ("phone", self.phone.address),
+            ("sid", self.sid),
+        ):
             text = text.replace("{{" + name + "}}", str(value))
         return text
 
@@ -194,9 +211,16 @@ def telegram_request(case: dict[str, Any], ctx: Context, desk: Target) -> Reques
             text = build(case["text"], ctx)
             name = build(case.get("sender_name", f"Uji{ctx.n}"), ctx)
             chat = {"id": ctx.user_id, "type": "private", "first_name": name}
-            update = {"update_id": ctx.update_id, "message": {
-                "message_id": 10 + ctx.n, "date": 1_700_000_000, "chat": chat,
-                "from": {"id": ctx.user_id, "is_bot": False, "first_name": name}, "text": text}}
+            update = {
+                "update_id": ctx.update_id,
+                "message": {
+                    "message_id": 10 + ctx.n,
+                    "date": 1_700_000_000,
+                    "chat": chat,
+                    "from": {"id": ctx.user_id, "is_bot": False, "first_name": name},
+                    "text": text,
+                },
+            }
         content = json.dumps(update, ensure_ascii=False).encode("utf-8")
     if case.get("reply_chat") == "group":
         reply_to = ctx.group_id
@@ -239,16 +263,25 @@ def whatsapp_request(case: dict[str, Any], ctx: Context, desk: Target) -> Reques
         headers["X-Twilio-Signature"] = validator.compute_signature(desk.url + WHATSAPP_PATH, form)
     elif auth == "other_body":
         headers["X-Twilio-Signature"] = validator.compute_signature(public, {**form, "Body": "lain"})
-    return Request(WHATSAPP_PATH, content, headers, bool(case.get("chunked")), form.get("MessageSid") or None,
-                   text, form.get("From") or ctx.phone.address)
+    return Request(
+        WHATSAPP_PATH,
+        content,
+        headers,
+        bool(case.get("chunked")),
+        form.get("MessageSid") or None,
+        text,
+        form.get("From") or ctx.phone.address,
+    )
 
 
 async def post(desk: Target, request: Request) -> httpx.Response:
     content: Any = request.content
     if request.chunked:
+
         async def chunks() -> AsyncIterator[bytes]:
             for start in range(0, len(request.content), 65536):
-                yield request.content[start:start + 65536]
+                yield request.content[start : start + 65536]
+
         content = chunks()
     return await desk.http.post(desk.url + request.path, content=content, headers=request.headers)
 
@@ -270,15 +303,22 @@ async def wait_reply(desk: Target, target: str, chat: int | str, count: int) -> 
 
 @pytest.mark.parametrize("where", ["in_process", "ehumas_run"])
 async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_unintended(
-    where: str, tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    where: str,
+    tmp_path: Path,
+    database_url: str,
+    telegram: TelegramStandIn,
+    twilio: TwilioStandIn,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     failures: list[str] = []
     silent: list[tuple[str, str, int | str]] = []
     accepted = 0
     filed: list[tuple[str, str, str, str]] = []  # (case, ticket, expected description mode, input text)
-    serving = (in_process(database_url, telegram, twilio) if where == "in_process"
-               else own_process(tmp_path, database_url, telegram, twilio, sessions))
+    serving = (
+        in_process(database_url, telegram, twilio)
+        if where == "in_process"
+        else own_process(tmp_path, database_url, telegram, twilio, sessions)
+    )
     async with serving as desk:
         n = 0
         for case in CASES:
@@ -296,11 +336,14 @@ async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_uninte
         await desk.settled()
         health = (await desk.http.get(desk.url + "/healthz")).json()
         # The separate process lived through every case (a crash would have ended it).
-        assert desk.process is None or (desk.process.alive and desk.process.starts == 1), \
+        assert desk.process is None or (desk.process.alive and desk.process.starts == 1), (
             desk.process and desk.process.log()[-3000:]
+        )
         async with desk.sessions() as session:
             events = list((await session.exec(select(InboxEvent))).all())
-            failed = list((await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))).all())
+            failed = list(
+                (await session.exec(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED))).all()
+            )
             complaints = {c.id: c for c in (await session.exec(select(Complaint))).all()}
             total = int((await session.exec(select(func.count()).select_from(Complaint))).one())
 
@@ -323,8 +366,14 @@ async def test_every_hostile_case_gets_a_clear_answer_and_changes_nothing_uninte
 
 
 async def run_case(
-    desk: Target, case: dict[str, Any], target: str, ctx: Context, request: Request, failures: list[str],
-    silent: list[tuple[str, str, int | str]], filed: list[tuple[str, str, str, str]],
+    desk: Target,
+    case: dict[str, Any],
+    target: str,
+    ctx: Context,
+    request: Request,
+    failures: list[str],
+    silent: list[tuple[str, str, int | str]],
+    filed: list[tuple[str, str, str, str]],
 ) -> int:
     """Post one case and check its answer; return how many events it should have stored."""
     label = f"{case['name']}[{target}]"
@@ -379,6 +428,13 @@ async def run_case(
 def _telegram_text(desk: Target, ctx: Context, text: str) -> dict[str, Any]:
     """A further private message from the case's Telegram user."""
     chat = {"id": ctx.user_id, "type": "private", "first_name": f"Uji{ctx.n}"}
-    return {"update_id": desk.telegram.next_update_id(), "message": {
-        "message_id": 1000 + desk.telegram.next_update_id() % 100000, "date": 1_700_000_000, "chat": chat,
-        "from": {"id": ctx.user_id, "is_bot": False, "first_name": f"Uji{ctx.n}"}, "text": text}}
+    return {
+        "update_id": desk.telegram.next_update_id(),
+        "message": {
+            "message_id": 1000 + desk.telegram.next_update_id() % 100000,
+            "date": 1_700_000_000,
+            "chat": chat,
+            "from": {"id": ctx.user_id, "is_bot": False, "first_name": f"Uji{ctx.n}"},
+            "text": text,
+        },
+    }

@@ -31,8 +31,9 @@ HOUR = timedelta(hours=1)
 def sla_settings(database_url: str, telegram: TelegramStandIn):  # type: ignore[no-untyped-def]
     # A one-hour deadline with a reminder half an hour before; the timer itself stays out of the
     # way (once an hour) and the tests move the clock and sweep explicitly.
-    return settings_for(database_url, telegram,
-                        sla={"answer_within_hours": 1.0, "remind_before_hours": 0.5, "sweep_seconds": 3600.0})
+    return settings_for(
+        database_url, telegram, sla={"answer_within_hours": 1.0, "remind_before_hours": 0.5, "sweep_seconds": 3600.0}
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -17,7 +17,7 @@ from handlers.clock import Clock
 from storage import inbox
 from storage.models import InboxEvent
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TIMEOUT = 5.0
 
 
@@ -77,8 +77,9 @@ async def store(sessions: async_sessionmaker[AsyncSession], *events: tuple[str, 
     ids = []
     async with sessions() as session, session.begin():
         for external_id, chat in events:
-            event_id = await inbox.store_inbound(session, channel="telegram", external_id=external_id,
-                                                 chat_key=f"telegram:{chat}", payload={}, now=NOW)
+            event_id = await inbox.store_inbound(
+                session, channel="telegram", external_id=external_id, chat_key=f"telegram:{chat}", payload={}, now=NOW
+            )
             assert event_id is not None
             ids.append(event_id)
     return ids

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -14,12 +14,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.runtime.inbox_writer import InboxWriter
 from storage.models import InboxEvent
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 def row(external_id: str, payload: Any = None) -> dict[str, Any]:
-    return {"channel": "telegram", "external_id": external_id, "chat_key": f"telegram:{external_id}",
-            "payload": payload if payload is not None else {"update_id": external_id}, "received_at": NOW}
+    return {
+        "channel": "telegram",
+        "external_id": external_id,
+        "chat_key": f"telegram:{external_id}",
+        "payload": payload if payload is not None else {"update_id": external_id},
+        "received_at": NOW,
+    }
 
 
 async def stored(sessions: async_sessionmaker[AsyncSession]) -> int:

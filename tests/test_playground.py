@@ -40,9 +40,10 @@ async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
 
 async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
     port = free_port()
-    async with playground(port, tmp_path / "api.db") as (session, _), httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=10
-    ) as http:
+    async with (
+        playground(port, tmp_path / "api.db") as (session, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+    ):
         page = await http.get("/")
         assert page.status_code == 200 and "E-Humas" in page.text
         panes = (await http.get("/playground/api/panes")).json()["panes"]
@@ -62,21 +63,27 @@ async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
 
 async def test_an_agency_photo_answer_shows_in_the_whatsapp_pane(tmp_path: Path) -> None:
     port = free_port()
-    async with playground(port, tmp_path / "photo.db") as (session, _), httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=10
-    ) as http:
+    async with (
+        playground(port, tmp_path / "photo.db") as (session, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+    ):
+
         async def say(pane: str, text: str) -> None:
             assert (await http.post("/playground/api/send", data={"pane": pane, "text": text})).status_code == 200
 
         assert session.twilio is not None
-        for step, text in enumerate(("Sampah numpuk di depan pasar Mandonga udh 3 hari gk diangkut", "lewati",
-                                     "lewati", "ya"), start=1):
+        for step, text in enumerate(
+            ("Sampah numpuk di depan pasar Mandonga udh 3 hari gk diangkut", "lewati", "lewati", "ya"), start=1
+        ):
             await say("wa-citizen", text)
             await session.twilio.wait_for_count(step)  # each answered before the next
         card = await session.telegram.wait_for(lambda c: "Aduan KDI-0001" in (c.text or ""))
         photo = b"\xff\xd8\xff\xe0 the lane after the clean-up"
-        sent = await http.post("/playground/api/send", data={"pane": "group-DLHK", "reply_to": str(card.message_id)},
-                               files={"photo": ("bersih.jpg", photo, "image/jpeg")})
+        sent = await http.post(
+            "/playground/api/send",
+            data={"pane": "group-DLHK", "reply_to": str(card.message_id)},
+            files={"photo": ("bersih.jpg", photo, "image/jpeg")},
+        )
         assert sent.status_code == 200
         await session.twilio.wait_media_downloads(1)
         feed = (await http.get("/playground/api/feed?after=0")).json()["events"]
@@ -89,7 +96,10 @@ def test_make_run_without_a_configuration_starts_the_playground(tmp_path: Path) 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.toml"), "--port", str(port)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -112,13 +122,19 @@ def test_the_playground_refuses_a_real_token(tmp_path: Path) -> None:
     config.write_text(_dump(data), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run", "--playground", "--config", str(config)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "refuses" in result.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine: `make test` installs Debian's chromium "
-                    "where apt-get can; here it could not, so the browser test is skipped")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine: `make test` installs Debian's chromium "
+    "where apt-get can; here it could not, so the browser test is skipped",
+)
 async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
     from playwright.async_api import async_playwright, expect
 
@@ -126,8 +142,15 @@ async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
     async with playground(port, tmp_path / "browser.db"), async_playwright() as driver:
         browser = await driver.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             page = await browser.new_page(viewport={"width": 1500, "height": 900})

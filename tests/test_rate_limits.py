@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,10 +21,10 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from bot.app import Tuning
-from bot.telegram.channel import TelegramApp, build_application
 from bot.standins.server import busiest
 from bot.standins.telegram_api import RateLimits, TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn
+from bot.telegram.channel import TelegramApp, build_application
 from bot.whatsapp.http import TwilioHttpClient
 from storage import outbox
 from storage.models import OutboxMessage, OutboxStatus
@@ -49,10 +49,14 @@ async def telegram() -> AsyncIterator[TelegramStandIn]:
 @pytest.fixture
 async def limited(telegram: TelegramStandIn) -> AsyncIterator[TelegramApp]:
     """The bot's own PTB application (its rate limiter included), set to the stand-in's limits."""
-    settings = settings_for("sqlite+aiosqlite:///unused.db", telegram, telegram={
-        "max_messages_per_second": float(LIMITS.per_second),
-        "max_group_messages_per_minute": float(LIMITS.per_group_per_minute),
-    })
+    settings = settings_for(
+        "sqlite+aiosqlite:///unused.db",
+        telegram,
+        telegram={
+            "max_messages_per_second": float(LIMITS.per_second),
+            "max_group_messages_per_minute": float(LIMITS.per_group_per_minute),
+        },
+    )
     application = build_application(settings)
     await application.initialize()
     yield application
@@ -78,7 +82,8 @@ async def test_the_stand_in_answers_429_over_the_limits(telegram: TelegramStandI
 
 
 async def test_the_bots_limiter_lets_bursts_through_and_never_exceeds_a_window(
-    telegram: TelegramStandIn, limited: Application  # type: ignore[type-arg]
+    telegram: TelegramStandIn,
+    limited: Application,  # type: ignore[type-arg]
 ) -> None:
     bot = limited.bot
     started = time.monotonic()
@@ -95,7 +100,8 @@ async def test_the_bots_limiter_lets_bursts_through_and_never_exceeds_a_window(
 
 
 async def test_after_a_429_every_send_waits_as_telegram_asked(
-    telegram: TelegramStandIn, limited: Application  # type: ignore[type-arg]
+    telegram: TelegramStandIn,
+    limited: Application,  # type: ignore[type-arg]
 ) -> None:
     telegram.fail_next(1, status=429, retry_after=1)
     with pytest.raises(RetryAfter):
@@ -108,15 +114,21 @@ async def test_after_a_429_every_send_waits_as_telegram_asked(
 async def test_a_groups_window_is_counted_in_the_database_for_all_workers(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    now = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     window = outbox.ChatWindow(channel="telegram", chat_prefix="-", max_sent=3, seconds=60.0)
     async with sessions() as session, session.begin():
         for minutes_ago in (0.2, 0.5, 0.9, 5.0):  # three within the minute, one long ago
-            sent = await outbox.enqueue(session, channel="telegram", chat_id=GROUP, payload={"text": "lama"},
-                                        now=now - timedelta(minutes=minutes_ago))
+            sent = await outbox.enqueue(
+                session,
+                channel="telegram",
+                chat_id=GROUP,
+                payload={"text": "lama"},
+                now=now - timedelta(minutes=minutes_ago),
+            )
             assert sent is not None
-            await outbox.mark_sent(session, outbox_id=sent, provider_message_id="1",
-                                   now=now - timedelta(minutes=minutes_ago))
+            await outbox.mark_sent(
+                session, outbox_id=sent, provider_message_id="1", now=now - timedelta(minutes=minutes_ago)
+            )
         waiting = await outbox.enqueue(session, channel="telegram", chat_id=GROUP, payload={"text": "baru"}, now=now)
         private = await outbox.enqueue(session, channel="telegram", chat_id=100, payload={"text": "warga"}, now=now)
         other_channel = await outbox.enqueue(session, channel="whatsapp", chat_id="-1", payload={"text": "x"}, now=now)
@@ -124,8 +136,9 @@ async def test_a_groups_window_is_counted_in_the_database_for_all_workers(
         claimed = await outbox.claim_due(session, now=now, lease=timedelta(seconds=60), window=window)
     assert {m.id for m in claimed} == {private, other_channel}  # the group has had its three
     async with sessions() as session, session.begin():
-        later = await outbox.claim_due(session, now=now + timedelta(seconds=20), lease=timedelta(seconds=60),
-                                       window=window)
+        later = await outbox.claim_due(
+            session, now=now + timedelta(seconds=20), lease=timedelta(seconds=60), window=window
+        )
     assert [m.id for m in later] == [waiting]  # the oldest of the three left the window
 
 
@@ -169,8 +182,10 @@ async def test_the_twilio_stand_in_answers_429_over_its_rate(paced_twilio: Twili
     try:
         client = Client(paced_twilio.account_sid, paced_twilio.auth_token, http_client=http)
         results = await asyncio.gather(
-            *(client.messages.create_async(to=f"whatsapp:+6281200000{i:03d}", from_=BOT_NUMBER, body=f"pesan {i}")
-              for i in range(WHATSAPP_PER_SECOND + 3)),
+            *(
+                client.messages.create_async(to=f"whatsapp:+6281200000{i:03d}", from_=BOT_NUMBER, body=f"pesan {i}")
+                for i in range(WHATSAPP_PER_SECOND + 3)
+            ),
             return_exceptions=True,
         )
     finally:
@@ -184,8 +199,7 @@ async def test_a_burst_of_whatsapp_answers_is_paced_within_the_rate_and_each_sen
     database_url: str, telegram: TelegramStandIn, paced_twilio: TwilioStandIn
 ) -> None:
     twilio = paced_twilio
-    async with running_desk(database_url, telegram, twilio,
-                            sections=desk_sections(float(WHATSAPP_PER_SECOND))) as desk:
+    async with running_desk(database_url, telegram, twilio, sections=desk_sections(float(WHATSAPP_PER_SECOND))) as desk:
         people = [citizen(desk, "whatsapp", n) for n in range(30)]
         # Thirty citizens write at once: thirty greetings are due at once, three times the rate.
         await asyncio.gather(*(who.send("Halo") for who in people))
@@ -205,8 +219,9 @@ async def test_twilio_answering_429_for_a_while_delays_whatsapp_answers_but_lose
     database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
 ) -> None:
     # Enough attempts that the first citizens' messages outlast the wait for the last ones' refusals.
-    patient = Tuning(dispatch=replace(FAST.dispatch, max_attempts=20), inbox_poll_seconds=0.05,
-                     connect_retry_seconds=0.05)
+    patient = Tuning(
+        dispatch=replace(FAST.dispatch, max_attempts=20), inbox_poll_seconds=0.05, connect_retry_seconds=0.05
+    )
     async with running_desk(database_url, telegram, twilio, tuning=patient, sections=desk_sections(50.0)) as desk:
         people = [citizen(desk, "whatsapp", n) for n in range(10)]
         twilio.fail_next(None, 429)  # Too Many Requests (20429), until cleared

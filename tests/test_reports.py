@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.events import ChannelName
 from handlers.desk import AgencyInfo, Desk
+from handlers.events import ChannelName
 from handlers.reports import MESSAGE_LIMIT, compute_stats, overdue_messages, split_lines
 from handlers.timefmt import duration
 from routing import AgencyLexicon, Lexicon
 from storage.reports import OverdueRow, StatsRow
 
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DESK = Desk(
-    city="Kota Kendari", ticket_prefix="KDI", zone=ZoneInfo("Asia/Makassar"),
-    answer_within=timedelta(hours=24), remind_before=timedelta(hours=3), draft_ttl=timedelta(hours=2),
-    humas_chat_id="-1", humas_admin_ids=frozenset({"1"}),
+    city="Kota Kendari",
+    ticket_prefix="KDI",
+    zone=ZoneInfo("Asia/Makassar"),
+    answer_within=timedelta(hours=24),
+    remind_before=timedelta(hours=3),
+    draft_ttl=timedelta(hours=2),
+    humas_chat_id="-1",
+    humas_admin_ids=frozenset({"1"}),
     agencies={"DLHK": AgencyInfo("DLHK", "Dinas LH", "-2"), "PUPR": AgencyInfo("PUPR", "Dinas PU", "-3")},
-    lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]), staff_channel=ChannelName("telegram"),
+    lexicon=Lexicon.build([AgencyLexicon(code="DLHK", keywords=["sampah"])]),
+    staff_channel=ChannelName("telegram"),
 )
 
 
 def test_a_long_overdue_list_is_split_under_the_limit_and_complete() -> None:
     rows = [
-        OverdueRow(id=n, opd_code=["DLHK", "PUPR", None][n % 3], category="Sampah",
-                   created_at=NOW - timedelta(hours=30 + n), due_at=NOW - timedelta(hours=6 + n))
+        OverdueRow(
+            id=n,
+            opd_code=["DLHK", "PUPR", None][n % 3],
+            category="Sampah",
+            created_at=NOW - timedelta(hours=30 + n),
+            due_at=NOW - timedelta(hours=6 + n),
+        )
         for n in range(1, 1201)
     ]
     messages = overdue_messages(DESK, rows, now=NOW, scope=None)
@@ -49,19 +60,24 @@ def test_split_lines_never_drops_text() -> None:
 
 
 def test_stats_figures() -> None:
-    def row(opd: str | None, status: str, age: float, answer_after: float | None, rating: int | None = None) -> StatsRow:
+    def row(
+        opd: str | None, status: str, age: float, answer_after: float | None, rating: int | None = None
+    ) -> StatsRow:
         created = NOW - timedelta(hours=age)
         answered = created + timedelta(hours=answer_after) if answer_after is not None else None
         return StatsRow(opd, status, created, created + timedelta(hours=24), answered, rating)
 
-    stats = compute_stats([
-        row("DLHK", "closed", 50, 2, rating=5),
-        row("DLHK", "answered", 40, 30),
-        row("DLHK", "open", 30, None),
-        row("DLHK", "open", 1, None),
-        row("PUPR", "closed", 10, 4, rating=3),
-        row(None, "open", 2, None),
-    ], now=NOW)
+    stats = compute_stats(
+        [
+            row("DLHK", "closed", 50, 2, rating=5),
+            row("DLHK", "answered", 40, 30),
+            row("DLHK", "open", 30, None),
+            row("DLHK", "open", 1, None),
+            row("PUPR", "closed", 10, 4, rating=3),
+            row(None, "open", 2, None),
+        ],
+        now=NOW,
+    )
     dlhk = stats["DLHK"]
     assert (dlhk.received, dlhk.answered, dlhk.answered_on_time, dlhk.still_open, dlhk.overdue) == (4, 2, 1, 2, 1)
     assert dlhk.median_answer == timedelta(hours=16)

@@ -410,8 +410,35 @@ def test_cli_default_config_is_relative_to_the_current_directory(tmp_path: Path)
 # --- never raises --------------------------------------------------------------------------------
 
 _AWKWARD = st.sampled_from(
-    ["", "\u200b", "\u200d", "\ufeff", "🙏", "🗑️", "👍🏽", "-", "2", "kk", "ktp", "el", "e", "di", "bukan", "\n", "\t",
-     "sampah", "jalan", "Ｓ", "ß", "İ", "\u0301", "\x00", "\ud7ff", "gorong2", "aaaa"]
+    [
+        "",
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "🙏",
+        "🗑️",
+        "👍🏽",
+        "-",
+        "2",
+        "kk",
+        "ktp",
+        "el",
+        "e",
+        "di",
+        "bukan",
+        "\n",
+        "\t",
+        "sampah",
+        "jalan",
+        "Ｓ",
+        "ß",
+        "İ",
+        "\u0301",
+        "\x00",
+        "\ud7ff",
+        "gorong2",
+        "aaaa",
+    ]
 )
 
 

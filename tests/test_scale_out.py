@@ -38,10 +38,15 @@ ANSWER_WITHIN_SECONDS = 5.0
 LIMITS = RateLimits(per_second=30, per_group_per_minute=120)
 SECTIONS = {
     # A deadline of seconds, swept five times a second by each process.
-    "sla": {"answer_within_hours": ANSWER_WITHIN_SECONDS / 3600, "remind_before_hours": 2.5 / 3600,
-            "sweep_seconds": SWEEP_SECONDS},
-    "telegram": {"max_messages_per_second": LIMITS.per_second / 2,
-                 "max_group_messages_per_minute": float(LIMITS.per_group_per_minute)},
+    "sla": {
+        "answer_within_hours": ANSWER_WITHIN_SECONDS / 3600,
+        "remind_before_hours": 2.5 / 3600,
+        "sweep_seconds": SWEEP_SECONDS,
+    },
+    "telegram": {
+        "max_messages_per_second": LIMITS.per_second / 2,
+        "max_group_messages_per_minute": float(LIMITS.per_group_per_minute),
+    },
 }
 TELEGRAM_CITIZENS = [
     (User(620_001, "Ani"), "Sampah menumpuk di depan pasar Mandonga sudah tiga hari"),
@@ -73,15 +78,19 @@ async def test_workers_started_together_prepare_the_database_once(empty_database
         pytest.skip("several bot processes need PostgreSQL; SQLite serves one process (README)")
     # Every worker migrates at start-up: three at once on an empty database, as separate processes.
     script = "import sys; from storage.migrate import upgrade; upgrade(sys.argv[1])"
-    migrations = [await asyncio.create_subprocess_exec(sys.executable, "-c", script, empty_database_url,
-                                                       stderr=asyncio.subprocess.PIPE)
-                  for _ in range(3)]
+    migrations = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, empty_database_url, stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
     results = await asyncio.gather(*(process.communicate() for process in migrations))
     assert [p.returncode for p in migrations] == [0, 0, 0], [err.decode()[-500:] for _, err in results]
     # Then each syncs the agencies from its settings; the first inserts, the others find the rows.
     configured = [AgencyConfig("DLHK", "Dinas LH", -1), AgencyConfig("PUPR", "Dinas PU", -2)]
     engines = [create_engine(empty_database_url) for _ in range(4)]
     try:
+
         async def start(engine: AsyncEngine) -> None:
             async with create_session_factory(engine)() as session, session.begin():
                 await agencies.sync_agencies(session, agencies=configured)
@@ -99,13 +108,26 @@ async def test_workers_started_together_prepare_the_database_once(empty_database
 
 def whatsapp_form(phone: Phone, body: str, n: int) -> dict[str, str]:
     sid = f"SM{n:032x}"
-    return {"MessageSid": sid, "SmsMessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32,
-            "From": phone.address, "To": BOT_NUMBER, "Body": body, "NumMedia": "0", "ProfileName": phone.name,
-            "WaId": phone.number.lstrip("+"), "ApiVersion": "2010-04-01"}
+    return {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone.address,
+        "To": BOT_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+        "ProfileName": phone.name,
+        "WaId": phone.number.lstrip("+"),
+        "ApiVersion": "2010-04-01",
+    }
 
 
 async def test_two_processes_share_the_desk_and_send_everything_once(
-    tmp_path: Path, database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn,
+    tmp_path: Path,
+    database_url: str,
+    telegram: TelegramStandIn,
+    twilio: TwilioStandIn,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     if database_url.startswith("sqlite"):
@@ -135,8 +157,10 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
                 assert response.status_code == 200, response.text
             await twilio.wait_for_count(4, to=phone.address, timeout=20)
 
-        await asyncio.gather(*(telegram_citizen(u, d) for u, d in TELEGRAM_CITIZENS),
-                             *(whatsapp_citizen(p, d) for p, d in WHATSAPP_CITIZENS))
+        await asyncio.gather(
+            *(telegram_citizen(u, d) for u, d in TELEGRAM_CITIZENS),
+            *(whatsapp_citizen(p, d) for p, d in WHATSAPP_CITIZENS),
+        )
         for user, _ in TELEGRAM_CITIZENS:
             assert "tercatat dengan nomor" in (telegram.sent_messages(user.id)[-1].text or "")
         for phone, _ in WHATSAPP_CITIZENS:
@@ -146,13 +170,19 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
         # DLHK answers Ani's ticket in time, through whichever process gets the reply.
         ani = TELEGRAM_CITIZENS[0][0]
         ticket = (telegram.sent_messages(ani.id)[-1].text or "").split("nomor ", 1)[1].split(".", 1)[0]
+
         def ani_card(call: TelegramCall) -> bool:
             return call.chat_id == DLHK_CHAT and call.ok and f"Aduan {ticket}</b>" in (call.text or "")
 
         card = await telegram.wait_for(ani_card, timeout=10)
         response = await next_process().post_telegram(
-            updates.message(STAFF, "Sudah kami jadwalkan, besok diangkut.", chat_id=DLHK_CHAT,
-                            reply_to=(DLHK_CHAT, int(card.message_id or 0), card.text or "")))
+            updates.message(
+                STAFF,
+                "Sudah kami jadwalkan, besok diangkut.",
+                chat_id=DLHK_CHAT,
+                reply_to=(DLHK_CHAT, int(card.message_id or 0), card.text or ""),
+            )
+        )
         assert response.status_code == 200
         answer = await telegram.wait_for_count(5, chat_id=ani.id, timeout=10)
         assert "besok diangkut" in (answer[-1].text or "")

@@ -185,7 +185,7 @@ async def test_send_photo_uploads_bytes(tg: TelegramStandIn, bot: Bot) -> None:
 
 
 async def test_send_photo_with_unknown_file_id_is_a_bad_request(bot: Bot) -> None:
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(CITIZEN, "no-such-file-id")
 
 
@@ -279,7 +279,7 @@ async def test_edits_and_not_modified(tg: TelegramStandIn, bot: Bot) -> None:
     assert edited.text == "Tiket KDI-0042 (diambil)" and edited.edit_date is not None
     assert edited.reply_markup is None
     assert tg.message(OPD_GROUP, sent.message_id)["text"] == "Tiket KDI-0042 (diambil)"
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("Tiket KDI-0042 (diambil)", OPD_GROUP, sent.message_id)
     marked = await bot.edit_message_reply_markup(OPD_GROUP, sent.message_id, reply_markup=keyboard)
     assert marked.reply_markup == keyboard
@@ -295,10 +295,10 @@ async def test_small_methods(tg: TelegramStandIn, bot: Bot) -> None:
 
 
 async def test_limits_are_enforced(bot: Bot) -> None:
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(CITIZEN, "x" * 4097)
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])
-    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(CITIZEN, "x", reply_markup=too_long)
 
 
@@ -328,9 +328,7 @@ async def test_json_body_parameters(tg: TelegramStandIn) -> None:
     assert result["reply_markup"] == keyboard and result["chat"]["id"] == CITIZEN
 
 
-async def test_fault_429_raises_retry_after(
-    tg: TelegramStandIn, bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_fault_429_raises_retry_after(tg: TelegramStandIn, bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as timedelta, no warning
     tg.fail_next(1, status=429, retry_after=7)
     with pytest.raises(RetryAfter) as caught:
@@ -362,7 +360,7 @@ async def test_fault_403_raises_forbidden_for_one_chat(tg: TelegramStandIn, bot:
 
 async def test_fault_400_chat_not_found(tg: TelegramStandIn, bot: Bot) -> None:
     tg.fail_next(1, status=400)
-    with pytest.raises(BadRequest, match="(?i)chat not found"):
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
         await bot.send_location(CITIZEN, 1.0, 2.0)
 
 
@@ -446,9 +444,7 @@ async def test_twilio_validation_errors(twilio_client: Client) -> None:
         (400, 63016, "allowed window"),
     ],
 )
-async def test_twilio_faults(
-    tw: TwilioStandIn, twilio_client: Client, status: int, code: int, text: str
-) -> None:
+async def test_twilio_faults(tw: TwilioStandIn, twilio_client: Client, status: int, code: int, text: str) -> None:
     tw.fail_next(1, status=status)
     with pytest.raises(TwilioRestException) as caught:
         await twilio_client.messages.create_async(to=WA_CITIZEN, from_=WA_BOT, body="x")
@@ -491,9 +487,7 @@ async def test_twilio_status_callback_is_signed(
     tw: TwilioStandIn, twilio_client: Client, receiver: tuple[Receiver, str]
 ) -> None:
     hook, url = receiver
-    message = await twilio_client.messages.create_async(
-        to=WA_CITIZEN, from_=WA_BOT, body="x", status_callback=url
-    )
+    message = await twilio_client.messages.create_async(to=WA_CITIZEN, from_=WA_BOT, body="x", status_callback=url)
     assert await tw.send_status(message.sid, "undelivered", error_code=63016) == 204
     [post] = hook.log.calls
     assert post.params["MessageSid"] == message.sid and post.params["MessageStatus"] == "undelivered"
@@ -509,9 +503,7 @@ async def test_twilio_auto_status(receiver: tuple[Receiver, str]) -> None:
     async with TwilioStandIn(auto_status=["sent", "delivered"]) as tw:
         http_client = AsyncStandInHttpClient(tw.base_url)
         client = Client(tw.account_sid, tw.auth_token, http_client=http_client)
-        message = await client.messages.create_async(
-            to=WA_CITIZEN, from_=WA_BOT, body="x", status_callback=url
-        )
+        message = await client.messages.create_async(to=WA_CITIZEN, from_=WA_BOT, body="x", status_callback=url)
         await http_client.close()
         posts = await hook.log.wait_for_count(2, lambda c: True, timeout=5.0, what="status posts")
     assert [p.params["MessageStatus"] for p in posts] == ["sent", "delivered"]

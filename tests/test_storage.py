@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +21,7 @@ from storage.migrate import current_head, upgrade_async
 from storage.models import Complaint
 from storage.tickets import format_ticket, parse_ticket
 
-T0 = datetime(2026, 11, 28, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
 EXPECTED_TABLES = {
     "agency",
     "audit_log",
@@ -58,7 +59,9 @@ async def test_the_migrations_build_exactly_what_the_models_describe(database_ur
     try:
         async with engine.connect() as conn:
             differences = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), SQLModel.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), SQLModel.metadata
+                )
             )
     finally:
         await engine.dispose()
@@ -76,9 +79,7 @@ def test_ticket_numbers_are_padded_and_parsed() -> None:
 
 
 async def _citizen(session: AsyncSession, address: str = "1001") -> int:
-    citizen = await citizens.touch_citizen(
-        session, channel="telegram", address=address, display_name="Budi", now=T0
-    )
+    citizen = await citizens.touch_citizen(session, channel="telegram", address=address, display_name="Budi", now=T0)
     await session.flush()
     assert citizen.id is not None
     return citizen.id
@@ -89,12 +90,24 @@ async def test_ticket_numbers_come_from_the_database(sessions: async_sessionmake
         await agencies.sync_agencies(session, agencies=[AgencyConfig("DLHK", "Dinas LH", -100)])
         citizen_id = await _citizen(session)
         first = await complaints.create_complaint(
-            session, citizen_id=citizen_id, description="sampah", opd_code="DLHK", category="sampah",
-            confidence=0.9, now=T0, due_at=T0 + timedelta(hours=24),
+            session,
+            citizen_id=citizen_id,
+            description="sampah",
+            opd_code="DLHK",
+            category="sampah",
+            confidence=0.9,
+            now=T0,
+            due_at=T0 + timedelta(hours=24),
         )
         second = await complaints.create_complaint(
-            session, citizen_id=citizen_id, description="lagi", opd_code=None, category=None,
-            confidence=0.0, now=T0, due_at=T0 + timedelta(hours=24),
+            session,
+            citizen_id=citizen_id,
+            description="lagi",
+            opd_code=None,
+            category=None,
+            confidence=0.0,
+            now=T0,
+            due_at=T0 + timedelta(hours=24),
         )
     assert first.id is not None and second.id == first.id + 1
     async with sessions() as session:
@@ -111,19 +124,23 @@ async def test_naive_datetimes_are_refused(sessions: async_sessionmaker[AsyncSes
     with pytest.raises(Exception, match="naive datetime"):
         async with sessions() as session, session.begin():
             citizen_id = await _citizen(session)
-            session.add(
-                Complaint(citizen_id=citizen_id, description="x", created_at=datetime(2026, 1, 1), due_at=T0)
-            )
+            session.add(Complaint(citizen_id=citizen_id, description="x", created_at=datetime(2026, 1, 1), due_at=T0))
             await session.flush()
 
 
 async def test_an_unknown_agency_code_is_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         async with sessions() as session, session.begin():
             citizen_id = await _citizen(session)
             await complaints.create_complaint(
-                session, citizen_id=citizen_id, description="x", opd_code="NOPE", category=None,
-                confidence=0.0, now=T0, due_at=T0,
+                session,
+                citizen_id=citizen_id,
+                description="x",
+                opd_code="NOPE",
+                category=None,
+                confidence=0.0,
+                now=T0,
+                due_at=T0,
             )
 
 
@@ -169,9 +186,7 @@ async def test_inbox_events_of_one_chat_wait_for_the_earlier_one(
 ) -> None:
     async with sessions() as session, session.begin():
         ids = [
-            await inbox.store_inbound(
-                session, channel="telegram", external_id=str(n), chat_key=key, payload={}, now=T0
-            )
+            await inbox.store_inbound(session, channel="telegram", external_id=str(n), chat_key=key, payload={}, now=T0)
             for n, key in enumerate(["a", "a", "b"])
         ]
     async with sessions() as session:
@@ -222,9 +237,10 @@ async def test_outbox_sends_each_chat_in_order_and_once(sessions: async_sessionm
     async with sessions() as session, session.begin():
         later = await outbox.claim_due(session, now=T0 + timedelta(seconds=6), lease=lease)
         assert [(m.id, m.attempts) for m in later] == [(b1, 2)]
-        assert await outbox.complaint_for_sent_message(
-            session, channel="telegram", chat_id=1, provider_message_id="77"
-        ) is None
+        assert (
+            await outbox.complaint_for_sent_message(session, channel="telegram", chat_id=1, provider_message_id="77")
+            is None
+        )
 
 
 async def test_an_abandoned_lease_is_taken_over(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -238,9 +254,7 @@ async def test_an_abandoned_lease_is_taken_over(sessions: async_sessionmaker[Asy
 
 async def test_a_dedup_key_makes_a_message_once_only(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        first = await outbox.enqueue(
-            session, channel="telegram", chat_id=1, payload={}, now=T0, dedup_key="reminder:1"
-        )
+        first = await outbox.enqueue(session, channel="telegram", chat_id=1, payload={}, now=T0, dedup_key="reminder:1")
         second = await outbox.enqueue(
             session, channel="telegram", chat_id=1, payload={}, now=T0, dedup_key="reminder:1"
         )

@@ -23,15 +23,17 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
         return FileResponse(STATIC / "index.html")
 
     async def panes(request: Request) -> JSONResponse:
-        return JSONResponse({
-            "panes": [
-                {"key": p.key, "title": p.title, "channel": p.channel, "group": p.is_group, "user": p.user_name}
-                for p in playground.panes.values()
-            ],
-            "city": playground.settings.bot.city,
-            "now": playground.now_text(),
-            "kendari": list(KENDARI),
-        })
+        return JSONResponse(
+            {
+                "panes": [
+                    {"key": p.key, "title": p.title, "channel": p.channel, "group": p.is_group, "user": p.user_name}
+                    for p in playground.panes.values()
+                ],
+                "city": playground.settings.bot.city,
+                "now": playground.now_text(),
+                "kendari": list(KENDARI),
+            }
+        )
 
     async def feed(request: Request) -> JSONResponse:
         after = request.query_params.get("after", "0")
@@ -61,8 +63,9 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
                 photo = (data, upload.content_type or "image/jpeg")
         if text is None and location is None and photo is None:
             return JSONResponse({"error": "nothing to send"}, status_code=400)
-        await playground.send(pane, text=text, location=location, photo=photo,
-                              reply_to=int(reply_to) if reply_to.isdigit() else None)
+        await playground.send(
+            pane, text=text, location=location, photo=photo, reply_to=int(reply_to) if reply_to.isdigit() else None
+        )
         return JSONResponse({"ok": True})
 
     async def press(request: Request) -> JSONResponse:

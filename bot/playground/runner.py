@@ -44,12 +44,17 @@ def playground_settings(telegram: TelegramStandIn, twilio: TwilioStandIn, port: 
         "server": {"host": HOST, "port": port, "public_url": f"http://{HOST}:{port}"},
         "database": {"url": f"sqlite+aiosqlite:///{database}"},
         "telegram": {
-            "token": telegram.token, "mode": "webhook", "webhook_secret": secrets.token_urlsafe(24),
+            "token": telegram.token,
+            "mode": "webhook",
+            "webhook_secret": secrets.token_urlsafe(24),
             "api_base_url": telegram.base_url,
         },
         "whatsapp": {
-            "account_sid": twilio.account_sid, "auth_token": twilio.auth_token, "from_number": WHATSAPP_SENDER,
-            "api_base_url": twilio.base_url, "reply_template_sid": TEMPLATE_SID,
+            "account_sid": twilio.account_sid,
+            "auth_token": twilio.auth_token,
+            "from_number": WHATSAPP_SENDER,
+            "api_base_url": twilio.base_url,
+            "reply_template_sid": TEMPLATE_SID,
         },
         "sla": {"answer_within_hours": 24.0, "remind_before_hours": 3.0, "sweep_seconds": 30.0},
         "humas": {"admin_user_ids": [ADMIN_ID], "group_chat_id": example["humas"]["group_chat_id"]},
@@ -62,7 +67,8 @@ def playground_settings(telegram: TelegramStandIn, twilio: TwilioStandIn, port: 
 async def playground(port: int, database: Path) -> AsyncIterator[tuple[Playground, uvicorn.Server]]:
     """Start stand-ins, a fresh database and the real app on 127.0.0.1:port; yield once it serves."""
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)  # every playground starts from scratch
+        # Every playground starts from scratch (three tiny unlinks before anything runs).
+        Path(f"{database}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240
     async with TelegramStandIn() as telegram, TwilioStandIn(auto_status=("sent", "delivered")) as twilio:
         settings = playground_settings(telegram, twilio, port, database)
         await upgrade_async(settings.database.url)
@@ -93,5 +99,6 @@ async def serve_forever(port: int, database: Path, announce: Callable[[str], Non
     """Run the playground until interrupted, announcing its address once."""
     async with playground(port, database) as (_, server):
         announce(f"E-Humas playground: open http://{HOST}:{port}/ in a browser (Ctrl+C to stop)")
-        while not server.should_exit:
+        # uvicorn signals shutdown only through this flag.
+        while not server.should_exit:  # noqa: ASYNC110
             await asyncio.sleep(0.5)

@@ -63,12 +63,20 @@ class Event:
     def json(self) -> dict[str, Any]:
         """What the page receives (binary parts as links)."""
         return {
-            "seq": self.seq, "pane": self.pane, "sender": self.sender, "name": self.name, "text": self.text,
-            "html": self.html, "message_id": self.message_id, "reply_to": self.reply_to, "buttons": self.buttons,
+            "seq": self.seq,
+            "pane": self.pane,
+            "sender": self.sender,
+            "name": self.name,
+            "text": self.text,
+            "html": self.html,
+            "message_id": self.message_id,
+            "reply_to": self.reply_to,
+            "buttons": self.buttons,
             "location": list(self.location) if self.location else None,
             "image": f"/playground/api/blob/{self.seq}" if self.image is not None else None,
             "document": {"name": self.document[0], "url": f"/playground/api/blob/{self.seq}"}
-            if self.document else None,
+            if self.document
+            else None,
             "note": self.note,
         }
 
@@ -83,10 +91,17 @@ def build_panes(settings: Settings, citizen_wa: str) -> dict[str, Pane]:
     if settings.whatsapp.enabled:
         panes.insert(1, Pane("wa-citizen", "Warga di WhatsApp", "whatsapp", citizen_wa, citizen_wa, "Siti"))
     for index, opd in enumerate(settings.opd):
-        panes.append(Pane(f"group-{opd.code}", f"Grup {opd.code}", "telegram", opd.telegram_chat_id,
-                          6001 + index, f"Petugas {opd.code}"))
-    panes.append(Pane("group-HUMAS", "Grup Humas", "telegram", settings.humas.group_chat_id, admin_id,
-                      "Admin Humas"))
+        panes.append(
+            Pane(
+                f"group-{opd.code}",
+                f"Grup {opd.code}",
+                "telegram",
+                opd.telegram_chat_id,
+                6001 + index,
+                f"Petugas {opd.code}",
+            )
+        )
+    panes.append(Pane("group-HUMAS", "Grup Humas", "telegram", settings.humas.group_chat_id, admin_id, "Admin Humas"))
     return {pane.key: pane for pane in panes}
 
 
@@ -143,8 +158,16 @@ class Playground:
         """A person types, shares a location or a photo in a pane; the bot gets the real webhook."""
         pane = self.panes[pane_key]
         async with self._lock:
-            event = Event(next(self._seq), pane.key, "user", pane.user_name, text=text or "", reply_to=reply_to,
-                          location=location, image=photo[0] if photo else None)
+            event = Event(
+                next(self._seq),
+                pane.key,
+                "user",
+                pane.user_name,
+                text=text or "",
+                reply_to=reply_to,
+                location=location,
+                image=photo[0] if photo else None,
+            )
             if pane.channel == "whatsapp":
                 await self._post_whatsapp(pane, event, photo)
             else:
@@ -157,13 +180,17 @@ class Playground:
         pane = self.panes[pane_key]
         original = self._bot_message(pane, message_id)
         update = updates.telegram_callback_update(
-            self.telegram.next_update_id(), callback_id=uuid.uuid4().hex[:16],
-            sender=updates.telegram_user(int(pane.user_id), pane.user_name), data=data, message=original,
+            self.telegram.next_update_id(),
+            callback_id=uuid.uuid4().hex[:16],
+            sender=updates.telegram_user(int(pane.user_id), pane.user_name),
+            data=data,
+            message=original,
         )
         async with self._lock:
             await self._post_json(update)
-            label = next((b["text"] for row in self._buttons_of(pane, message_id) for b in row
-                          if b["data"] == data), data)
+            label = next(
+                (b["text"] for row in self._buttons_of(pane, message_id) for b in row if b["data"] == data), data
+            )
             self.events.append(Event(next(self._seq), pane.key, "user", pane.user_name, note=f"menekan [{label}]"))
 
     async def advance(self, hours: float) -> str:
@@ -232,11 +259,19 @@ class Playground:
         if pane is None:
             return
         params = call.params
-        event = Event(next(self._seq), pane.key, "bot", "E-Humas", message_id=call.message_id,
-                      html=params.get("parse_mode") == "HTML")
+        event = Event(
+            next(self._seq),
+            pane.key,
+            "bot",
+            "E-Humas",
+            message_id=call.message_id,
+            html=params.get("parse_mode") == "HTML",
+        )
         markup = params.get("reply_markup") or {}
-        event.buttons = [[{"text": b.get("text", ""), "data": b.get("callback_data", "")} for b in row]
-                         for row in markup.get("inline_keyboard", [])]
+        event.buttons = [
+            [{"text": b.get("text", ""), "data": b.get("callback_data", "")} for b in row]
+            for row in markup.get("inline_keyboard", [])
+        ]
         reply = params.get("reply_parameters") or {}
         event.reply_to = reply.get("message_id") or params.get("reply_to_message_id")
         if call.method == "sendMessage":
@@ -280,7 +315,9 @@ class Playground:
     def _bot_message(self, pane: Pane, message_id: int) -> dict[str, Any]:
         text = next((e.text for e in self.events if e.pane == pane.key and e.message_id == message_id), "")
         return {
-            "message_id": message_id, "date": 0, "text": text,
+            "message_id": message_id,
+            "date": 0,
+            "text": text,
             "chat": updates.telegram_chat(int(pane.chat_id), title=pane.title, first_name=pane.user_name),
             "from": self.telegram.bot_user,
         }
@@ -309,7 +346,8 @@ class Playground:
     async def _post_json(self, update: dict[str, Any]) -> None:
         assert self._http is not None
         response = await self._http.post(
-            self.base_url + TELEGRAM_WEBHOOK, json=update,
+            self.base_url + TELEGRAM_WEBHOOK,
+            json=update,
             headers={SECRET_HEADER: self.settings.telegram.webhook_secret},
         )
         response.raise_for_status()
@@ -318,9 +356,14 @@ class Playground:
         assert self._http is not None and self.twilio is not None
         media = [(self.twilio.store_media(photo[0], photo[1]), photo[1])] if photo else []
         form = updates.whatsapp_form(
-            message_sid="SM" + uuid.uuid4().hex, account_sid=self.settings.whatsapp.account_sid,
-            sender=str(pane.chat_id), to=self.settings.whatsapp.from_number, profile_name=pane.user_name,
-            body=event.text, media=media, location=event.location,
+            message_sid="SM" + uuid.uuid4().hex,
+            account_sid=self.settings.whatsapp.account_sid,
+            sender=str(pane.chat_id),
+            to=self.settings.whatsapp.from_number,
+            profile_name=pane.user_name,
+            body=event.text,
+            media=media,
+            location=event.location,
         )
         url = self.base_url + WHATSAPP_WEBHOOK
         signature = twilio_signature(self.settings.whatsapp.auth_token, url, form)

@@ -44,7 +44,7 @@ class Tour:
     def flush(self) -> None:
         """Print the events not printed yet."""
         self.session.collect()
-        for event in self.session.events[self._printed:]:
+        for event in self.session.events[self._printed :]:
             title = self.session.panes[event.pane].title
             body = event.text or ""
             if event.location:

@@ -32,8 +32,9 @@ def telegram_message_update(
     """An Update carrying one message; `reply_to` is the message being answered."""
     message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()), "chat": chat, "from": sender}
     if photo_file_id is not None:
-        message["photo"] = [{"file_id": photo_file_id, "file_unique_id": photo_file_id[-12:], "width": 1280,
-                             "height": 960}]
+        message["photo"] = [
+            {"file_id": photo_file_id, "file_unique_id": photo_file_id[-12:], "width": 1280, "height": 960}
+        ]
         if text:
             message["caption"] = text
     elif text is not None:
@@ -54,8 +55,13 @@ def telegram_callback_update(
     """An Update for a press on an inline button of `message`."""
     return {
         "update_id": update_id,
-        "callback_query": {"id": callback_id, "from": sender, "chat_instance": "playground", "data": data,
-                           "message": message},
+        "callback_query": {
+            "id": callback_id,
+            "from": sender,
+            "chat_instance": "playground",
+            "data": data,
+            "message": message,
+        },
     }
 
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.runtime.doorbell import Doorbell
 from bot.channels import HeldForWindow, RetryLater, Sender, Undeliverable
+from bot.runtime.doorbell import Doorbell
 from bot.runtime.holding import hold_for_window
 from handlers import texts
 from handlers.clock import Clock
@@ -105,10 +105,13 @@ class OutboxDispatcher:
                 try:
                     async with self._sessions() as session, session.begin():
                         batch = await outbox.claim_due(
-                            session, now=self._clock.now(), lease=self.policy.lease, limit=room,
+                            session,
+                            now=self._clock.now(),
+                            lease=self.policy.lease,
+                            limit=room,
                             window=self.policy.chat_window,
                         )
-                except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
+                except Exception as exc:
                     if is_unavailable(exc):
                         log.warning("outbox: database unavailable (%s); retrying", exc)
                     else:
@@ -140,7 +143,7 @@ class OutboxDispatcher:
             await self._hold(message, exc)
         except Undeliverable as exc:
             await self._fail(message, str(exc), recipient_gone=exc.recipient_gone)
-        except Exception as exc:  # noqa: BLE001 (a bug in one send must not stop the others)
+        except Exception as exc:
             log.exception("outbox %s: unexpected error while sending", message.id)
             await self._retry_or_fail(message, f"{type(exc).__name__}: {exc}", None)
         else:
@@ -196,9 +199,16 @@ class OutboxDispatcher:
         """Hold a message until the citizen writes again (template or humas alert meanwhile)."""
         log.info("outbox %s: held (%s)", message.id, held)
         async with self._sessions() as session, session.begin():
-            await hold_for_window(session, message, template=held.template, reason=str(held),
-                                  unless_heard_after=held.last_heard, humas=self._humas,
-                                  ticket_prefix=self._ticket_prefix, now=self._clock.now())
+            await hold_for_window(
+                session,
+                message,
+                template=held.template,
+                reason=str(held),
+                unless_heard_after=held.last_heard,
+                humas=self._humas,
+                ticket_prefix=self._ticket_prefix,
+                now=self._clock.now(),
+            )
         self.wake()
 
     async def report_undelivered(self, message: OutboxMessage, error: str, *, recipient_gone: bool = False) -> None:
@@ -223,11 +233,13 @@ class OutboxDispatcher:
                 session,
                 channel=self._humas.channel,
                 chat_id=self._humas.chat_id,
-                payload={"text": texts.DELIVERY_FAILED_TO_HUMAS.format(
-                    target=f"{message.channel} {message.chat_id} ({message.purpose or message.kind})",
-                    ticket=ticket,
-                    error=error[:300],
-                )},
+                payload={
+                    "text": texts.DELIVERY_FAILED_TO_HUMAS.format(
+                        target=f"{message.channel} {message.chat_id} ({message.purpose or message.kind})",
+                        ticket=ticket,
+                        error=error[:300],
+                    )
+                },
                 now=now,
                 complaint_id=message.complaint_id,
                 purpose="delivery_failed",

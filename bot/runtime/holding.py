@@ -22,6 +22,7 @@ from storage.tickets import format_ticket
 TEMPLATE_PURPOSE = "window_template"
 TEMPLATE_EVERY = timedelta(hours=24)
 
+
 async def hold_for_window(
     session: AsyncSession,
     message: OutboxMessage,
@@ -52,19 +53,35 @@ async def hold_for_window(
     if template is not None:
         # One template a day is enough (a close and its rating request must not make two): the
         # citizen's next message releases everything held.
-        if await outbox.queued_since(session, channel=message.channel, chat_id=message.chat_id,
-                                     purpose=TEMPLATE_PURPOSE, since=now - TEMPLATE_EVERY):
+        if await outbox.queued_since(
+            session,
+            channel=message.channel,
+            chat_id=message.chat_id,
+            purpose=TEMPLATE_PURPOSE,
+            since=now - TEMPLATE_EVERY,
+        ):
             return True
         await outbox.enqueue(
-            session, channel=message.channel, chat_id=message.chat_id, kind="template", payload=template,
-            now=now, complaint_id=message.complaint_id, purpose=TEMPLATE_PURPOSE,
+            session,
+            channel=message.channel,
+            chat_id=message.chat_id,
+            kind="template",
+            payload=template,
+            now=now,
+            complaint_id=message.complaint_id,
+            purpose=TEMPLATE_PURPOSE,
             dedup_key=f"window-template:{episode}",
         )
         return True
     ticket = format_ticket(ticket_prefix, message.complaint_id) if message.complaint_id else "-"
     await outbox.enqueue(
-        session, channel=humas.channel, chat_id=humas.chat_id,
-        payload={"text": texts.HELD_TO_HUMAS.format(ticket=ticket)}, now=now, complaint_id=message.complaint_id,
-        purpose="held_alert", dedup_key=f"held-alert:{episode}",
+        session,
+        channel=humas.channel,
+        chat_id=humas.chat_id,
+        payload={"text": texts.HELD_TO_HUMAS.format(ticket=ticket)},
+        now=now,
+        complaint_id=message.complaint_id,
+        purpose="held_alert",
+        dedup_key=f"held-alert:{episode}",
     )
     return True

@@ -85,7 +85,7 @@ class InboxWorker:
             while not self._bell.closing:
                 try:
                     done = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 (the loop must outlive any one failure)
+                except Exception as exc:
                     if is_unavailable(exc):
                         log.warning("inbox: database unavailable (%s); retrying", exc)
                     else:
@@ -171,7 +171,7 @@ class InboxWorker:
                     return  # another worker took it
                 await self._process(session, event, prepared)
                 await inbox.mark_processed(session, event=event, now=self._clock.now())
-        except Exception as exc:  # noqa: BLE001 (one bad event must not stop the desk)
+        except Exception as exc:
             if is_unavailable(exc):
                 raise  # the database itself is in trouble: the run loop waits and retries
             log.exception("inbox event %s failed", event_id)

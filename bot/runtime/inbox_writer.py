@@ -39,6 +39,8 @@ class InboxWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._last_arrival = float("-inf")
+        # The running flush (asyncio keeps only weak references to tasks).
+        self._flusher: asyncio.Future[None] | None = None
 
     async def quiet(self, max_wait: float) -> None:
         """Return once intake pauses (nothing being written or new for QUIET_GAP s), or after max_wait.
@@ -76,13 +78,13 @@ class InboxWriter:
             self._flushing = True
             self._idle.clear()
             # The first request of a quiet moment writes at once, in its own task: no timer, no delay.
-            asyncio.ensure_future(self._flush())
+            self._flusher = asyncio.ensure_future(self._flush())
         return await future
 
     async def _flush(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch:]
+                batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 await self._write(batch)
         finally:
             self._flushing = False

@@ -181,9 +181,7 @@ class CallLog(Generic[CallT]):
                         return found
                     await changed.wait()
         except TimeoutError:
-            raise AssertionError(
-                f"stand-in: no {what} within {timeout}s; recent calls:\n{self.describe()}"
-            ) from None
+            raise AssertionError(f"stand-in: no {what} within {timeout}s; recent calls:\n{self.describe()}") from None
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from html.parser import HTMLParser
 from collections.abc import Collection
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from http import HTTPStatus
 from typing import Any
 
@@ -58,8 +58,26 @@ _DECODED_KEYS = frozenset(
 _TEXT_LIMIT = 4096  # characters of a message text (Telegram counts UTF-16 units after parsing)
 _CAPTION_LIMIT = 1024
 # Telegram's parse_mode=HTML: these tags, and only &lt; &gt; &amp; &quot; plus numeric entities.
-_HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-                        "a", "code", "pre", "blockquote", "tg-emoji"})
+_HTML_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 _HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _CALLBACK_DATA_LIMIT = 64  # bytes
 
@@ -383,9 +401,7 @@ class TelegramStandIn(StandIn[TelegramCall]):
     # -- internals -----------------------------------------------------------------------------
 
     @staticmethod
-    def _is_send(
-        call: TelegramCall, method: str | None, chat_id: int | str | None, include_failed: bool
-    ) -> bool:
+    def _is_send(call: TelegramCall, method: str | None, chat_id: int | str | None, include_failed: bool) -> bool:
         """Whether a call matches a sent_messages / wait_for_count filter."""
         if method is None and call.method not in SEND_METHODS:
             return False
@@ -715,9 +731,7 @@ class TelegramStandIn(StandIn[TelegramCall]):
         self._files_by_path[stored.file_path] = stored
         return stored
 
-    def _input_file(
-        self, params: dict[str, Any], uploads: dict[str, _Upload], key: str, template: str
-    ) -> _StoredFile:
+    def _input_file(self, params: dict[str, Any], uploads: dict[str, _Upload], key: str, template: str) -> _StoredFile:
         """The file of a send* call: an upload, an attach:// upload, a known file_id, or a URL."""
         value = params.get(key)
         if isinstance(value, str) and value.startswith("attach://"):

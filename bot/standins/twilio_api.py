@@ -229,7 +229,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         """A public URL mapped to where the bot listens (see forward())."""
         for public, local in self._forward.items():
             if url == public or url.startswith(public + "/"):
-                return local + url[len(public):]
+                return local + url[len(public) :]
         return url
 
     async def send_status(self, message_sid: str, status: str, error_code: int | None = None) -> int:
@@ -309,9 +309,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
     ) -> list[TwilioCall]:
         """Await at least n successful Messages.create calls (to one recipient if given)."""
         what = f"Messages.create{'' if to is None else f' to {to}'}"
-        return await self._log.wait_for_count(
-            n, lambda c: self._is_create(c, to, include_failed), timeout, what
-        )
+        return await self._log.wait_for_count(n, lambda c: self._is_create(c, to, include_failed), timeout, what)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -449,9 +447,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         if not body and not media and not params.get("ContentSid"):
             raise TwilioApiError(400, 21602, "Message body is required.")
         if from_ and from_.startswith("whatsapp:") != to.startswith("whatsapp:"):
-            raise TwilioApiError(
-                400, 21910, "Invalid From and To pair. From and To should be of the same channel"
-            )
+            raise TwilioApiError(400, 21910, "Invalid From and To pair. From and To should be of the same channel")
         if len(body) > _BODY_LIMIT:
             raise TwilioApiError(400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         if params.get("ContentVariables"):

@@ -47,9 +47,7 @@ def build_application(settings: Settings) -> TelegramApp:
     # (bot.telegram.ratelimit). Retries are the outbox's job (it knows retry_after and keeps the
     # message), so the limiter itself never retries.
     builder = builder.rate_limiter(
-        WindowRateLimiter(
-            per_second=tg.max_messages_per_second, per_group_per_minute=tg.max_group_messages_per_minute
-        )
+        WindowRateLimiter(per_second=tg.max_messages_per_second, per_group_per_minute=tg.max_group_messages_per_minute)
     )
     base = settings.telegram.api_base_url.rstrip("/")
     if base:

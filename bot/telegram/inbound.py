@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Bot, Chat, Message, Update
@@ -15,14 +15,33 @@ log = logging.getLogger(__name__)
 CHANNEL = ChannelName("telegram")
 
 # Kinds of message the desk does not take, in the order Telegram's Message exposes them.
-_UNSUPPORTED = ("sticker", "voice", "audio", "video", "video_note", "animation", "document", "contact",
-                "poll", "dice", "game", "venue")
+_UNSUPPORTED = (
+    "sticker",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "document",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "venue",
+)
 
 
 def chat_key(payload: dict[str, Any]) -> str:
     """The chat an update belongs to, read from the raw JSON (for per-chat ordering)."""
-    for field in ("message", "edited_message", "channel_post", "edited_channel_post", "my_chat_member",
-                  "chat_member", "chat_join_request"):
+    for field in (
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+    ):
         part = payload.get(field)
         if isinstance(part, dict) and isinstance(part.get("chat"), dict):
             return f"{CHANNEL}:{part['chat'].get('id')}"
@@ -78,7 +97,7 @@ def _name(user: Any) -> str:
 
 def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = None) -> Inbound | None:
     """The Inbound of an update, or None for kinds the desk ignores (edits, channel posts...)."""
-    at = received_at or datetime.now(timezone.utc)
+    at = received_at or datetime.now(UTC)
     external_id = str(update.update_id)
     if update.callback_query is not None:
         query = update.callback_query
@@ -129,8 +148,14 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         # The largest size; Telegram's file_id can be sent again by this bot to any chat.
         media = (Attachment(kind="photo", source=CHANNEL, ref=message.photo[-1].file_id),)
     elif message.document is not None and (message.document.mime_type or "").startswith("image/"):
-        media = (Attachment(kind="photo", source=CHANNEL, ref=message.document.file_id,
-                            content_type=message.document.mime_type or ""),)
+        media = (
+            Attachment(
+                kind="photo",
+                source=CHANNEL,
+                ref=message.document.file_id,
+                content_type=message.document.mime_type or "",
+            ),
+        )
     unsupported = None
     if not media and location is None:
         unsupported = next((name for name in _UNSUPPORTED if getattr(message, name, None)), None)

@@ -106,8 +106,7 @@ class TelegramSender:
             # parts rather than losing its end; HTML is sized by the handlers (a cut would break tags).
             parts = [text] if html else split_utf16(text, TEXT_LIMIT)
             for part in parts[:-1]:
-                await self._bot.send_message(chat_id, part, reply_parameters=_reply(payload),
-                                             link_preview_options=None)
+                await self._bot.send_message(chat_id, part, reply_parameters=_reply(payload), link_preview_options=None)
             sent = await self._bot.send_message(
                 chat_id,
                 parts[-1],
@@ -126,12 +125,15 @@ class TelegramSender:
                 if self._load_media is None:
                     raise Undeliverable("no media store to read the photo from")
                 photo = await self._load_media(str(payload["ref"]))
-            sent = await self._bot.send_photo(chat_id, photo=photo,
-                                              caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None)
+            sent = await self._bot.send_photo(
+                chat_id, photo=photo, caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None
+            )
         elif message.kind == "document":
             content = base64.b64decode(str(payload["content_b64"]))
             sent = await self._bot.send_document(
-                chat_id, document=content, filename=str(payload.get("filename", "file")),
+                chat_id,
+                document=content,
+                filename=str(payload.get("filename", "file")),
                 caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None,
             )
         elif message.kind == "callback_answer":

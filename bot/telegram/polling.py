@@ -33,7 +33,9 @@ async def poll_updates(
     while True:
         try:
             updates = await bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=allowed_updates,
+                offset=offset,
+                timeout=timeout,
+                allowed_updates=allowed_updates,
                 read_timeout=timeout + 10,
             )
         except TelegramError as exc:
@@ -47,10 +49,14 @@ async def poll_updates(
                 for update in updates:
                     payload = update.to_dict()
                     await inbox.store_inbound(
-                        session, channel=CHANNEL, external_id=str(update.update_id),
-                        chat_key=chat_key(payload), payload=payload, now=clock.now(),
+                        session,
+                        channel=CHANNEL,
+                        external_id=str(update.update_id),
+                        chat_key=chat_key(payload),
+                        payload=payload,
+                        now=clock.now(),
                     )
-        except Exception as exc:  # noqa: BLE001 (polling must outlive any one failure)
+        except Exception as exc:
             # Not stored: do not move the offset; Telegram keeps them for us.
             if is_unavailable(exc):
                 log.warning("cannot store polled updates (%s); retrying", exc)

@@ -98,7 +98,8 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         if group is not None:
             # A group waiting for its minute holds up only its own messages, not the others'.
             async with group.turn:
-                while (wait := group.wait(time.monotonic())) > 0:
+                # Sleeps exactly until the window frees a place: a timed wait, not a poll.
+                while (wait := group.wait(time.monotonic())) > 0:  # noqa: ASYNC110
                     await asyncio.sleep(wait)
                 await self._overall_slot()
                 group.take(time.monotonic())

@@ -49,8 +49,12 @@ def telegram_endpoint(
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return error(400, "not a Telegram update (no integer update_id)")
         failure = await store(
-            sessions, clock, channel=CHANNEL, external_id=str(update_id),
-            chat_key=chat_key(payload), payload=payload,
+            sessions,
+            clock,
+            channel=CHANNEL,
+            external_id=str(update_id),
+            chat_key=chat_key(payload),
+            payload=payload,
         )
         if failure is not None:
             return failure

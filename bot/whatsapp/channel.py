@@ -66,14 +66,19 @@ class WhatsAppChannel:
             max_per_second=wa.max_messages_per_second,
             photos=PhotoLinks(self.links, sessions=sessions, clock=clock, fetch=context.fetch_photo),
         )
-        self._fetcher = MediaFetcher(account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions,
-                                     clock=clock)
+        self._fetcher = MediaFetcher(
+            account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions, clock=clock
+        )
         self._recorder: StatusRecorder | None = None
         validator = RequestValidator(wa.auth_token)
         public_url = settings.server.public_url
         max_body = settings.server.max_body_bytes
         self.webhook: Endpoint = inbound_endpoint(
-            validator=validator, public_url=public_url, sessions=sessions, clock=clock, max_body=max_body,
+            validator=validator,
+            public_url=public_url,
+            sessions=sessions,
+            clock=clock,
+            max_body=max_body,
             on_stored=context.on_stored,
         )
         self.status: Endpoint = status_endpoint(
@@ -88,8 +93,12 @@ class WhatsAppChannel:
     async def start(self, dispatcher: OutboxDispatcher) -> None:
         """Let status callbacks retry, hold and report through the dispatcher's policy."""
         self._recorder = StatusRecorder(
-            sessions=self.sessions, clock=self.clock, dispatcher=dispatcher, sender=self.sender,
-            humas=self.humas, ticket_prefix=self.settings.bot.ticket_prefix,
+            sessions=self.sessions,
+            clock=self.clock,
+            dispatcher=dispatcher,
+            sender=self.sender,
+            humas=self.humas,
+            ticket_prefix=self.settings.bot.ticket_prefix,
         )
 
     @property
@@ -108,7 +117,9 @@ class WhatsAppChannel:
         fetched = prepared if isinstance(prepared, FetchedMedia) else FetchedMedia()
         inbound = to_inbound(event.payload, photos=fetched.photos, received_at=event.received_at)
         if inbound is not None and fetched.failed:
-            await send_text(session, Recipient(CHANNEL, inbound.chat_id), texts.PHOTO_NOT_RECEIVED, now=self.clock.now())
+            await send_text(
+                session, Recipient(CHANNEL, inbound.chat_id), texts.PHOTO_NOT_RECEIVED, now=self.clock.now()
+            )
         return inbound
 
     @staticmethod

@@ -49,7 +49,12 @@ class TwilioHttpClient(AsyncTwilioHttpClient):
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {token}"
         return await super().request(
-            method, url, params=params, data=data, headers=headers, auth=None,
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=None,
             # The parent ignores the timeout given to its constructor (aiohttp's default is 5 minutes).
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,

@@ -80,8 +80,13 @@ class MediaFetcher:
                     failed += 1
                     continue
                 async with self._sessions() as session, session.begin():
-                    await media.save_media(session, key=key, content_type=content_type or item.content_type,
-                                           data=data, now=self._clock.now())
+                    await media.save_media(
+                        session,
+                        key=key,
+                        content_type=content_type or item.content_type,
+                        data=data,
+                        now=self._clock.now(),
+                    )
             photos.append(Attachment(kind="photo", source=STORED, ref=key, content_type=item.content_type))
         return FetchedMedia(tuple(photos), failed)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -144,15 +143,17 @@ class WhatsAppSender:
         if message.kind == "template":
             variables = message.payload.get("variables", {})
             return await self._create(
-                message, content_sid=str(message.payload["content_sid"]),
+                message,
+                content_sid=str(message.payload["content_sid"]),
                 content_variables=json.dumps(variables, ensure_ascii=False),
             )
         if message.kind not in ("text", "location", "photo") or (message.kind == "photo" and self._photos is None):
             raise Undeliverable(f"{message.kind} messages are not sent to WhatsApp")
         heard = await self._last_heard(message.chat_id)
         if heard is None or self._clock.now() - heard >= WINDOW - WINDOW_MARGIN:
-            raise HeldForWindow("outside WhatsApp's 24-hour window", template=self.template_for(message),
-                                last_heard=heard)
+            raise HeldForWindow(
+                "outside WhatsApp's 24-hour window", template=self.template_for(message), last_heard=heard
+            )
         if message.kind == "photo":
             assert self._photos is not None
             link = await self._photos.url(message.payload)
@@ -198,7 +199,9 @@ class WhatsAppSender:
         await self._pace.acquire()
         try:
             created = await self._client.messages.create_async(
-                to=message.chat_id, from_=self._from, status_callback=self.status_callback(message, part),
+                to=message.chat_id,
+                from_=self._from,
+                status_callback=self.status_callback(message, part),
                 **params,
             )
         except TwilioRestException as exc:

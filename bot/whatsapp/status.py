@@ -73,8 +73,15 @@ class StatusRecorder:
                 return
             error = f"{status} (Twilio error {code or '-'}: {form.get('ErrorMessage', '') or 'no message'})"
             taken = await delivery.take_back_undelivered(
-                session, outbox_id=row.id, attempt=attempt, provider_message_id=sid, status=status,
-                error=error, now=now, lease=policy.lease, part=part,
+                session,
+                outbox_id=row.id,
+                attempt=attempt,
+                provider_message_id=sid,
+                status=status,
+                error=error,
+                now=now,
+                lease=policy.lease,
+                part=part,
             )
             if taken is None or taken.id is None:
                 return  # a repeated callback: the first one acted already
@@ -82,9 +89,14 @@ class StatusRecorder:
             if code == OUTSIDE_WINDOW and taken.kind != "template":
                 # Refused for the window at send time: if the citizen wrote since, it can go now.
                 await hold_for_window(
-                    session, taken, template=self._sender.template_for(taken), reason=error,
-                    unless_heard_after=taken.sent_at, humas=self._humas,
-                    ticket_prefix=self._ticket_prefix, now=now,
+                    session,
+                    taken,
+                    template=self._sender.template_for(taken),
+                    reason=error,
+                    unless_heard_after=taken.sent_at,
+                    humas=self._humas,
+                    ticket_prefix=self._ticket_prefix,
+                    now=now,
                 )
             elif code == OPTED_OUT:
                 report = (taken, error, True)

@@ -75,8 +75,9 @@ def inbound_endpoint(
     """POST /whatsapp/webhook: a citizen's WhatsApp message, kept in the inbox (once per MessageSid)."""
 
     async def endpoint(request: Request) -> Response:
-        form = await signed_form(request, validator=validator, public_url=public_url, path=WEBHOOK_PATH,
-                                 max_body=max_body)
+        form = await signed_form(
+            request, validator=validator, public_url=public_url, path=WEBHOOK_PATH, max_body=max_body
+        )
         if isinstance(form, Response):
             return form
         message_sid, sender = form.get("MessageSid", ""), form.get("From", "")
@@ -105,16 +106,21 @@ def status_endpoint(
     """POST /whatsapp/status?outbox=<id>&attempt=<n>&part=<k>: Twilio's delivery report of one sent message."""
 
     async def endpoint(request: Request) -> Response:
-        form = await signed_form(request, validator=validator, public_url=public_url, path=STATUS_PATH,
-                                 max_body=max_body)
+        form = await signed_form(
+            request, validator=validator, public_url=public_url, path=STATUS_PATH, max_body=max_body
+        )
         if isinstance(form, Response):
             return form
         fields = dict(form.multi_items())
         if not fields.get("MessageSid") or not fields.get("MessageStatus"):
             return error(400, "not a Twilio status callback (MessageSid and MessageStatus are required)")
         try:
-            await recorder().record(fields, outbox_id=_query_int(request, "outbox"),
-                                    attempt=_query_int(request, "attempt"), part=_query_int(request, "part"))
+            await recorder().record(
+                fields,
+                outbox_id=_query_int(request, "outbox"),
+                attempt=_query_int(request, "attempt"),
+                part=_query_int(request, "part"),
+            )
         except Exception as exc:
             if not is_unavailable(exc):
                 raise

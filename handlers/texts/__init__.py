@@ -12,14 +12,11 @@ GREETING = (
     "Silakan tuliskan masalah yang ingin Anda laporkan, misalnya: sampah belum diangkut, "
     "jalan berlubang, atau KTP belum jadi."
 )
-DESCRIPTION_TOO_SHORT = (
-    "Mohon jelaskan masalahnya sedikit lebih lengkap: apa yang terjadi, di mana, dan sejak kapan."
-)
+DESCRIPTION_TOO_SHORT = "Mohon jelaskan masalahnya sedikit lebih lengkap: apa yang terjadi, di mana, dan sejak kapan."
 ASK_LOCATION = (
-    "Terima kasih. Di mana lokasinya?\n"
-    "Kirim lokasi (📎 → Lokasi) atau ketik alamatnya. Ketik \"lewati\" jika tidak ada."
+    'Terima kasih. Di mana lokasinya?\nKirim lokasi (📎 → Lokasi) atau ketik alamatnya. Ketik "lewati" jika tidak ada.'
 )
-ASK_PHOTO = "Ada foto? Kirim fotonya sekarang, atau ketik \"lewati\"."
+ASK_PHOTO = 'Ada foto? Kirim fotonya sekarang, atau ketik "lewati".'
 PHOTO_RECEIVED = "📷 Foto diterima."
 LOCATION_RECEIVED = "📍 Lokasi diterima."
 TOO_MANY_PHOTOS = "Cukup {max} foto untuk satu aduan; foto berikutnya tidak kami simpan."
@@ -29,12 +26,12 @@ SUMMARY = (
     "📍 {location}\n"
     "📷 {photos}\n"
     "🏢 Diteruskan ke: {agency}\n\n"
-    "Ketik \"ya\" untuk mengirim atau \"batal\" untuk membatalkan."
+    'Ketik "ya" untuk mengirim atau "batal" untuk membatalkan.'
 )
 SUMMARY_TO_HUMAS = "Humas {city} (akan diteruskan ke dinas terkait)"
 NO_LOCATION = "tanpa lokasi"
 NO_PHOTO = "tanpa foto"
-CONFIRM_AGAIN = "Ketik \"ya\" untuk mengirim aduan atau \"batal\" untuk membatalkan."
+CONFIRM_AGAIN = 'Ketik "ya" untuk mengirim aduan atau "batal" untuk membatalkan.'
 FILED = (
     "✅ Aduan Anda tercatat dengan nomor {ticket}.\n"
     "{agency} akan menanggapi paling lambat {deadline}.\n"
@@ -97,8 +94,7 @@ CARD = (
     "<code>/selesai {ticket}</code> · <code>/bukan {ticket} alasan</code>"
 )
 CARD_UNROUTED = (
-    "\n\n❓ Belum jelas dinas mana yang berwenang. Teruskan dengan "
-    "<code>/pindah {ticket} KODE</code> ({codes})."
+    "\n\n❓ Belum jelas dinas mana yang berwenang. Teruskan dengan <code>/pindah {ticket} KODE</code> ({codes})."
 )
 CARD_PHOTO_CAPTION = "Foto aduan {ticket}"
 ANSWER_PHOTO_CAPTION = "Foto tanggapan {ticket}"

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -20,11 +19,11 @@ def upgrade() -> None:
     """Apply this migration."""
     # Telegram allows 20 messages a minute to a group; the dispatcher counts a group's recent sends
     # in the shared table so that the limit holds for all bot processes together.
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_chat_sent', ['channel', 'chat_id', 'sent_at'], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_chat_sent", ["channel", "chat_id", "sent_at"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this migration."""
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_chat_sent')
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_chat_sent")
