@@ -106,7 +106,7 @@ class Complaint(SQLModel, table=True):
     location_lat: float | None = None
     location_lon: float | None = None
     location_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    # [{"kind": "photo", "ref": "<telegram file_id or stored media key>", "content_type": ...}]
+    # [{"kind": "photo", "source": "<channel name, or \"media\" for the media table>", "ref": ..., "content_type": ...}]
     media: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default=ComplaintStatus.OPEN, max_length=16)
     created_at: datetime = _ts(now=True)

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, bindparam, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import agencies, citizens, complaints, conversations, inbox, outbox
 from storage.agencies import AgencyConfig
-from storage.engine import create_engine
+from storage.engine import create_engine, create_session_factory
 from storage.migrate import current_head, upgrade_async
 from storage.models import Complaint
 from storage.tickets import format_ticket, parse_ticket
@@ -295,3 +295,39 @@ async def test_conversations_expire(sessions: async_sessionmaker[AsyncSession]) 
     async with sessions() as session, session.begin():
         gone = await conversations.load_conversation(session, channel="telegram", chat_id="5", now=T0 + ttl)
         assert gone is None
+
+
+async def test_photos_filed_before_0006_learn_their_source(empty_database_url: str) -> None:
+    # Cards and /lihat resend a complaint's photos by their source; older rows had none.
+    await upgrade_async(empty_database_url, "0005")
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as conn:
+            for n, channel in ((1, "telegram"), (2, "whatsapp")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO citizen (id, channel, address, display_name, created_at, reachable) "
+                        "VALUES (:n, :channel, :address, 'Ani', :at, true)"
+                    ),
+                    {"n": n, "channel": channel, "address": f"chat-{n}", "at": T0},
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO complaint (id, citizen_id, description, media, status, confidence, reroute_count, created_at, due_at) "
+                        "VALUES (:n, :n, 'x', :media, 'open', 0.0, 0, :at, :at)"
+                    ).bindparams(bindparam("media", type_=JSON)),
+                    {"n": n, "media": [{"kind": "photo", "ref": f"ref-{n}"}], "at": T0},
+                )
+    finally:
+        await engine.dispose()
+    await upgrade_async(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = {c.id: c.media for c in (await session.exec(select(Complaint))).all()}
+    finally:
+        await engine.dispose()
+    assert rows == {
+        1: [{"kind": "photo", "ref": "ref-1", "source": "telegram"}],
+        2: [{"kind": "photo", "ref": "ref-2", "source": "media"}],
+    }
