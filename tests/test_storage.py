@@ -313,7 +313,8 @@ async def test_photos_filed_before_0006_learn_their_source(empty_database_url: s
                 )
                 await conn.execute(
                     text(
-                        "INSERT INTO complaint (id, citizen_id, description, media, status, confidence, reroute_count, created_at, due_at) "
+                        "INSERT INTO complaint (id, citizen_id, description, media, status, confidence, reroute_count, "
+                        "created_at, due_at) "
                         "VALUES (:n, :n, 'x', :media, 'open', 0.0, 0, :at, :at)"
                     ).bindparams(bindparam("media", type_=JSON)),
                     {"n": n, "media": [{"kind": "photo", "ref": f"ref-{n}"}], "at": T0},
