@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
-from html import escape
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import cards, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
-from handlers.outgoing import Recipient, send_location, send_photo, send_text
+from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -64,7 +64,7 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
         return
     rows = await report_queries.overdue(session, now=now, opd_code=code)
     for message in reports.overdue_messages(desk, rows, now=now, scope=code):
-        await send_text(session, here, message, now=now, html=True, purpose="report")
+        await send_text(session, here, message, now=now, purpose="report")
 
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -77,7 +77,7 @@ async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     rows = await report_queries.stats_rows(session, since=now - span if span else None)
     figures = reports.compute_stats(rows, now=now)
     for message in reports.stats_message(desk, figures, period):
-        await send_text(session, here, message, now=now, html=True, purpose="report")
+        await send_text(session, here, message, now=now, purpose="report")
 
 
 async def _export(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -153,37 +153,53 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         return
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
+    point = (
+        texts.LIHAT_POINT.format(lat=complaint.location_lat, lon=complaint.location_lon)
+        if complaint.location_lat is not None and complaint.location_lon is not None
+        else ""
+    )
     lines = [
-        f"🔎 <b>Aduan {ticket}</b> · {escape(complaint.category or '-')}",
-        f"<b>Status:</b> {escape(complaint.status)} · <b>OPD:</b> {escape(complaint.opd_code or 'belum diteruskan')}",
-        f"<b>Pelapor:</b> {escape(citizen.display_name or '-')} · {desk.channel_label(citizen.channel)}"
-        f" <code>{escape(citizen.address)}</code>",
-        f"<b>Dicatat:</b> {desk.local_time(complaint.created_at)} · <b>Batas:</b> {desk.local_time(complaint.due_at)}",
-        f"<b>Lokasi:</b> {escape(cards.location_line(complaint))}"
-        + (
-            f" ({complaint.location_lat:.5f}, {complaint.location_lon:.5f})"
-            if complaint.location_lat is not None and complaint.location_lon is not None
-            else ""
+        texts.LIHAT_HEAD.format(ticket=ticket, category=complaint.category or "-"),
+        texts.LIHAT_STATUS.format(
+            status=texts.STATUS_NAMES.get(complaint.status, complaint.status),
+            owner=complaint.opd_code or texts.NOT_ROUTED_YET,
         ),
-        f"<b>Foto:</b> {len(complaint.media)}",
-        "",
-        escape(cards.shorten(complaint.description, 1500)),
-        "",
-        "<b>Percakapan:</b>",
+        texts.LIHAT_CITIZEN.format(
+            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel), address=citizen.address
+        ),
+        texts.LIHAT_DATES.format(
+            created=desk.local_time(complaint.created_at), deadline=desk.local_time(complaint.due_at)
+        ),
+        texts.LIHAT_LOCATION.format(location=cards.location_line(complaint), point=point),
+        texts.LIHAT_PHOTOS.format(count=len(complaint.media)),
+        Markup(""),
+        Markup.escape(cards.shorten(complaint.description, 1500)),
+        Markup(""),
+        texts.LIHAT_CONVERSATION,
     ]
     for message in await complaints.messages_of(session, complaint_id=number):
-        who = {"citizen": "Warga", "opd": "OPD", "humas": "Humas", "bot": "Bot"}.get(message.author, message.author)
         lines.append(
-            f"• {desk.local_time(message.at)} {who} ({escape(message.author_label)}): "
-            f"{escape(cards.shorten(message.text, 600))}"
+            texts.LIHAT_MESSAGE.format(
+                at=desk.local_time(message.at),
+                who=texts.AUTHOR_NAMES.get(message.author, message.author),
+                label=message.author_label,
+                text=cards.shorten(message.text, 600),
+            )
         )
-    lines.append("")
-    lines.append("<b>Riwayat:</b>")
+    lines.append(Markup(""))
+    lines.append(texts.LIHAT_HISTORY)
     for event in await complaints.events_of(session, complaint_id=number):
-        detail = f" — {escape(cards.shorten(event.detail, 200))}" if event.detail else ""
-        lines.append(f"• {desk.local_time(event.at)} {escape(event.kind)} ({escape(event.actor)}){detail}")
-    for message in reports.split_lines(lines):
-        await send_text(session, here, message, now=now, html=True, complaint_id=number, purpose="report")
+        detail = texts.LIHAT_EVENT_DETAIL.format(detail=cards.shorten(event.detail, 200)) if event.detail else ""
+        lines.append(
+            texts.LIHAT_EVENT.format(
+                at=desk.local_time(event.at),
+                kind=texts.EVENT_NAMES.get(event.kind, event.kind),
+                actor=event.actor,
+                detail=detail,
+            )
+        )
+    for part in reports.split_lines(lines):
+        await send_text(session, here, part, now=now, complaint_id=number, purpose="report")
     if complaint.location_lat is not None and complaint.location_lon is not None:
         await send_location(session, here, complaint.location_lat, complaint.location_lon, now=now, complaint_id=number)
     for media in complaint.media:
@@ -252,7 +268,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     deadline = desk.local_time(complaint.due_at)
     await send_text(
         session,
-        Recipient(citizen.channel, citizen.address),
+        to_citizen(citizen),
         texts.REROUTED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(code), deadline=deadline),
         now=now,
         complaint_id=number,
@@ -285,7 +301,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     assert citizen is not None
     await send_text(
         session,
-        Recipient(citizen.channel, citizen.address),
+        to_citizen(citizen),
         texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]),
         now=now,
         complaint_id=number,
@@ -318,9 +334,8 @@ async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     await send_text(
         session,
         desk.staff(desk.group_of(code)),
-        texts.TEGURAN_MANUAL.format(agency=escape(desk.agency_name(code)), text=escape(body)),
+        texts.TEGURAN_MANUAL.format(agency=desk.agency_name(code), text=body),
         now=now,
-        html=True,
         purpose="teguran",
     )
     await audit.log_action(session, actor=actor(inbound), action="reprimand", target=code, detail=body, now=now)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from html import escape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
-from handlers.outgoing import Recipient, send_photo, send_text
+from handlers.outgoing import send_photo, send_text, to_citizen
 from handlers.rating import ask_for_rating
 from storage import audit, complaints, outbox
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -42,9 +41,7 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
 
     if inbound.extra.get("event") == "bot_added":
         if owner is None:
-            await send_text(
-                session, here, texts.BOT_ADDED_UNKNOWN.format(chat_id=escape(inbound.chat_id)), now=now, html=True
-            )
+            await send_text(session, here, texts.BOT_ADDED_UNKNOWN.format(chat_id=inbound.chat_id), now=now)
         else:
             await send_text(session, here, texts.BOT_ADDED_KNOWN.format(name=desk.agency_name(owner)), now=now)
         return True
@@ -148,7 +145,7 @@ async def relay_answer(
     assert complaint.id is not None
     now = desk.now()
     citizen = await _citizen_of(session, complaint)
-    to = Recipient(citizen.channel, citizen.address)
+    to = to_citizen(citizen)
     ticket = desk.ticket(complaint.id)
     text = answer or texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket)
     await complaints.add_message(
@@ -203,7 +200,7 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
         await send_text(session, here, help_text, now=now)
         return
     if command == "id":
-        await send_text(session, here, f"ID grup ini: {inbound.chat_id}", now=now)
+        await send_text(session, here, texts.GROUP_ID.format(chat_id=inbound.chat_id), now=now)
         return
     ticket_text, _, note = rest.partition(" ")
     note = note.strip()
@@ -270,7 +267,7 @@ async def _close(
     citizen = await _citizen_of(session, complaint)
     await send_text(
         session,
-        Recipient(citizen.channel, citizen.address),
+        to_citizen(citizen),
         texts.CLOSED_TO_CITIZEN.format(
             ticket=ticket, agency=desk.agency_name(owner), note=f"\nCatatan: {note}" if note else ""
         ),
@@ -314,20 +311,19 @@ async def _disown(
         session,
         desk.staff(desk.humas_chat_id),
         texts.DISOWNED_TO_HUMAS.format(
-            agency=escape(desk.agency_name(owner)),
+            agency=desk.agency_name(owner),
             ticket=ticket,
-            reason=escape(reason or texts.NO_REASON),
+            reason=reason or texts.NO_REASON,
             codes=", ".join(desk.agencies),
         ),
         now=now,
-        html=True,
         complaint_id=complaint.id,
         purpose="disowned",
     )
     citizen = await _citizen_of(session, complaint)
     await send_text(
         session,
-        Recipient(citizen.channel, citizen.address),
+        to_citizen(citizen),
         texts.DISOWNED_TO_CITIZEN.format(ticket=ticket),
         now=now,
         complaint_id=complaint.id,

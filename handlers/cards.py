@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
@@ -43,18 +42,18 @@ def location_line(complaint: Complaint) -> str:
     return "-"
 
 
-def render_card(desk: Desk, complaint: Complaint, citizen: Citizen) -> str:
+def render_card(desk: Desk, complaint: Complaint, citizen: Citizen) -> Markup:
     """The HTML text of a ticket card; everything the citizen wrote is escaped."""
     assert complaint.id is not None
     ticket = desk.ticket(complaint.id)
-    category = f" · {escape(complaint.category)}" if complaint.category else ""
+    category = texts.CARD_CATEGORY.format(category=complaint.category) if complaint.category else ""
     card = texts.CARD.format(
         ticket=ticket,
         category=category,
-        citizen=escape(citizen_label(desk, citizen)),
-        location=escape(shorten(location_line(complaint), 300)),
+        citizen=citizen_label(desk, citizen),
+        location=shorten(location_line(complaint), 300),
         deadline=desk.local_time(complaint.due_at),
-        description=escape(shorten(complaint.description, CARD_DESCRIPTION_CHARS)),
+        description=shorten(complaint.description, CARD_DESCRIPTION_CHARS),
     )
     if complaint.opd_code is None:
         card += texts.CARD_UNROUTED.format(ticket=ticket, codes=", ".join(desk.agencies))
@@ -71,7 +70,6 @@ async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, cit
         to,
         render_card(desk, complaint, citizen),
         now=now,
-        html=True,
         complaint_id=complaint.id,
         purpose="ticket_card",
     )

@@ -114,9 +114,11 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         # are the answer, not a greeting. A rating request among them was not seen until now, so the
         # next message is awaited as its answer (a step set when it was held may have lapsed or
         # been used up by this very message).
-        rated = [complaint_id for purpose, complaint_id in released if purpose == rating.PURPOSE and complaint_id]
-        if rated:
-            await rating.await_typed_rating(session, desk, citizen, rated[-1])
+        held_ratings = [
+            complaint_id for purpose, complaint_id in released if purpose == rating.PURPOSE and complaint_id
+        ]
+        if held_ratings:
+            await rating.await_typed_rating(session, desk, citizen, held_ratings[-1])
         return
 
     if _word(text) in texts.CANCEL and step is not None:

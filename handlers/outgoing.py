@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.events import ChannelName
 from storage import outbox
+from storage.models import Citizen
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,17 @@ class Recipient:
     chat_id: str
 
 
+def to_citizen(citizen: Citizen) -> Recipient:
+    """The private chat of a citizen on their messenger."""
+    return Recipient(ChannelName(citizen.channel), citizen.address)
+
+
 async def send_text(
     session: AsyncSession,
     to: Recipient,
-    text: str,
+    text: str | Markup,
     *,
     now: datetime,
-    html: bool = False,
     buttons: Sequence[Sequence[Button]] = (),
     typed_hint: str = "",
     reply_to: str | None = None,
@@ -45,9 +51,9 @@ async def send_text(
     purpose: str = "",
     dedup_key: str | None = None,
 ) -> int | None:
-    """Queue a text message; `html` marks Telegram HTML (the caller escapes what it inserts)."""
-    payload: dict[str, object] = {"text": text}
-    if html:
+    """Queue a text message; a Markup text goes as HTML (its arguments were escaped when it was formatted)."""
+    payload: dict[str, object] = {"text": str(text)}
+    if isinstance(text, Markup):
         payload["html"] = True
     if buttons:
         payload["buttons"] = [[[b.label, b.data] for b in row] for row in buttons]

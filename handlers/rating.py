@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import Desk
-from handlers.outgoing import Button, Recipient, send_text
+from handlers.outgoing import Button, Recipient, send_text, to_citizen
 from storage import complaints, conversations
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -28,7 +28,7 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     prompt = texts.RATE_PROMPT.format(ticket=ticket)
     await send_text(
         session,
-        Recipient(citizen.channel, citizen.address),
+        to_citizen(citizen),
         prompt,
         now=now,
         complaint_id=complaint.id,

@@ -9,11 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
+
+from markupsafe import Markup
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
-from handlers.textsafe import cut_utf16, utf16_len
+from handlers.textsafe import utf16_len
 from handlers.timefmt import duration, hours
 from storage.reports import ExportRow, OverdueRow, StatsRow
 
@@ -21,20 +22,32 @@ from storage.reports import ExportRow, OverdueRow, StatsRow
 MESSAGE_LIMIT = 4096
 
 
-def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join lines into as few messages as fit under `limit`; a list is split, never cut."""
-    messages: list[str] = []
-    current = ""
+def _escaped_prefix(plain: str, limit: int) -> str:
+    """The longest prefix of plain text whose escaped HTML is at most `limit` UTF-16 units."""
+    used = 0
+    for index, char in enumerate(plain):
+        used += utf16_len(Markup.escape(char))
+        if used > limit:
+            return plain[:index]
+    return plain
+
+
+def split_lines(lines: Iterable[Markup], limit: int = MESSAGE_LIMIT) -> list[Markup]:
+    """Join HTML lines into as few messages as fit under `limit`; a list is split, never cut."""
+    messages: list[Markup] = []
+    current = Markup("")
     for line in lines:
         # Lengths as Telegram counts them (UTF-16 units: an emoji is two).
         while utf16_len(line) > limit:  # one absurdly long line: hard-wrap it rather than drop it
             if current:
                 messages.append(current)
-                current = ""
-            head = cut_utf16(line, limit)
-            messages.append(head)
-            line = line[len(head) :]
-        candidate = f"{current}\n{line}" if current else line
+                current = Markup("")
+            # Cut as plain text and escaped again: half a tag must not reach Telegram.
+            plain = line.unescape()
+            head = _escaped_prefix(plain, limit)
+            messages.append(Markup.escape(head))
+            line = Markup.escape(plain[len(head) :])
+        candidate = current + Markup("\n") + line if current else line
         if utf16_len(candidate) > limit:
             messages.append(current)
             current = line
@@ -45,7 +58,7 @@ def split_lines(lines: Iterable[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return messages
 
 
-def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, scope: str | None) -> list[str]:
+def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, scope: str | None) -> list[Markup]:
     """The /overdue answer: grouped by agency (unrouted first), oldest first, with a total line."""
     scope_text = f" untuk {scope}" if scope else ""
     if not rows:
@@ -53,21 +66,21 @@ def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, s
     groups: dict[str, list[OverdueRow]] = defaultdict(list)
     for row in rows:
         groups[row.opd_code or HUMAS].append(row)
-    lines = [texts.OVERDUE_HEADER.format(scope=escape(scope_text), now=desk.local_time(now))]
+    lines = [texts.OVERDUE_HEADER.format(scope=scope_text, now=desk.local_time(now))]
     order = ([HUMAS] if HUMAS in groups else []) + sorted(code for code in groups if code != HUMAS)
     for owner in order:
         items = groups[owner]
         if owner == HUMAS:
             lines.append(texts.OVERDUE_UNROUTED_GROUP.format(count=len(items)))
         else:
-            lines.append(texts.OVERDUE_GROUP.format(name=escape(desk.agency_name(owner)), count=len(items)))
+            lines.append(texts.OVERDUE_GROUP.format(name=desk.agency_name(owner), count=len(items)))
         for row in items:
             lines.append(
                 texts.OVERDUE_LINE.format(
                     ticket=desk.ticket(row.id),
                     age=duration(now - row.created_at),
                     late=duration(now - row.due_at),
-                    category=f" · {escape(row.category)}" if row.category else "",
+                    category=texts.CARD_CATEGORY.format(category=row.category) if row.category else "",
                 )
             )
     lines.append(texts.OVERDUE_TOTAL.format(count=len(rows)))
@@ -103,6 +116,13 @@ def compute_stats(rows: Iterable[StatsRow], *, now: datetime) -> dict[str, Agenc
     return {owner: _figures(items, now) for owner, items in buckets.items()}
 
 
+def _median(waits: list[timedelta]) -> timedelta | None:
+    """The median wait (statistics.median is typed for numbers, so it is taken in seconds)."""
+    if not waits:
+        return None
+    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits))
+
+
 def _figures(items: list[StatsRow], now: datetime) -> AgencyStats:
     answered = [r for r in items if r.answered_at is not None]
     waits = [r.answered_at - r.created_at for r in answered if r.answered_at is not None]
@@ -112,7 +132,7 @@ def _figures(items: list[StatsRow], now: datetime) -> AgencyStats:
         received=len(items),
         answered=len(answered),
         answered_on_time=sum(1 for r in answered if r.answered_at is not None and r.answered_at <= r.due_at),
-        median_answer=statistics.median(waits) if waits else None,
+        median_answer=_median(waits),
         still_open=len(open_items),
         overdue=sum(1 for r in open_items if r.due_at <= now),
         average_rating=sum(ratings) / len(ratings) if ratings else None,
@@ -120,7 +140,7 @@ def _figures(items: list[StatsRow], now: datetime) -> AgencyStats:
     )
 
 
-def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> list[str]:
+def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> list[Markup]:
     """The /stats answer: one block per agency, then the totals; reads well on a phone."""
     lines = [texts.STATS_HEADER.format(period=texts.STATS_PERIODS[period])]
     empty = AgencyStats(0, 0, 0, None, 0, 0, None, 0)
@@ -135,7 +155,7 @@ def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> l
         share = stats.on_time_share
         lines.append(
             texts.STATS_BLOCK.format(
-                name=escape(name),
+                name=name,
                 received=stats.received,
                 answered=stats.answered,
                 on_time="-" if share is None else f"{round(share * 100)}%",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from html import escape
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import HUMAS, Desk
-from handlers.outgoing import Recipient, send_text
+from handlers.outgoing import send_text, to_citizen
 from handlers.timefmt import duration
 from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint
@@ -47,7 +47,7 @@ async def sweep(session: AsyncSession, desk: Desk) -> SweepResult:
 async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Complaint]) -> None:
     """One reminder per agency listing its tickets about to be late."""
     now = desk.now()
-    lines = "\n".join(
+    lines = Markup("\n").join(
         texts.REMINDER_LINE.format(
             ticket=desk.ticket(c.id or 0), deadline=desk.local_time(c.due_at), left=duration(c.due_at - now)
         )
@@ -57,9 +57,8 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
     await send_text(
         session,
         desk.staff(desk.group_of(owner)),
-        texts.REMINDER.format(agency=escape(desk.agency_name(owner)), lines=lines, prefix=desk.ticket_prefix),
+        texts.REMINDER.format(agency=desk.agency_name(owner), lines=lines, prefix=desk.ticket_prefix),
         now=now,
-        html=True,
         purpose="reminder",
         dedup_key=key[:120],
         complaint_id=items[0].id if len(items) == 1 else None,
@@ -82,24 +81,22 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
         await send_text(
             session,
             desk.staff(desk.group_of(owner)),
-            texts.TEGURAN.format(ticket=ticket, agency=escape(desk.agency_name(owner)), deadline=deadline, late=late),
+            texts.TEGURAN.format(ticket=ticket, agency=desk.agency_name(owner), deadline=deadline, late=late),
             now=now,
-            html=True,
             complaint_id=complaint.id,
             purpose="teguran",
             dedup_key=f"teguran:{complaint.id}",
         )
         alert = texts.OVERDUE_TO_HUMAS.format(ticket=ticket, owner=owner, deadline=deadline, late=late)
-        to_citizen = texts.OVERDUE_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner), city=desk.city)
+        citizen_text = texts.OVERDUE_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner), city=desk.city)
     else:
         alert = texts.OVERDUE_UNROUTED_TO_HUMAS.format(ticket=ticket, deadline=deadline)
-        to_citizen = texts.OVERDUE_UNROUTED_TO_CITIZEN.format(ticket=ticket, city=desk.city)
+        citizen_text = texts.OVERDUE_UNROUTED_TO_CITIZEN.format(ticket=ticket, city=desk.city)
     await send_text(
         session,
         humas,
         alert,
         now=now,
-        html=True,
         complaint_id=complaint.id,
         purpose="overdue_alert",
         dedup_key=f"overdue-alert:{complaint.id}",
@@ -108,8 +105,8 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
     if citizen is not None and citizen.reachable:
         await send_text(
             session,
-            Recipient(citizen.channel, citizen.address),
-            to_citizen,
+            to_citizen(citizen),
+            citizen_text,
             now=now,
             complaint_id=complaint.id,
             purpose="overdue_citizen",

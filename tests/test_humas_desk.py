@@ -164,7 +164,7 @@ async def test_lihat_shows_the_whole_complaint_to_humas(world: World) -> None:
     detail = await world.reply(ADMIN.id)
     assert ticket in detail.text and "TPS Wua-Wua" in detail.text and "Besok diangkut." in detail.text
     assert str(BUDI.id) in detail.text  # the contact, for humas only
-    assert "filed" in detail.text and "answered" in detail.text
+    assert "dicatat" in detail.text and "dijawab" in detail.text
 
 
 async def test_stats_and_export_match_a_known_set(world: World) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
+from handlers import texts
+from handlers.cards import render_card
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
 from handlers.reports import MESSAGE_LIMIT, compute_stats, overdue_messages, split_lines
 from handlers.timefmt import duration
 from routing import AgencyLexicon, Lexicon
+from storage.models import Citizen, Complaint
 from storage.reports import OverdueRow, StatsRow
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -53,9 +59,9 @@ def test_nothing_overdue_says_so() -> None:
 
 
 def test_split_lines_never_drops_text() -> None:
-    lines = ["a" * 5000, "b", "c" * 4096]
+    lines = [Markup("a" * 5000), Markup("<b>b</b>"), Markup.escape("c&" * 2048)]
     out = split_lines(lines, limit=4096)
-    assert "".join(out).replace("\n", "") == "".join(lines)
+    assert "".join(m.unescape() for m in out).replace("\n", "") == "".join(m.unescape() for m in lines)
     assert all(len(m) <= 4096 for m in out)
 
 
@@ -91,3 +97,34 @@ def test_durations_read_naturally() -> None:
     assert duration(timedelta(minutes=6)) == "6 menit"
     assert duration(timedelta(hours=26, minutes=5)) == "1 hari 2 jam"
     assert duration(timedelta(seconds=20)) == "20 detik"
+
+
+def test_every_html_text_is_a_markup_template() -> None:
+    # A plain-str HTML template would insert what people typed unescaped: one "<" and Telegram
+    # refuses the whole message.
+    plain_html = [
+        name
+        for name, value in vars(texts).items()
+        if isinstance(value, str) and not isinstance(value, Markup) and re.search(r"</?(b|i|code)>", value)
+    ]
+    assert plain_html == []
+
+
+def test_what_people_type_is_escaped_on_the_card() -> None:
+    citizen = Citizen(id=1, channel="telegram", address="5", display_name="<b>Ani</b> & co")
+    complaint = Complaint(
+        id=42,
+        citizen_id=1,
+        description='Sampah <script>alert("x")</script> & bau',
+        location_text="Jl. <i>Saranani</i>",
+        category="Sampah & <TPS>",
+        opd_code="DLHK",
+        created_at=NOW,
+        due_at=NOW + timedelta(hours=24),
+    )
+    card = render_card(DESK, complaint, citizen)
+    assert isinstance(card, Markup)
+    assert "<script>" not in card and "&lt;script&gt;" in card
+    assert "<i>Saranani" not in card and "&amp; bau" in card and "Sampah &amp; &lt;TPS&gt;" in card
+    # The card's own markup survives.
+    assert card.startswith("🆕 <b>Aduan KDI-0042</b>")

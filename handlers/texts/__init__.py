@@ -1,6 +1,12 @@
-"""What citizens, agency staff and humas read: short, polite Bahasa Indonesia in one place."""
+"""What citizens, agency staff and humas read: short, polite Bahasa Indonesia in one place.
+
+Texts shown as Telegram HTML are `Markup` templates: `Markup(...).format(...)` escapes every
+argument that is not itself Markup, so what a citizen or clerk typed can never break a message.
+"""
 
 from __future__ import annotations
+
+from markupsafe import Markup
 
 # Words a citizen may type instead of pressing a button (compared after lower-casing).
 YES = frozenset({"ya", "y", "iya", "iye", "yes", "ok", "oke", "kirim", "benar", "betul", "setuju", "lanjut"})
@@ -84,7 +90,7 @@ FLOOD_NOTICE = (
 PROCESSING_FAILED = "Maaf, pesan Anda belum bisa kami proses karena gangguan. Silakan kirim ulang sebentar lagi."
 
 # Agency groups
-CARD = (
+CARD = Markup(
     "🆕 <b>Aduan {ticket}</b>{category}\n"
     "<b>Pelapor:</b> {citizen}\n"
     "<b>Lokasi:</b> {location}\n"
@@ -93,7 +99,7 @@ CARD = (
     "Balas pesan ini untuk menanggapi, atau ketik <code>#{ticket} tanggapan</code>.\n"
     "<code>/selesai {ticket}</code> · <code>/bukan {ticket} alasan</code>"
 )
-CARD_UNROUTED = (
+CARD_UNROUTED = Markup(
     "\n\n❓ Belum jelas dinas mana yang berwenang. Teruskan dengan <code>/pindah {ticket} KODE</code> ({codes})."
 )
 CARD_PHOTO_CAPTION = "Foto aduan {ticket}"
@@ -108,7 +114,7 @@ UNKNOWN_GROUP = (
     "Grup ini belum terdaftar sebagai grup OPD di E-Humas, jadi pesan ini tidak diproses. "
     "Hubungi humas bila grup ini seharusnya menerima aduan."
 )
-BOT_ADDED_UNKNOWN = (
+BOT_ADDED_UNKNOWN = Markup(
     "Halo! Saya bot E-Humas. ID grup ini: <code>{chat_id}</code>.\n"
     "Agar grup ini menerima aduan, admin memasukkan ID tersebut ke konfigurasi "
     "(<code>telegram_chat_id</code> pada [[opd]]) lalu menjalankan ulang bot."
@@ -129,7 +135,7 @@ CLOSED_IN_GROUP = "✅ Aduan {ticket} ditutup. Pelapor sudah diberi tahu."
 ALREADY_CLOSED = "Aduan {ticket} sudah {state}."
 DISOWNED_TO_CITIZEN = "Aduan {ticket} sedang diteruskan oleh humas ke instansi yang berwenang. Mohon ditunggu."
 DISOWNED_IN_GROUP = "↪️ Aduan {ticket} dikembalikan ke humas untuk diteruskan."
-DISOWNED_TO_HUMAS = (
+DISOWNED_TO_HUMAS = Markup(
     "↪️ {agency} menyatakan aduan <b>{ticket}</b> bukan kewenangannya.\n"
     "Alasan: {reason}\n"
     "Teruskan dengan <code>/pindah {ticket} KODE</code> ({codes})."
@@ -141,22 +147,22 @@ DELIVERY_FAILED_TO_HUMAS = (
 )
 
 # Deadlines (SLA)
-REMINDER = (
+REMINDER = Markup(
     "⏰ <b>Pengingat {agency}</b>\n"
     "Aduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n"
     "Balas kartu aduannya atau ketik <code>#{prefix}-0042 tanggapan</code>."
 )
-REMINDER_LINE = "• <b>{ticket}</b> — batas {deadline} (sisa {left})"
-TEGURAN = (
+REMINDER_LINE = Markup("• <b>{ticket}</b> — batas {deadline} (sisa {left})")
+TEGURAN = Markup(
     "⚠️ <b>TEGURAN HUMAS</b>\n"
     "Aduan <b>{ticket}</b> belum ditanggapi {agency} melewati batas waktu ({deadline}), "
     "terlambat {late}.\nMohon segera ditindaklanjuti dan dibalas."
 )
-OVERDUE_TO_HUMAS = (
+OVERDUE_TO_HUMAS = Markup(
     "🚨 Aduan <b>{ticket}</b> ({owner}) belum ditanggapi melewati batas {deadline}, terlambat {late}. "
     "Teguran sudah dikirim ke grup {owner}."
 )
-OVERDUE_UNROUTED_TO_HUMAS = (
+OVERDUE_UNROUTED_TO_HUMAS = Markup(
     "🚨 Aduan <b>{ticket}</b> belum diteruskan ke dinas mana pun dan melewati batas {deadline}. "
     "Teruskan dengan <code>/pindah {ticket} KODE</code>."
 )
@@ -187,16 +193,16 @@ ADMIN_HELP = (
     "• /export [30d] — unduh CSV aduan\n"
     "Kode dinas: {codes}"
 )
-OVERDUE_NONE = "✅ Tidak ada aduan yang melewati batas waktu{scope}."
-OVERDUE_HEADER = "🚨 <b>Aduan melewati batas</b>{scope} — per {now}"
-OVERDUE_GROUP = "\n<b>{name}</b> ({count})"
-OVERDUE_UNROUTED_GROUP = "\n<b>Belum diteruskan</b> ({count})"
-OVERDUE_LINE = "• {ticket} · umur {age} · terlambat {late}{category}"
-OVERDUE_TOTAL = "\nTotal: <b>{count}</b> aduan terlambat."
+OVERDUE_NONE = Markup("✅ Tidak ada aduan yang melewati batas waktu{scope}.")
+OVERDUE_HEADER = Markup("🚨 <b>Aduan melewati batas</b>{scope} — per {now}")
+OVERDUE_GROUP = Markup("\n<b>{name}</b> ({count})")
+OVERDUE_UNROUTED_GROUP = Markup("\n<b>Belum diteruskan</b> ({count})")
+OVERDUE_LINE = Markup("• {ticket} · umur {age} · terlambat {late}{category}")
+OVERDUE_TOTAL = Markup("\nTotal: <b>{count}</b> aduan terlambat.")
 UNKNOWN_AGENCY = "Kode dinas {code} tidak dikenal. Pilihan: {codes}."
-STATS_HEADER = "📊 <b>Rekap aduan {period}</b>"
+STATS_HEADER = Markup("📊 <b>Rekap aduan {period}</b>")
 STATS_PERIODS = {"7d": "7 hari terakhir", "30d": "30 hari terakhir", "all": "sejak awal"}
-STATS_BLOCK = (
+STATS_BLOCK = Markup(
     "\n<b>{name}</b>\n"
     "  masuk {received} · dijawab {answered} · tepat waktu {on_time}\n"
     "  median jawab {median} · masih buka {open} · terlambat {overdue}{rating}"
@@ -214,8 +220,42 @@ REROUTED_DONE = "✅ {ticket} dialihkan ke {code}. Batas baru: {deadline}."
 REROUTE_SAME = "Aduan {ticket} sudah ditangani {code}."
 REJECTED_TO_CITIZEN = "Mohon maaf, aduan {ticket} tidak dapat kami proses. Alasan: {reason}"
 REJECTED_DONE = "🚫 {ticket} ditolak. Pelapor sudah diberi tahu."
-TEGURAN_MANUAL = "⚠️ <b>TEGURAN HUMAS untuk {agency}</b>\n{text}"
+TEGURAN_MANUAL = Markup("⚠️ <b>TEGURAN HUMAS untuk {agency}</b>\n{text}")
 TEGURAN_MANUAL_DEFAULT = "Mohon aduan warga yang masih terbuka segera ditanggapi sesuai batas 1×24 jam."
+# /lihat: the whole story of one complaint, for humas.
+LIHAT_HEAD = Markup("🔎 <b>Aduan {ticket}</b> · {category}")
+LIHAT_STATUS = Markup("<b>Status:</b> {status} · <b>OPD:</b> {owner}")
+LIHAT_CITIZEN = Markup("<b>Pelapor:</b> {name} · {channel} <code>{address}</code>")
+LIHAT_DATES = Markup("<b>Dicatat:</b> {created} · <b>Batas:</b> {deadline}")
+LIHAT_LOCATION = Markup("<b>Lokasi:</b> {location}{point}")
+LIHAT_POINT = " ({lat:.5f}, {lon:.5f})"
+LIHAT_PHOTOS = Markup("<b>Foto:</b> {count}")
+LIHAT_CONVERSATION = Markup("<b>Percakapan:</b>")
+LIHAT_MESSAGE = Markup("• {at} {who} ({label}): {text}")
+LIHAT_HISTORY = Markup("<b>Riwayat:</b>")
+LIHAT_EVENT = Markup("• {at} {kind} ({actor}){detail}")
+LIHAT_EVENT_DETAIL = " — {detail}"
+NOT_ROUTED_YET = "belum diteruskan"
+AUTHOR_NAMES = {"citizen": "Warga", "opd": "OPD", "humas": "Humas", "bot": "Bot"}
+# A complaint's status and history as humas reads them (/lihat, the export).
+STATUS_NAMES = {"open": "terbuka", "answered": "dijawab", "closed": "selesai", "rejected": "ditolak"}
+EVENT_NAMES = {
+    "filed": "dicatat",
+    "routed": "diteruskan",
+    "answered": "dijawab",
+    "closed": "selesai",
+    "rejected": "ditolak",
+    "disowned": "dikembalikan ke humas",
+    "rerouted": "dialihkan",
+    "reminded": "diingatkan",
+    "reprimanded": "ditegur",
+    "rated": "dinilai",
+}
+# The card's category after the ticket number.
+CARD_CATEGORY = Markup(" · {category}")
+# The group id a bot added to an unknown group tells (/id).
+GROUP_ID = "ID grup ini: {chat_id}"
+
 TEGURAN_SENT = "✅ Teguran dikirim ke {code}."
 EXPORT_CAPTION = "Ekspor aduan {period}: {count} baris."
 EXPORT_EMPTY = "Tidak ada aduan pada periode {period}."
