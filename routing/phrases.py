@@ -8,11 +8,94 @@ long enough to make that safe; phrases are matched as whole words inside the mes
 
 from __future__ import annotations
 
+# Chat spellings, read as the word they stand for before anything else is compared.
+ABBREVIATIONS = {
+    "sy": "saya",
+    "sya": "saya",
+    "aku": "saya",
+    "yg": "yang",
+    "tdk": "tidak",
+    "tak": "tidak",
+    "gk": "gak",
+    "ngga": "nggak",
+    "enggak": "nggak",
+    "nda": "nggak",
+    "ndak": "nggak",
+    "ndk": "nggak",
+    "blm": "belum",
+    "blum": "belum",
+    "sdh": "sudah",
+    "udh": "sudah",
+    "udah": "sudah",
+    "dah": "sudah",
+    "msh": "masih",
+    "msih": "masih",
+    "jg": "juga",
+    "jd": "jadi",
+    "jdi": "jadi",
+    "aja": "saja",
+    "sj": "saja",
+    "krn": "karena",
+    "karna": "karena",
+    "utk": "untuk",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "bgt": "banget",
+    "skrg": "sekarang",
+    "skg": "sekarang",
+    "tlg": "tolong",
+    "mhn": "mohon",
+    "gmn": "gimana",
+    "gmna": "gimana",
+    "bgmn": "bagaimana",
+    "gimna": "gimana",
+    "kmrn": "kemarin",
+    "kemaren": "kemarin",
+    "nnti": "nanti",
+    "ntar": "nanti",
+    "tp": "tapi",
+    "tpi": "tapi",
+    "klo": "kalau",
+    "kalo": "kalau",
+    "klu": "kalau",
+    "dr": "dari",
+    "dri": "dari",
+    "sm": "sama",
+    "sma": "sama",
+    "trs": "terus",
+    "trus": "terus",
+    "lg": "lagi",
+    "lgi": "lagi",
+    "bs": "bisa",
+    "bsa": "bisa",
+    "org": "orang",
+    "knp": "kenapa",
+    "npa": "kenapa",
+    "hrs": "harus",
+    "dpt": "dapat",
+    "td": "tadi",
+    "tdi": "tadi",
+    "spt": "seperti",
+    "pd": "pada",
+    "smpe": "sampai",
+    "sampe": "sampai",
+    "smp": "sampai",
+    "thx": "thanks",
+    "tq": "thanks",
+    "ty": "thanks",
+    "pls": "please",
+    "plz": "please",
+    "u": "you",
+    "ur": "your",
+}
+
 # Words that confirm (send the draft, accept a proposal).
 YES = frozenset(
     "ya y iya iy iye yes yep yup ok oke okay okey okeh kirim krim send lanjut lanjutkan betul benar bener setuju "
     "siap sip boleh gas mantap".split()
 )
+# At the photo step these go on without a photo.
+GO_ON = frozenset("lanjut lanjutkan next terus continue".split())
 YES_PHRASES = (
     "sudah benar",
     "sdh benar",
@@ -93,6 +176,15 @@ SKIP_PHRASES = (
     "hp tidak bisa foto",
     "tidak tahu lokasinya",
     "lupa lokasinya",
+    "usah foto",
+    "perlu foto",
+    "kamera rusak",
+    "kameranya rusak",
+    "tidak ada kamera",
+    "gak ada kamera",
+    "no camera",
+    "without photo",
+    "without a photo",
 )
 # Words that refuse.
 NO = frozenset("tidak tdk gak ga gk nggak ngga enggak nda ndak no nope jangan jgn belum blm".split())
@@ -108,6 +200,15 @@ EDIT_PHRASES = (
     "salah ketik",
     "mau diperbaiki",
     "mau dikoreksi",
+    "yang benar",
+    "yang betul",
+    "bukan di situ",
+    "bukan di sana",
+    "bukan itu",
+    "salah lokasi",
+    "lokasinya salah",
+    "salah alamat",
+    "alamatnya salah",
 )
 
 # Greetings and the particles that go with them.
@@ -119,13 +220,13 @@ GREETING = frozenset(
 PARTICLES = frozenset(
     "min admin mimin kak ka kk pak bapak bpk bu ibu mas mbak bang abang dik sir madam maam miss mister tim "
     "bot humas pemkot dong deh yah ah nih sih kok lah loh lho mi pale kodong e eh wah wow "
-    "sekali banget bgt sangat amat semua nya juga".split()
+    "sekali banget bgt sangat amat semua nya juga saja".split()
 )
 THANKS = frozenset("terima makasih mksh makasi mks trims trimakasih tengkyu thanks thank thx tq ty tks".split())
 THANKS_PHRASES = ("terima kasih", "trima kasih", "terimakasih", "thank you", "thanks a lot", "matur nuwun")
 SMALLTALK = frozenset(
     "ok oke okay okey oke sip siap baik noted hehe haha wkwk wkwkwk hihi lol mantul sabar ditunggu tunggu "
-    "nanti sebentar bentar otw".split()
+    "nanti sebentar bentar otw tes test testing cek".split()
 )
 SMALLTALK_PHRASES = (
     "ok siap",
@@ -186,6 +287,18 @@ HELP_PHRASES = (
     "tolong jelaskan cara",
     "lapor kemana",
     "lapor ke mana",
+    "caranya gimana",
+    "caranya bagaimana",
+    "gimana caranya",
+    "cara kirim",
+    "cara mengirim",
+    "bagaimana kirim",
+    "gimana kirim",
+    "apa harus",
+    "harus pakai",
+    "wajib pakai",
+    "harus ada foto",
+    "wajib foto",
 )
 
 # Asking where a ticket stands.
@@ -274,7 +387,15 @@ STATUS_PHRASES = (
     "sudah dibaca",
     "diproses belum",
     "sudah sampai",
+    "jam berapa",
+    "hari apa",
+    "berapa lama lagi",
+    "masih lama",
+    "kapan",
 )
+# Naming the citizen's own report ("laporan saya"), which with a question asks where it stands.
+OWN_REPORT_WORDS = frozenset("laporan aduan tiket pengaduan keluhan report complaint ticket".split())
+QUESTION_WORDS = frozenset("gimana bagaimana apa kabar how what".split())
 STATUS_WORDS = frozenset("status progres progress update kabar perkembangan kelanjutan".split())
 
 # Taking issue with an answer, or saying the problem is still there.
@@ -356,11 +477,48 @@ DISPUTE_PHRASES = (
     "belum juga",
     "blm juga",
     "juga belum",
-    "jg belum",
-    "jg blm",
-    "juga blm",
+    "gak datang",
+    "tidak datang",
+    "nggak datang",
+    "belum datang",
+    "tidak muncul",
+    "gak muncul",
+    "dijanji",
+    "dijanjikan",
+    "janji terus",
+    "janji besok",
+    "jawaban apa",
+    "cuma sebagian",
+    "hanya sebagian",
+    "baru sebagian",
+    "sisanya masih",
+    "cuma lewat",
+    "hanya lewat",
+    "tidak diangkut",
+    "gak diangkut",
+    "tidak diperbaiki",
+    "gak diperbaiki",
+    "tidak ditangani",
+    "tidak sesuai",
+    "gak sesuai",
+    "only partly",
+    "only half",
+    "didn't",
 )
-# Adding to a ticket that is already filed.
+# Praise: with an answered ticket it thanks; otherwise it is small talk.
+PRAISE = frozenset("hebat keren salut mantap mantul top bagus cepat sigap responsif great awesome nice good".split())
+# A new item while another is in progress ("satu lagi", "juga").
+ANOTHER_PHRASES = ("satu lagi", "ada lagi", "selain itu", "another", "one more", "also")
+# Putting the question off.
+LATER = frozenset("nanti later besok kapan-kapan".split())
+# Adding to a ticket that is already filed: explicit lead words first.
+ADDITION_LEADS = (
+    "tambahan",
+    "add info",
+    "add information",
+    "adding",
+    "additional",
+)
 ADDITION_PHRASES = (
     "tambahan",
     "tambahan info",
@@ -379,8 +537,6 @@ ADDITION_PHRASES = (
     "additional info",
     "additional information",
     "to add",
-    "also",
-    "update:",
     "makin banyak",
     "makin parah",
     "makin bau",
@@ -394,6 +550,9 @@ ADDITION_PHRASES = (
     "sekarang makin",
     "getting worse",
     "even worse",
+)
+# Urging: with something new it adds to the ticket, alone it asks where the ticket stands.
+URGE_PHRASES = (
     "dipercepat",
     "mohon segera",
     "tolong segera",

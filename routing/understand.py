@@ -78,7 +78,8 @@ class Understanding:
 _SQUEEZE = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _STARS = re.compile(r"[⭐🌟★]")
-_ASCII_DIGITS = re.compile(r"[0-9]+")
+# Numbers standing alone ("4", "4/5"), not inside a word ("apa2").
+_ASCII_DIGITS = re.compile(r"(?<![A-Za-z0-9])[0-9]+(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class _Text:
         """Normalise: NFKC, lower case, "yaaa" -> "ya", punctuation to spaces."""
         lowered = unicodedata.normalize("NFKC", text).lower()
         lowered = _SQUEEZE.sub(r"\1", lowered)
-        words = tuple(_TOKEN.findall(lowered))
+        words = tuple(phrases.ABBREVIATIONS.get(w, w) for w in _TOKEN.findall(lowered))
         return cls(text, " " + " ".join(words) + " ", words)
 
     def has(self, phrase: str) -> bool:
@@ -110,21 +111,47 @@ class _Text:
         return [w for w in self.words if w not in phrases.PARTICLES and w not in phrases.GREETING]
 
 
+# Words people use as themselves: never read as a typo of another.
+_KNOWN = (
+    phrases.YES
+    | phrases.CANCEL
+    | phrases.SKIP
+    | phrases.NO
+    | phrases.EDIT
+    | phrases.GREETING
+    | phrases.PARTICLES
+    | phrases.THANKS
+    | phrases.SMALLTALK
+    | phrases.LATER
+    | phrases.GO_ON
+    | phrases.PROBLEM_WORDS
+    | frozenset(phrases.ABBREVIATIONS.values())
+)
+
+
 def _typo_of(word: str, vocabulary: frozenset[str]) -> bool:
     """Whether a word is in the vocabulary, allowing one typo in words of five letters or more."""
     if word in vocabulary:
         return True
+    if word in _KNOWN:
+        return False  # a real word of its own ("nanti" is not a typo of "ganti")
     # Stretched words ("yaa", "okee", "kiriim") are the same word.
     single = re.sub(r"([a-z])\1", r"\1", word)
     if single != word and single in vocabulary:
         return True
-    if len(word) < 5:
+    if len(word) < 4:
         return False
-    return any(abs(len(word) - len(v)) <= 1 and Levenshtein.distance(word, v, score_cutoff=1) <= 1 for v in vocabulary)
+    # One typo is safe only against words of five letters or more ("kirm" is kirim, "btal" is not "bal").
+    return any(
+        len(v) >= 5 and abs(len(word) - len(v)) <= 1 and Levenshtein.distance(word, v, score_cutoff=1) <= 1
+        for v in vocabulary
+    )
 
 
 def _only(text: _Text, vocabulary: frozenset[str], phrase_list: tuple[str, ...] = ()) -> bool:
     """Whether the message says nothing but these words (with particles and greetings around them)."""
+    if not text.words:
+        return False
     flat = text.flat
     for phrase in phrase_list:
         flat = flat.replace(f" {phrase} ", " ")
@@ -215,10 +242,12 @@ def _is_status(text: _Text, ticket: int | None) -> bool:
     content = text.content()
     if any(w in phrases.STATUS_WORDS for w in content) and len(content) <= 6:
         return True
+    asks = "?" in text.raw or any(w in phrases.QUESTION_WORDS for w in content)
     # "KDI-0007 gimana?", "no 7?" — a ticket and a question, nothing else.
-    if ticket is not None and len(content) <= 4 and ("?" in text.raw or text.has_any(("gimana", "bagaimana", "gmn"))):
+    if ticket is not None and len(content) <= 4 and asks:
         return True
-    return False
+    # "laporan saya kemarin gimana?"
+    return asks and len(content) <= 7 and any(w in phrases.OWN_REPORT_WORDS for w in content)
 
 
 def _greeting_only(text: _Text) -> bool:
@@ -231,7 +260,8 @@ def _thanks(text: _Text) -> bool:
             w for w in text.content() if w not in phrases.THANKS and w not in ("kasih", "banyak", "you", "a", "lot")
         ]
         return len(rest) <= 4
-    return "🙏" in text.raw and not text.content()
+    # Folded hands alone thank; after a greeting they only greet politely.
+    return "🙏" in text.raw and not text.words
 
 
 def _smalltalk(text: _Text) -> bool:
@@ -302,28 +332,43 @@ def _at_rating(read: _Text, full: _Text, ticket: int | None, context: Context) -
         return Understanding(Meaning.UNCLEAR, ticket=rated)  # "10": not on the scale
     if read.has_any(phrases.DISPUTE_PHRASES):
         return Understanding(Meaning.DISPUTE, ticket=rated, rest=read.raw)
+    if _only(read, phrases.LATER) or (read.has_any(phrases.CANCEL_PHRASES) and len(read.content()) <= 3):
+        return Understanding(Meaning.NO, ticket=rated)
+    if _smalltalk(read) and not _thanks(read):
+        return Understanding(Meaning.UNCLEAR, ticket=rated)  # "baik pak": an answer, but not a score
     return None
 
 
 def _at_location(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
+    if _edit(read):
+        return Understanding(Meaning.EDIT, rest=read.raw)
     if _skip(read):
         return Understanding(Meaning.SKIP)
+    if read.has_any(phrases.HELP_PHRASES) and len(read.content()) <= 8:
+        return Understanding(Meaning.HELP)
+    if read.has_any(phrases.ANOTHER_PHRASES) and _is_problem(read):
+        return Understanding(Meaning.COMPLAINT, rest=read.raw)
     if _is_location(read):
         return Understanding(Meaning.LOCATION, rest=read.raw)
     if _is_problem(read):
         return Understanding(Meaning.COMPLAINT, rest=read.raw)
-    if _greeting_only(read) or _thanks(read) or _smalltalk(read):
+    if _greeting_only(read) or _thanks(read):
         return None
+    # "ok", "nanti", "5": not a place; the question is asked again.
     return Understanding(Meaning.UNCLEAR)
 
 
 def _at_photo(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
+    if _skip(read) or _only(read, phrases.NO) or _only(read, phrases.GO_ON):
+        return Understanding(Meaning.SKIP)
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
-    if _skip(read) or _only(read, phrases.NO):
-        return Understanding(Meaning.SKIP)
+    if _edit(read):
+        return Understanding(Meaning.EDIT, rest=read.raw)
+    if read.has_any(phrases.HELP_PHRASES) and len(read.content()) <= 8:
+        return Understanding(Meaning.HELP)
     if read.has_any(phrases.SMALLTALK_PHRASES) or _only(read, phrases.SMALLTALK - {"ok", "oke", "okay", "okey"}):
         return Understanding(Meaning.SMALLTALK)
     if _is_problem(read):
@@ -335,10 +380,14 @@ def _at_photo(read: _Text, full: _Text, ticket: int | None, context: Context) ->
     return Understanding(Meaning.UNCLEAR)
 
 
+def _edit(read: _Text) -> bool:
+    return read.has_any(phrases.EDIT_PHRASES) or any(_typo_of(w, phrases.EDIT) for w in read.words[:3])
+
+
 def _at_confirm(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
-    if read.has_any(phrases.EDIT_PHRASES) or any(_typo_of(w, phrases.EDIT) for w in read.words[:3]):
+    if _edit(read):
         return Understanding(Meaning.EDIT, rest=read.raw)
     if read.has_any(phrases.YES_PHRASES) or _only(read, phrases.YES):
         return Understanding(Meaning.YES)
@@ -352,7 +401,7 @@ def _at_confirm(read: _Text, full: _Text, ticket: int | None, context: Context) 
 def _at_confirm_location(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
-    if read.has_any(phrases.EDIT_PHRASES) or any(_typo_of(w, phrases.EDIT) for w in read.words[:3]):
+    if _edit(read):
         return Understanding(Meaning.EDIT, rest=read.raw)
     if read.has_any(phrases.YES_PHRASES) or _only(read, phrases.YES):
         return Understanding(Meaning.YES)
@@ -364,8 +413,12 @@ def _at_confirm_location(read: _Text, full: _Text, ticket: int | None, context: 
 
 
 def _cancel(read: _Text) -> bool:
-    return read.has_any(phrases.CANCEL_PHRASES) or (
-        len(read.content()) <= 3 and any(_typo_of(w, phrases.CANCEL) for w in read.words)
+    if read.has_any(phrases.CANCEL_PHRASES):
+        return True
+    # "batal", "btal", "batalkan laporan KDI-7, sudah dibersihkan": the word leads or stands alone.
+    return bool(read.words) and (
+        _typo_of(read.words[0], phrases.CANCEL)
+        or (len(read.content()) <= 3 and any(_typo_of(w, phrases.CANCEL) for w in read.words))
     )
 
 
@@ -379,32 +432,53 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
     """A message with no question open: what does the citizen want?"""
     own = _own_ticket(ticket, context)
     answered = ticket in context.answered_tickets if ticket is not None else bool(context.answered_tickets)
-    if _cancel(read) and len(read.content()) <= 6:
+    content = read.content()
+    if _cancel(read) and (len(content) <= 6 or ticket is not None):
         return Understanding(Meaning.CANCEL, ticket=ticket)
-    if read.has_any(phrases.ADDITION_PHRASES[:16]) and (own is not None):
+    if own is not None and read.has_any(phrases.ADDITION_LEADS):
         return Understanding(Meaning.ADDITION, ticket=own, rest=_after_lead(read.raw))
-    if _is_status(read, ticket):
-        if not (answered and read.has_any(phrases.DISPUTE_PHRASES) and not read.has_any(phrases.STATUS_PHRASES[:40])):
+    if own is not None and read.has_any(phrases.URGE_PHRASES):
+        rest = _Text.read(_without(read.flat, phrases.URGE_PHRASES))
+        if _is_problem(rest) or len(rest.content()) >= 4:
+            return Understanding(Meaning.ADDITION, ticket=own, rest=read.raw)
+        return Understanding(Meaning.STATUS, ticket=own)
+    disputes = own is not None and read.has_any(phrases.DISPUTE_PHRASES)
+    if read.has_any(phrases.HELP_PHRASES) and len(content) <= 8 and not disputes:
+        return Understanding(Meaning.HELP)
+    if _is_status(read, ticket) and not (answered and disputes and not read.has_any(phrases.STATUS_PHRASES)):
+        if own is not None or not _is_problem(read) or ticket is not None:
             return Understanding(Meaning.STATUS, ticket=own)
-    if own is not None and read.has_any(phrases.DISPUTE_PHRASES):
+    new_problem = read.has_any(phrases.ANOTHER_PHRASES) and _is_problem(read) and _is_location(read)
+    if disputes and not new_problem:
         if answered:
             return Understanding(Meaning.DISPUTE, ticket=own, rest=read.raw)
         return Understanding(Meaning.ADDITION, ticket=own, rest=read.raw)
-    if own is not None and read.has_any(phrases.ADDITION_PHRASES):
+    if own is not None and read.has_any(phrases.ADDITION_PHRASES) and not new_problem:
         return Understanding(Meaning.ADDITION, ticket=own, rest=_after_lead(read.raw))
+    if answered and own is not None and (read.has("bintang") or _STARS.search(read.raw)):
+        stars = _stars(read)
+        if stars is not None:
+            return Understanding(Meaning.RATING, ticket=own, stars=stars)
     if _thanks(read):
         return Understanding(Meaning.THANKS)
+    praise = any(w in phrases.PRAISE for w in content) or "👍" in read.raw
+    if praise and not _is_problem(read):
+        return Understanding(Meaning.THANKS if answered else Meaning.SMALLTALK)
     if _greeting_only(read):
         return Understanding(Meaning.GREETING)
-    if read.has_any(phrases.HELP_PHRASES) and len(read.content()) <= 8:
-        return Understanding(Meaning.HELP)
     if _smalltalk(read):
         return Understanding(Meaning.SMALLTALK)
-    if ticket is not None and len(read.content()) <= 3:
+    if ticket is not None and len(content) <= 3:
         return Understanding(Meaning.STATUS, ticket=ticket)
     if _is_problem(read):
         return Understanding(Meaning.COMPLAINT, rest=read.raw)
     return Understanding(Meaning.UNCLEAR)
+
+
+def _without(flat: str, candidates: tuple[str, ...]) -> str:
+    for phrase in candidates:
+        flat = flat.replace(f" {phrase} ", " ")
+    return flat
 
 
 _LEAD = re.compile(
@@ -421,7 +495,7 @@ def _clerk(text: str, context: Context) -> Understanding:
     """A clerk's message in an agency group that is not a reply to a card."""
     ticket, rest = find_ticket(text, context)
     read = _Text.read(rest)
-    if ticket is not None and read.content():
+    if ticket is not None and read.content() and not rest.rstrip().endswith("?"):
         return Understanding(Meaning.ANSWER, ticket=ticket, rest=rest)
     if read.has_any(phrases.LIST_PHRASES) or text.lower().startswith("/daftar"):
         return Understanding(Meaning.LIST)
