@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from routing.understand import Context, Meaning, State, Understanding, understand  # noqa: E402
 
-CORPORA = [ROOT / "tests/data/conversation_blind.jsonl", ROOT / "tests/data/conversation_corpus.jsonl"]
+CORPORA = sorted((ROOT / "tests/data").glob("conversation_*.jsonl"))
 
 # The corpus's states: the citizen's situation when the message arrives (tests/data/README).
 _OPEN, _ANSWERED = 7, 7
@@ -94,9 +94,14 @@ def legacy(text: str, context: Context) -> Understanding:
     return Understanding(Meaning.YES if word in _LEGACY_YES else Meaning.UNCLEAR)
 
 
+# Labels the desk acts on identically: declining a rating "for now" is the same as skipping it.
+_SAME_ACTION = {("awaiting_rating", Meaning.SKIP): Meaning.NO}
+
+
 def judge(case: dict[str, object], got: Understanding) -> bool:
     """Whether an understanding is what the corpus expects (meaning, and stars for a rating)."""
-    if got.meaning != case["expect"]:
+    expected = _SAME_ACTION.get((str(case["state"]), Meaning(str(case["expect"]))), case["expect"])
+    if got.meaning != expected:
         return False
     if case["expect"] == Meaning.RATING:
         return got.stars == case.get("rating")

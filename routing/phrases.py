@@ -80,6 +80,9 @@ ABBREVIATIONS = {
     "smpe": "sampai",
     "sampe": "sampai",
     "smp": "sampai",
+    "brp": "berapa",
+    "brapa": "berapa",
+    "pake": "pakai",
     "thx": "thanks",
     "tq": "thanks",
     "ty": "thanks",
@@ -118,7 +121,7 @@ YES_PHRASES = (
     "benar semua",
 )
 # Words that stop the draft in progress.
-CANCEL = frozenset("batal batalkan btal btl cancel cancelled stop hapus".split())
+CANCEL = frozenset("batal batalkan batalin btal btl cancel cancelled stop hapus".split())
 CANCEL_PHRASES = (
     "gak jadi",
     "ga jadi",
@@ -134,8 +137,6 @@ CANCEL_PHRASES = (
     "nda jadi",
     "never mind",
     "nevermind",
-    "jangan dikirim",
-    "jgn dikirim",
     "tidak usah",
     "tdk usah",
     "gak usah",
@@ -208,6 +209,12 @@ EDIT_PHRASES = (
     "salah lokasi",
     "lokasinya salah",
     "salah alamat",
+    "tambah foto",
+    "ganti foto",
+    "tambah lokasi",
+    "ganti lokasi",
+    "ada yang kurang",
+    "ada yang salah",
     "alamatnya salah",
 )
 
@@ -298,6 +305,9 @@ HELP_PHRASES = (
     "harus pakai",
     "wajib pakai",
     "harus ada foto",
+    "kenapa harus",
+    "kenapa perlu",
+    "why do i need",
     "wajib foto",
 )
 
@@ -501,6 +511,13 @@ DISPUTE_PHRASES = (
     "tidak ditangani",
     "tidak sesuai",
     "gak sesuai",
+    "only took",
+    "took half",
+    "half of the",
+    "tidak jelas",
+    "gak jelas",
+    "nggak jelas",
+    "kurang jelas",
     "only partly",
     "only half",
     "didn't",
@@ -688,6 +705,9 @@ LIST_PHRASES = (
     "mana saja yang belum",
     "mana saja yg belum",
     "mana aja yg blm",
+    "which tickets",
+    "still open",
+    "tickets are open",
 )
 # Words in a clerk's message that read like an answer to a ticket.
 ANSWER_WORDS = frozenset(

@@ -78,6 +78,9 @@ class Understanding:
 _SQUEEZE = re.compile(r"([a-z])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _STARS = re.compile(r"[⭐🌟★]")
+_LAUGHTER = frozenset("hehe haha hihi wkwk wkwkwk xixi lol".split())
+# A shared point typed as "lat, lon".
+_COORDINATES = re.compile(r"-?\d{1,2}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}")
 # Numbers standing alone ("4", "4/5"), not inside a word ("apa2").
 _ASCII_DIGITS = re.compile(r"(?<![A-Za-z0-9])[0-9]+(?![A-Za-z0-9])")
 
@@ -324,15 +327,21 @@ def _at_rating(read: _Text, full: _Text, ticket: int | None, context: Context) -
     rated = context.rating_for
     digits = _ASCII_DIGITS.findall(unicodedata.normalize("NFKC", read.raw))
     stars = _stars(read)
+    spelled = any(read.has(word) for word in phrases.NUMBER_WORDS)
     if stars is not None:
-        if read.has_any(phrases.DISPUTE_PHRASES) and not digits and not _STARS.search(read.raw):
+        if read.has_any(phrases.DISPUTE_PHRASES) and not digits and not spelled and not _STARS.search(read.raw):
             return Understanding(Meaning.DISPUTE, ticket=rated, rest=read.raw)
         return Understanding(Meaning.RATING, ticket=rated, stars=stars)
     if digits:
         return Understanding(Meaning.UNCLEAR, ticket=rated)  # "10": not on the scale
     if read.has_any(phrases.DISPUTE_PHRASES):
         return Understanding(Meaning.DISPUTE, ticket=rated, rest=read.raw)
-    if _only(read, phrases.LATER) or (read.has_any(phrases.CANCEL_PHRASES) and len(read.content()) <= 3):
+    if (
+        _only(read, phrases.LATER)
+        or _skip(read)
+        or (read.words and read.words[0] in phrases.LATER)
+        or (read.has_any(phrases.CANCEL_PHRASES) and len(read.content()) <= 3)
+    ):
         return Understanding(Meaning.NO, ticket=rated)
     if _smalltalk(read) and not _thanks(read):
         return Understanding(Meaning.UNCLEAR, ticket=rated)  # "baik pak": an answer, but not a score
@@ -340,6 +349,10 @@ def _at_rating(read: _Text, full: _Text, ticket: int | None, context: Context) -
 
 
 def _at_location(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
+    if _COORDINATES.search(read.raw):
+        return Understanding(Meaning.LOCATION, rest=read.raw)
+    if ticket is not None and _is_status(read, ticket):
+        return Understanding(Meaning.STATUS, ticket=ticket)
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
     if _edit(read):
@@ -361,7 +374,11 @@ def _at_location(read: _Text, full: _Text, ticket: int | None, context: Context)
 
 
 def _at_photo(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
-    if _skip(read) or _only(read, phrases.NO) or _only(read, phrases.GO_ON):
+    if ticket is not None and _is_status(read, ticket):
+        return Understanding(Meaning.STATUS, ticket=ticket)
+    # "ga usah (foto)", "nanti saya fotokan": no photo now.
+    later_photo = bool(read.words) and read.words[0] in phrases.LATER and any(w.startswith("foto") for w in read.words)
+    if _skip(read) or _only(read, phrases.NO) or _only(read, phrases.GO_ON) or read.has("usah") or later_photo:
         return Understanding(Meaning.SKIP)
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
@@ -391,7 +408,10 @@ def _at_confirm(read: _Text, full: _Text, ticket: int | None, context: Context) 
         return Understanding(Meaning.EDIT, rest=read.raw)
     if read.has_any(phrases.YES_PHRASES) or _only(read, phrases.YES):
         return Understanding(Meaning.YES)
-    if _only(read, phrases.NO):
+    content = read.content()
+    if content and _typo_of(content[0], phrases.YES) and not any(w in phrases.NO for w in content):
+        return Understanding(Meaning.YES)  # "kirim ya pak, makasih"
+    if _only(read, phrases.NO) or (read.words and read.words[0] in ("jangan", "jgn")):
         return Understanding(Meaning.NO)
     if _greeting_only(read) or _thanks(read):
         return None
@@ -433,7 +453,11 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
     own = _own_ticket(ticket, context)
     answered = ticket in context.answered_tickets if ticket is not None else bool(context.answered_tickets)
     content = read.content()
-    if _cancel(read) and (len(content) <= 6 or ticket is not None):
+    if not read.words and "?" in read.raw:
+        return Understanding(Meaning.UNCLEAR)
+    if _cancel(read) and (
+        len(content) <= 6 or ticket is not None or any(w in phrases.OWN_REPORT_WORDS for w in content)
+    ):
         return Understanding(Meaning.CANCEL, ticket=ticket)
     if own is not None and read.has_any(phrases.ADDITION_LEADS):
         return Understanding(Meaning.ADDITION, ticket=own, rest=_after_lead(read.raw))
@@ -445,7 +469,7 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
     disputes = own is not None and read.has_any(phrases.DISPUTE_PHRASES)
     if read.has_any(phrases.HELP_PHRASES) and len(content) <= 8 and not disputes:
         return Understanding(Meaning.HELP)
-    if _is_status(read, ticket) and not (answered and disputes and not read.has_any(phrases.STATUS_PHRASES)):
+    if _is_status(read, ticket) and not (answered and disputes):
         if own is not None or not _is_problem(read) or ticket is not None:
             return Understanding(Meaning.STATUS, ticket=own)
     new_problem = read.has_any(phrases.ANOTHER_PHRASES) and _is_problem(read) and _is_location(read)
@@ -455,6 +479,8 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
         return Understanding(Meaning.ADDITION, ticket=own, rest=read.raw)
     if own is not None and read.has_any(phrases.ADDITION_PHRASES) and not new_problem:
         return Understanding(Meaning.ADDITION, ticket=own, rest=_after_lead(read.raw))
+    if own is not None and _is_location(read) and not _is_problem(read) and not _greeting_only(read):
+        return Understanding(Meaning.ADDITION, ticket=own, rest=read.raw)  # where exactly, for the ticket
     if answered and own is not None and (read.has("bintang") or _STARS.search(read.raw)):
         stars = _stars(read)
         if stars is not None:
@@ -466,7 +492,7 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
         return Understanding(Meaning.THANKS if answered else Meaning.SMALLTALK)
     if _greeting_only(read):
         return Understanding(Meaning.GREETING)
-    if _smalltalk(read):
+    if _smalltalk(read) or (any(w in _LAUGHTER for w in read.words) and not _is_problem(read)):
         return Understanding(Meaning.SMALLTALK)
     if ticket is not None and len(content) <= 3:
         return Understanding(Meaning.STATUS, ticket=ticket)
