@@ -86,6 +86,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         zone=settings.bot.zone,
         answer_within=timedelta(hours=settings.sla.answer_within_hours),
         remind_before=timedelta(hours=settings.sla.remind_before_hours),
+        rate_after=timedelta(hours=settings.sla.rate_after_hours) if settings.sla.rate_after_hours else None,
         draft_ttl=timedelta(minutes=settings.bot.draft_expire_minutes),
         humas_chat_id=str(settings.humas.group_chat_id),
         humas_admin_ids=frozenset(str(user) for user in settings.humas.admin_user_ids),

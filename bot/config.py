@@ -154,6 +154,9 @@ class SlaSection(_Section):
 
     answer_within_hours: float = Field(default=24.0, gt=0)
     remind_before_hours: float = Field(default=3.0, ge=0)
+    # Hours after an agency's first answer after which the citizen is asked to rate it, when the
+    # agency has not closed the ticket (/selesai asks at once). 0 turns the late request off.
+    rate_after_hours: float = Field(default=24.0, ge=0)
     sweep_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")

@@ -47,6 +47,8 @@ class Desk:
     # How each messenger is named to people ("WhatsApp").
     channel_labels: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
+    # How long after an agency's first answer the citizen is asked to rate it if the ticket stays open.
+    rate_after: timedelta | None = timedelta(hours=24)
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
     flood_window: timedelta = timedelta(seconds=60)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import rating, texts
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import send_text, to_citizen
 from handlers.timefmt import duration
@@ -40,6 +40,7 @@ async def sweep(session: AsyncSession, desk: Desk) -> SweepResult:
         for owner, items in sorted(by_owner.items()):
             await _remind(session, desk, owner, items)
         reminded = len(soon)
+    await rating.request_due_ratings(session, desk)
     expired = await conversations.purge_expired_conversations(session, now=now)
     return SweepResult(reminded=reminded, reprimanded=len(late), drafts_expired=expired)
 

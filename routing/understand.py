@@ -529,3 +529,41 @@ def _clerk(text: str, context: Context) -> Understanding:
     if len(content) >= 3 and sum(1 for w in content if w in phrases.ANSWER_WORDS) >= 2:
         return Understanding(Meaning.UNCLEAR)  # reads like an answer but names no ticket: ask which
     return Understanding(Meaning.CHATTER)
+
+
+# -- a location inside a description ----------------------------------------------------------------------
+
+# Where a place phrase may begin; it runs to the next punctuation.
+_PLACE_START = re.compile(
+    r"(?i)\b(?:depan|dpn|dekat|dkt|samping|sebelah|belakang|seberang|ujung|pinggir|"
+    r"jl\.?|jln\.?|jalan|lorong|lrg\.?|lr\.?|gang|gg\.?|kel\.|kelurahan|kec\.|kecamatan|perumahan|perum|btn|"
+    r"kompleks|komplek|pasar|masjid|sd|smp|sma|smk|kantor|puskesmas|terminal|pantai|taman|lapangan|tps)\b"
+)
+_PLACE_STOP = re.compile(r"[.,;!?\n](?!\s*\d)")
+# Words that end a place phrase: what follows is about the problem, not the place.
+_PLACE_END = re.compile(
+    r"(?i)\s+(?:sudah|sdh|udah|udh|sejak|dari|tolong|tlg|mohon|mhn|yang|yg|dan|tapi|tp|karena|krn|"
+    r"sampai|belum|blm|tidak|tdk|gak|ga|gk|bikin|membuat|jadi|sehingga|banyak|penuh|rusak|berlubang|"
+    r"numpuk|menumpuk|mampet|tersumbat|bau|selama|tiap|setiap|kalau|klo|kalo|please|since|mengelupas|retak|"
+    r"amblas|ambles|becek|macet|mati|kotor|gelap|licin|banjir|tergenang|meluap|hancur)\b.*$"
+)
+
+
+def find_location(text: str) -> str | None:
+    """A place named inside a description ("depan SD 5 Baruga"), to propose as the location; None if none."""
+    for match in _PLACE_START.finditer(text):
+        tail = text[match.start() :]
+        stop = _PLACE_STOP.search(tail, 4)
+        phrase = _PLACE_END.sub("", tail[: stop.start()] if stop else tail)[:80].strip(" -:")
+        words = phrase.split()
+        if not 2 <= len(words) <= 10:
+            continue
+        read = _Text.read(phrase)
+        specific = (
+            any(ch.isdigit() for ch in phrase)
+            or re.search(r"\b[A-Z][a-z]+", phrase[1:]) is not None
+            or any(w in phrases.PLACE_NAMES and w not in phrases.VAGUE_PLACES for w in read.words)
+        )
+        if specific:
+            return phrase
+    return None

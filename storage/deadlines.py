@@ -40,6 +40,33 @@ async def _claim(
     return list(rows.all())
 
 
+async def claim_rating_requests(session: AsyncSession, *, now: datetime, after: timedelta) -> list[Complaint]:
+    """Answered complaints still not closed `after` their first answer, not asked for a rating yet (once)."""
+    table = Complaint.__table__
+    c = table.c  # type: ignore[attr-defined]
+    result = await session.exec(
+        update(table)  # type: ignore[arg-type]
+        .where(
+            c.status == ComplaintStatus.ANSWERED.value,
+            c.answered_at <= now - after,
+            c.rating.is_(None),
+            c.rating_requested_at.is_(None),
+        )
+        .values(rating_requested_at=now)
+        .returning(c.id)
+    )
+    ids = sorted(result.scalars().all())
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(ids))
+        .order_by(col(Complaint.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
 async def claim_reminders(session: AsyncSession, *, now: datetime, lead: timedelta) -> list[Complaint]:
     """Open complaints due within `lead` (not yet late) that have had no reminder yet."""
     return await _claim(session, column="reminded_at", due_before=now + lead, now=now, due_after=now)

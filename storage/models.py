@@ -116,6 +116,8 @@ class Complaint(SQLModel, table=True):
     reminded_at: datetime | None = _ts(nullable=True)
     reprimanded_at: datetime | None = _ts(nullable=True)
     rating: int | None = None
+    # When the citizen was asked to rate the answer (once: on /selesai, or a while after the answer).
+    rating_requested_at: datetime | None = _ts(nullable=True)
     reroute_count: int = 0
 
 

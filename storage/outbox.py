@@ -238,6 +238,12 @@ async def find_by_provider_id(session: AsyncSession, *, provider_message_id: str
     return (await session.exec(statement)).first()
 
 
+async def provider_id_of(session: AsyncSession, *, outbox_id: int) -> str | None:
+    """The messenger's id of the message an outbox row sent (None until it is sent)."""
+    row = await session.get(OutboxMessage, outbox_id)
+    return row.provider_message_id if row is not None else None
+
+
 async def queued_since(
     session: AsyncSession, *, channel: str, chat_id: str | int, purpose: str, since: datetime
 ) -> bool:

@@ -54,8 +54,9 @@ async def test_a_citizen_files_a_complaint_and_the_agency_gets_the_card(world: W
     assert "Selamat datang" in greeting.text and "Kota Kendari" in greeting.text
 
     await world.send(world.message(BUDI, "Sampah numpuk di depan pasar Mandonga sudah 3 hari <b>tidak</b> diangkut"))
+    # The description names a place: it is proposed as the location (a map point answers too).
     ask_location = await world.reply(BUDI.id)
-    assert "lokasinya" in ask_location.text
+    assert "Lokasi: depan pasar Mandonga — benar?" in ask_location.text
 
     await world.send(world.message(BUDI, location=(-3.9778, 122.5151)))
     ask_photo = await world.reply(BUDI.id)
@@ -90,7 +91,7 @@ async def test_the_first_message_can_be_the_description(world: World) -> None:
 
 
 async def test_an_unclassified_complaint_goes_to_humas(world: World) -> None:
-    await world.send(world.message(SITI, "Tolong dibantu pak, saya bingung harus lapor kemana soal ini"))
+    await world.send(world.message(SITI, "Tolong dibantu pak, tetangga membuka bengkel las di rumah dan suaranya bising sampai tengah malam"))
     await world.replies(SITI.id, 1)
     for word in ("lewati", "lewati"):
         await world.send(world.message(SITI, word))

@@ -17,7 +17,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels import Channel, ChannelContext, Sender
 from bot.config import Settings
-from bot.media import media_loader
+from bot.media import media_loader, sent_id_lookup
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.telegram.inbound import CHANNEL, decode
 from bot.telegram.outbound import TelegramSender, photo_fetcher
@@ -77,7 +77,9 @@ class TelegramChannel:
         self.context = context
         self.application = build_application(context.settings)
         # Photos that came through another messenger are kept in the media table and uploaded from there.
-        self.sender: Sender = TelegramSender(self.application.bot, load_media=media_loader(context.sessions))
+        self.sender: Sender = TelegramSender(
+            self.application.bot, load_media=media_loader(context.sessions), sent_id=sent_id_lookup(context.sessions)
+        )
         self._fetch = photo_fetcher(self.application.bot)
         self._connected = asyncio.Event()
         self._connect_retry_seconds = context.connect_retry_seconds

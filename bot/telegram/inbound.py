@@ -114,6 +114,8 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
             external_id=external_id,
             callback_data=query.data or "",
             callback_id=query.id,
+            # The message whose button was pressed (to take its buttons away).
+            message_id=str(message.message_id),
             sender_is_bot=query.from_user.is_bot,
         )
     member = update.my_chat_member

@@ -83,10 +83,32 @@ def photo_fetcher(bot: Bot) -> Callable[[str], Awaitable[bytes]]:
 class TelegramSender:
     """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram.ratelimit)."""
 
-    def __init__(self, bot: Bot, *, load_media: Callable[[str], Awaitable[bytes]] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        load_media: Callable[[str], Awaitable[bytes]] | None = None,
+        sent_id: Callable[[int], Awaitable[str | None]] | None = None,
+    ) -> None:
         self._bot = bot
         # Photos that came from another messenger are stored by us and uploaded as bytes.
         self._load_media = load_media
+        # The Telegram message id an earlier outbox row was sent as (to take its buttons away).
+        self._sent_id = sent_id
+
+    async def _clear_buttons(self, chat_id: int, payload: dict[str, object]) -> None:
+        """Take the inline keyboard off a message sent earlier; nothing to do if it is gone already."""
+        message_id = payload.get("message_id")
+        if message_id is None and payload.get("outbox_ref") is not None and self._sent_id is not None:
+            message_id = await self._sent_id(int(str(payload["outbox_ref"])))
+        if message_id is None or not str(message_id).isdigit():
+            return None
+        try:
+            await self._bot.edit_message_reply_markup(chat_id, int(str(message_id)), reply_markup=None)
+        except BadRequest as exc:
+            # "message is not modified" (no buttons left), or deleted: the goal is reached either way.
+            log.info("buttons not cleared: %s", exc.message)
+        return None
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send one outbox row; return Telegram's message id."""
@@ -136,9 +158,11 @@ class TelegramSender:
                 filename=str(payload.get("filename", "file")),
                 caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None,
             )
+        elif message.kind == "clear_buttons":
+            return await self._clear_buttons(chat_id, payload)
         elif message.kind == "callback_answer":
             try:
-                await self._bot.answer_callback_query(str(payload["callback_id"]))
+                await self._bot.answer_callback_query(str(payload["callback_id"]), text=str(payload.get("text") or "") or None)
             except BadRequest as exc:
                 # A button pressed long ago: the acknowledgement is moot, not a failure to report.
                 log.info("callback answer not accepted: %s", exc.message)

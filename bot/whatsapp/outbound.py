@@ -138,7 +138,7 @@ class WhatsAppSender:
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send one outbox row; return the (first) Twilio message SID."""
-        if message.kind == "callback_answer":
+        if message.kind in ("callback_answer", "clear_buttons"):
             return None  # WhatsApp has no buttons to acknowledge
         if message.kind == "template":
             variables = message.payload.get("variables", {})

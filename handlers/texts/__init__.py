@@ -24,6 +24,9 @@ ASK_LOCATION = (
 )
 ASK_PHOTO = 'Ada foto? Kirim fotonya sekarang, atau ketik "lewati".'
 PHOTO_RECEIVED = "📷 Foto diterima."
+DESCRIBE_PROBLEM = "Terima kasih. Ceritakan masalahnya: apa yang terjadi, di mana, dan sejak kapan."
+# The history line of a filed complaint (/lihat).
+FILED_EVENT = "diteruskan ke {owner} (keyakinan {confidence})"
 LOCATION_RECEIVED = "📍 Lokasi diterima."
 TOO_MANY_PHOTOS = "Cukup {max} foto untuk satu aduan; foto berikutnya tidak kami simpan."
 SUMMARY = (
@@ -32,12 +35,12 @@ SUMMARY = (
     "📍 {location}\n"
     "📷 {photos}\n"
     "🏢 Diteruskan ke: {agency}\n\n"
-    'Ketik "ya" untuk mengirim atau "batal" untuk membatalkan.'
+    'Ketik "ya" untuk mengirim, "ubah" untuk mengubah, atau "batal" untuk membatalkan.'
 )
 SUMMARY_TO_HUMAS = "Humas {city} (akan diteruskan ke dinas terkait)"
 NO_LOCATION = "tanpa lokasi"
 NO_PHOTO = "tanpa foto"
-CONFIRM_AGAIN = 'Ketik "ya" untuk mengirim aduan atau "batal" untuk membatalkan.'
+CONFIRM_AGAIN = 'Ketik "ya" untuk mengirim aduan, "ubah" untuk mengubahnya, atau "batal" untuk membatalkan.'
 FILED = (
     "✅ Aduan Anda tercatat dengan nomor {ticket}.\n"
     "{agency} akan menanggapi paling lambat {deadline}.\n"
@@ -250,6 +253,8 @@ EVENT_NAMES = {
     "reminded": "diingatkan",
     "reprimanded": "ditegur",
     "rated": "dinilai",
+    "addition": "tambahan pelapor",
+    "disputed": "keberatan pelapor",
 }
 # The card's category after the ticket number.
 CARD_CATEGORY = Markup(" · {category}")
