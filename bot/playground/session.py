@@ -304,7 +304,7 @@ class Playground:
         pane = self._pane_of_chat("whatsapp", call.to)
         if pane is None:
             return
-        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body or "", image=photo or None)
+        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body, image=photo or None)
         variables = call.content_variables
         if call.params.get("ContentSid"):
             event.note = "template WhatsApp (di luar jendela 24 jam)"
