@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +32,7 @@ from routing import AgencyLexicon, Lexicon  # noqa: E402
 from storage import reports  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
-from storage.models import Agency, Citizen, Complaint  # noqa: E402
+from storage.models import Agency, Citizen, Complaint, table_of  # noqa: E402
 
 CODES = ["DLHK", "PUPR", "DISDUKCAPIL"]
 
@@ -61,14 +62,12 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
     overdue = 0
     async with engine.begin() as conn:
         await conn.execute(
-            insert(Agency.__table__),
-            [  # type: ignore[arg-type]
-                {"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)
-            ],
+            insert(table_of(Agency)),
+            [{"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)],
         )
         await conn.execute(
-            insert(Citizen.__table__),
-            [  # type: ignore[arg-type]
+            insert(table_of(Citizen)),
+            [
                 {
                     "channel": "telegram",
                     "address": str(n),
@@ -79,7 +78,8 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
                 for n in range(1, 5001)
             ],
         )
-        batch = []
+        complaints = table_of(Complaint)
+        batch: list[dict[str, Any]] = []
         for _n in range(total):
             created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
             due = created + timedelta(hours=24)
@@ -108,10 +108,10 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
                 }
             )
             if len(batch) == 10_000:
-                await conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
+                await conn.execute(insert(complaints), batch)
                 batch = []
         if batch:
-            await conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
+            await conn.execute(insert(complaints), batch)
     await engine.dispose()
     return overdue
 

@@ -170,11 +170,14 @@ def create_app(
         body.update({"inbox_backlog": backlog, "outbox_pending": pending})
         return JSONResponse(body)
 
+    def current(name: ChannelName) -> Callable[[], Channel]:
+        # Routes exist before the lifespan opens the channels: they look theirs up per request.
+        return lambda: holder["runtime"].channels[name]
+
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     for messenger in MESSENGERS:
         if messenger.enabled(settings):
-            name = messenger.name
-            routes.extend(messenger.routes(settings, lambda name=name: holder["runtime"].channels[name]))
+            routes.extend(messenger.routes(settings, current(messenger.name)))
     routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 

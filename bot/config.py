@@ -221,10 +221,6 @@ class Settings(_Section):
             seen_chats[opd.telegram_chat_id] = f"opd {opd.code}"
         return self
 
-    def agency(self, code: str) -> OpdSection | None:
-        """The agency with this code, if configured."""
-        return next((opd for opd in self.opd if opd.code == code), None)
-
     def placeholders(self) -> list[str]:
         """Key paths still holding the example's placeholder secrets."""
         found = []

@@ -6,7 +6,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import Complaint, ComplaintStatus, table_of
+
+# The claim is a Core UPDATE on the table; the claimed rows are then loaded as objects.
+_TABLE = table_of(Complaint)
 
 
 async def _claim(
@@ -17,17 +20,12 @@ async def _claim(
     One UPDATE ... RETURNING: a second sweeper (another process, another worker) waits on the rows
     and then finds them marked, so each complaint is claimed once.
     """
-    table = Complaint.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     conditions = [c.status == ComplaintStatus.OPEN.value, c.due_at <= due_before, c[column].is_(None)]
     if due_after is not None:
         conditions.append(c.due_at > due_after)
-    result = await session.exec(
-        update(table)  # type: ignore[arg-type]
-        .where(*conditions)
-        .values({column: now})
-        .returning(c.id)
-    )
+    result = await session.exec(update(table).where(*conditions).values({column: now}).returning(c.id))
     ids = sorted(result.scalars().all())
     if not ids:
         return []

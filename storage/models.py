@@ -8,17 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
-
-
-class Channel(StrEnum):
-    """Where a citizen talks to us."""
-
-    TELEGRAM = "telegram"
-    WHATSAPP = "whatsapp"
 
 
 class ComplaintStatus(StrEnum):
@@ -45,10 +38,18 @@ class OutboxStatus(StrEnum):
 
 def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:
     """A UTC timestamp column; `now` defaults it to the current time."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if now:
         return Field(default_factory=utcnow, sa_column=column)
     return Field(default=None, sa_column=column)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model, for Core statements (SQLModel's types do not declare `__table__`)."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 class Agency(SQLModel, table=True):
@@ -256,7 +257,6 @@ class AuditLog(SQLModel, table=True):
 __all__ = [
     "Agency",
     "AuditLog",
-    "Channel",
     "Citizen",
     "Complaint",
     "ComplaintEvent",
@@ -267,5 +267,6 @@ __all__ = [
     "Media",
     "OutboxMessage",
     "OutboxStatus",
+    "table_of",
     "utcnow",
 ]

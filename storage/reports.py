@@ -6,7 +6,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Citizen, Complaint, ComplaintStatus
+from storage.models import Citizen, Complaint, ComplaintStatus, table_of
+
+# Core tables: these queries read plain columns, so no model objects are built (or tracked).
+_COMPLAINT = table_of(Complaint)
+_CITIZEN = table_of(Citizen)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class ExportRow:
 
 async def overdue(session: AsyncSession, *, now: datetime, opd_code: str | None = None) -> list[OverdueRow]:
     """Unanswered complaints past their deadline, oldest deadline first (uses ix_complaint_status_due)."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
+    c = _COMPLAINT.c
     statement = (
         select(c.id, c.opd_code, c.category, c.created_at, c.due_at)
         .where(c.status == ComplaintStatus.OPEN.value, c.due_at <= now)
@@ -62,24 +66,24 @@ async def overdue(session: AsyncSession, *, now: datetime, opd_code: str | None 
     )
     if opd_code is not None:
         statement = statement.where(c.opd_code == opd_code)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
+    rows = await (await session.connection()).execute(statement)
     return [OverdueRow(*row) for row in rows.all()]
 
 
 async def stats_rows(session: AsyncSession, *, since: datetime | None) -> list[StatsRow]:
     """Complaints filed since `since` (all if None)."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
+    c = _COMPLAINT.c
     statement = select(c.opd_code, c.status, c.created_at, c.due_at, c.answered_at, c.rating)
     if since is not None:
         statement = statement.where(c.created_at >= since)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
+    rows = await (await session.connection()).execute(statement)
     return [StatsRow(*row) for row in rows.all()]
 
 
 async def export_rows(session: AsyncSession, *, since: datetime | None) -> list[ExportRow]:
     """Complaints filed since `since`, oldest first, with the citizen's channel."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
-    citizen = Citizen.__table__.c  # type: ignore[attr-defined]
+    c = _COMPLAINT.c
+    citizen = _CITIZEN.c
     statement = (
         select(
             c.id,
@@ -97,10 +101,10 @@ async def export_rows(session: AsyncSession, *, since: datetime | None) -> list[
             c.closed_at,
             c.rating,
         )
-        .join(Citizen.__table__, citizen.id == c.citizen_id)  # type: ignore[arg-type]
+        .join(_CITIZEN, citizen.id == c.citizen_id)
         .order_by(c.id)
     )
     if since is not None:
         statement = statement.where(c.created_at >= since)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
+    rows = await (await session.connection()).execute(statement)
     return [ExportRow(*row) for row in rows.all()]

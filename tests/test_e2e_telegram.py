@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from bot.standins.telegram_api import TelegramStandIn
@@ -25,7 +27,7 @@ STAFF_PUPR = User(900002, "Yusuf")
 
 
 @pytest.fixture
-async def world(database_url: str, telegram: TelegramStandIn) -> World:
+async def world(database_url: str, telegram: TelegramStandIn) -> AsyncIterator[World]:
     async with running_bot(settings_for(database_url, telegram), telegram) as world:
         yield world
 

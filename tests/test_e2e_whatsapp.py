@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.request_validator import RequestValidator
 
@@ -63,7 +63,7 @@ async def answer_by_reply(world: World, chat: int, text: str) -> None:
 async def outbox_rows(wa: WhatsApp, phone: Phone) -> list[OutboxMessage]:
     async with wa.world.runtime.sessions() as session:
         rows = await session.exec(
-            select(OutboxMessage).where(OutboxMessage.chat_id == phone.address).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            select(OutboxMessage).where(col(OutboxMessage.chat_id) == phone.address).order_by(col(OutboxMessage.id))
         )
         return list(rows.all())
 
@@ -281,7 +281,8 @@ async def test_twilio_refusing_a_message_outside_the_window_takes_the_template_p
     wa.twilio.fail_to(ANI.address, status=400, code=63016)
     await answer_by_reply(wa.world, PUPR_CHAT, "Tim kami meluncur sore ini.")
     template = await wa.reply(ANI)
-    assert template.params["ContentSid"] == TEMPLATE_SID and template.content_variables["1"] == ticket
+    variables = template.content_variables
+    assert template.params["ContentSid"] == TEMPLATE_SID and variables is not None and variables["1"] == ticket
     await wa.world.settled()
     assert [r.status for r in await outbox_rows(wa, ANI) if r.purpose == "answer"] == [OutboxStatus.HELD]
 
@@ -521,6 +522,7 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
         stale = await outbox.enqueue(session, channel="whatsapp", chat_id=ANI.address, payload={"text": "b"}, now=now)
     async with sessions() as session, session.begin():
         rows = [await session.get(OutboxMessage, i) for i in (late, stale)]
+        assert rows[0] is not None and rows[1] is not None
         # The sender saw the citizen's last message an hour before the one now stored: send now.
         assert not await hold_for_window(
             session,
@@ -544,8 +546,9 @@ async def test_a_citizen_who_writes_while_a_hold_is_decided_gets_the_message_now
             now=now,
         )
     async with sessions() as session:
-        statuses = [(await session.get(OutboxMessage, i)).status for i in (late, stale)]  # type: ignore[union-attr]
-        alerts = (await session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "held_alert"))).all()
+        rows = [await session.get(OutboxMessage, i) for i in (late, stale)]
+        statuses = [row.status if row else None for row in rows]
+        alerts = (await session.exec(select(OutboxMessage).where(col(OutboxMessage.purpose) == "held_alert"))).all()
     assert statuses == [OutboxStatus.PENDING, OutboxStatus.HELD] and len(alerts) == 1
     async with sessions() as session, session.begin():
         assert len(await outbox.release_held(session, channel="whatsapp", chat_id=ANI.address, now=now)) == 1

@@ -14,8 +14,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import ColumnElement
 from sqlalchemy.engine import make_url
-from sqlmodel import func, select
+from sqlmodel import SQLModel, col, func, select
 
 from bot.app import Tuning
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
@@ -37,15 +38,15 @@ async def outbox_rows(desk: Desk, who: Citizen) -> list[OutboxMessage]:
     async with desk.world.runtime.sessions() as session:
         rows = await session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.channel == who.channel, OutboxMessage.chat_id == who.address)
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .where(col(OutboxMessage.channel) == who.channel, col(OutboxMessage.chat_id) == who.address)
+            .order_by(col(OutboxMessage.id))
         )
         return list(rows.all())
 
 
-async def count(desk: Desk, model: type, *where: object) -> int:
+async def count(desk: Desk, model: type[SQLModel], *where: ColumnElement[bool]) -> int:
     async with desk.world.runtime.sessions() as session:
-        return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())  # type: ignore[arg-type]
+        return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())
 
 
 # -- the messenger APIs fail for a while -------------------------------------------------------------
@@ -163,7 +164,7 @@ async def test_an_unavailable_database_answers_503_and_leaves_nothing_half_writt
         assert "foto" in answer.lower()
         await desk.world.settled()
         assert await count(desk, InboxEvent) == before + 1
-        assert await count(desk, InboxEvent, InboxEvent.last_error.is_not(None)) == 0  # type: ignore[union-attr]
+        assert await count(desk, InboxEvent, col(InboxEvent.last_error).is_not(None)) == 0
 
 
 # -- duplicates ----------------------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
+from bot.config import Settings
 from bot.standins.telegram_api import TelegramStandIn
 from storage import audit, complaints
 from storage.models import ComplaintStatus
@@ -28,7 +30,8 @@ ADMIN = User(ADMIN_ID, "Astibar")
 HOUR = timedelta(hours=1)
 
 
-def sla_settings(database_url: str, telegram: TelegramStandIn):  # type: ignore[no-untyped-def]
+def sla_settings(database_url: str, telegram: TelegramStandIn) -> Settings:
+    """Settings with a one-hour answer deadline."""
     # A one-hour deadline with a reminder half an hour before; the timer itself stays out of the
     # way (once an hour) and the tests move the clock and sweep explicitly.
     return settings_for(
@@ -37,7 +40,7 @@ def sla_settings(database_url: str, telegram: TelegramStandIn):  # type: ignore[
 
 
 @pytest.fixture
-async def world(database_url: str, telegram: TelegramStandIn) -> World:
+async def world(database_url: str, telegram: TelegramStandIn) -> AsyncIterator[World]:
     async with running_bot(sla_settings(database_url, telegram), telegram) as world:
         yield world
 

@@ -136,7 +136,7 @@ def test_the_playground_refuses_a_real_token(tmp_path: Path) -> None:
     "where apt-get can; here it could not, so the browser test is skipped",
 )
 async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import Locator, async_playwright, expect
 
     port = free_port()
     async with playground(port, tmp_path / "browser.db"), async_playwright() as driver:
@@ -159,7 +159,7 @@ async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
             agency = page.get_by_test_id("pane-group-DLHK")
             admin = page.get_by_test_id("pane-admin")
 
-            async def say(pane, text: str) -> None:  # type: ignore[no-untyped-def]
+            async def say(pane: Locator, text: str) -> None:
                 await pane.locator(".text").fill(text)
                 await pane.locator(".send").click()
 

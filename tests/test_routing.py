@@ -299,7 +299,7 @@ def test_category_falls_back_to_the_first_one() -> None:
         ([AgencyLexicon("A", ["   "])], "empty"),
         ([AgencyLexicon("A", ["!!!"])], "no letters"),
         ([AgencyLexicon("A", [])], "at least one keyword"),
-        ([AgencyLexicon("A", ["x", 3])], "non-string"),  # type: ignore[list-item]
+        ([AgencyLexicon("A", ["x", 3])], "non-string"),  # type: ignore[list-item]  # a wrong type on purpose
         ([AgencyLexicon("A", "sampah")], "list of strings"),
         ([AgencyLexicon("", ["x"])], "code"),
         ([AgencyLexicon("A", ["x"]), AgencyLexicon("A", ["y"])], "duplicate"),

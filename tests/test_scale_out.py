@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramCall, TelegramStandIn
@@ -98,7 +98,8 @@ async def test_workers_started_together_prepare_the_database_once(empty_database
         await asyncio.gather(*(start(engine) for engine in engines))
         async with create_session_factory(engines[0])() as session:
             rows = await agencies.list_agencies(session)
-            versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
+            connection = await session.connection()
+            versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         for engine in engines:
             await engine.dispose()
@@ -206,7 +207,7 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
         await bots.settled(timeout=20)
 
         async with sessions() as session:
-            rows = list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())  # type: ignore[arg-type]
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
             events = list((await session.exec(select(InboxEvent))).all())
 
     assert all(e.processed_at is not None and e.last_error is None for e in events)

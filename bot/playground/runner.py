@@ -23,7 +23,8 @@ from handlers.clock import Clock
 from storage.migrate import upgrade_async
 
 HOST = "127.0.0.1"  # the playground is never reachable from another machine
-EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
+# The repository's config.example.toml (a symlink to it, shipped in the package: an installed bot has no repository).
+EXAMPLE = Path(__file__).resolve().parent / "config.example.toml"
 ADMIN_ID = 7001
 WHATSAPP_SENDER = "whatsapp:+14155238886"
 TEMPLATE_SID = "HX" + "0" * 31 + "1"

@@ -220,16 +220,16 @@ class Playground:
         if self.twilio is not None:
             sent = self.twilio.calls
             while self._twilio_seen < len(sent):
-                call = sent[self._twilio_seen]
-                if call.status is None:
+                twilio_call = sent[self._twilio_seen]
+                if twilio_call.status is None:
                     break
-                created = call.ok and call.method == "Messages.create"
-                photo = self._fetched_photo(call) if created and call.media_urls else None
-                if created and call.media_urls and photo is None:
+                created = twilio_call.ok and twilio_call.method == "Messages.create"
+                photo = self._fetched_photo(twilio_call) if created and twilio_call.media_urls else None
+                if created and twilio_call.media_urls and photo is None:
                     break  # Twilio is still fetching the photo from the bot; look again next time
                 self._twilio_seen += 1
                 if created:
-                    self._twilio_event(call, photo)
+                    self._twilio_event(twilio_call, photo)
 
     def feed(self, after: int) -> list[dict[str, Any]]:
         """Events newer than `after`, oldest first."""
@@ -304,7 +304,7 @@ class Playground:
         pane = self._pane_of_chat("whatsapp", call.to)
         if pane is None:
             return
-        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body or "", image=photo or None)
+        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body, image=photo or None)
         variables = call.content_variables
         if call.params.get("ContentSid"):
             event.note = "template WhatsApp (di luar jendela 24 jam)"

@@ -24,10 +24,18 @@ class Tour:
         self.out = out
         self._printed = 0
 
-    async def say(self, pane: str, text: str | None = None, *, expect: int = 1, **extra: object) -> list[Event]:
+    async def say(
+        self,
+        pane: str,
+        text: str | None = None,
+        *,
+        expect: int = 1,
+        location: tuple[float, float] | None = None,
+        reply_to: int | None = None,
+    ) -> list[Event]:
         """A person writes in a pane; wait for the bot's `expect` answers there and print everything."""
         before = self._bot_count(pane)
-        await self.session.send(pane, text=text, **extra)  # type: ignore[arg-type]
+        await self.session.send(pane, text=text, location=location, reply_to=reply_to)
         return await self.wait(pane, before + expect)
 
     async def wait(self, pane: str, count: int) -> list[Event]:

@@ -133,7 +133,7 @@ class TelegramSender:
                 chat_id,
                 parts[-1],
                 parse_mode=ParseMode.HTML if html else None,
-                reply_markup=_keyboard(payload.get("buttons")),  # type: ignore[arg-type]
+                reply_markup=_keyboard(payload.get("buttons")),
                 reply_parameters=_reply(payload),
                 link_preview_options=None,
             )
