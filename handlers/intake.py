@@ -10,6 +10,7 @@ libraries express as guards anyway.)
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,7 +143,7 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         await _command(session, desk, inbound, citizen, me, inbound.text.strip())
         return
     else:
-        if released and step is None and _checks_in(inbound):
+        if released and step in (None, rating.RATING) and _checks_in(inbound):
             # The citizen wrote (as WhatsApp's template asks) to receive what was waiting: those
             # messages are the answer, not a greeting. A rating request among them was not seen until
             # now, so the next message is awaited as its answer.
@@ -168,7 +169,7 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     await action(turn)
 
 
-def _context(desk: Desk, step: str | None, draft: dict[str, Any], mine: list[Complaint]) -> Context:
+def _context(desk: Desk, step: str | None, draft: dict[str, Any], mine: list[Complaint], text: str) -> Context:
     open_ids = tuple(sorted(c.id for c in mine if c.id is not None))
     answered = tuple(sorted(c.id for c in mine if c.id is not None and c.status == ComplaintStatus.ANSWERED))
     return Context(
@@ -177,6 +178,8 @@ def _context(desk: Desk, step: str | None, draft: dict[str, Any], mine: list[Com
         answered_tickets=answered,
         rating_for=int(draft["complaint_id"]) if step == rating.RATING and "complaint_id" in draft else None,
         ticket_prefix=desk.ticket_prefix,
+        ticket_agencies=tuple((c.id, c.opd_code) for c in mine if c.id is not None),
+        message_agency=classify(text, desk.lexicon).opd if text and mine else None,
     )
 
 
@@ -184,11 +187,13 @@ def _understand(
     desk: Desk, inbound: Inbound, step: str | None, draft: dict[str, Any], mine: list[Complaint]
 ) -> Understanding:
     """The message's meaning; a reply to the bot's own message about a ticket concerns that ticket."""
-    context = _context(desk, step, draft, mine)
+    context = _context(desk, step, draft, mine, inbound.text.strip())
     text = inbound.text.strip()
-    if not text:
-        # A photo or a map point alone: its meaning comes from the step (an answer, or an addition).
-        return Understanding(Meaning.UNCLEAR)
+    if not any(unicodedata.category(ch)[0] not in "CZ" for ch in text):
+        if inbound.media or inbound.location is not None:
+            # A photo or a map point alone: its meaning comes from the step (an answer, or an addition).
+            return Understanding(Meaning.UNCLEAR)
+        return Understanding(Meaning.GREETING)  # nothing visible was said: as if they said hello
     meaning = understand(text, context)
     if inbound.reply_to_text and meaning.ticket is None and step is None:
         replied, _ = find_ticket(inbound.reply_to_text, Context(State.IDLE, ticket_prefix=desk.ticket_prefix))
@@ -255,8 +260,8 @@ async def _press(
 
 
 def _buttons(turn: Turn, *pairs: tuple[str, str]) -> list[list[Button]]:
-    """One row of buttons bound to the open draft (its token makes older ones stale)."""
-    token = turn.draft.setdefault("token", secrets.token_hex(4))
+    """One row of buttons bound to the question now asked: a fresh token makes every older one stale."""
+    token = turn.draft["token"] = secrets.token_hex(4)
     return [[Button(label, f"{BUTTON_PREFIX}{action}:{token}") for label, action in pairs]]
 
 
@@ -286,8 +291,8 @@ async def _retire_keyboard(turn: Turn) -> None:
 async def _ask(turn: Turn, step: str, question: str, buttons: list[list[Button]] | None = None) -> None:
     """Store the step and ask its question (with any notes first); older buttons are taken away."""
     await _retire_keyboard(turn)
-    if buttons:
-        turn.draft.setdefault("token", secrets.token_hex(4))
+    if not buttons:
+        turn.draft.pop("token", None)  # no button of an earlier question answers this one
     message = "\n".join([*turn.notes, question]) if turn.notes else question
     sent = await send_text(turn.session, turn.me, message, now=turn.desk.now(), buttons=buttons or ())
     if buttons and sent is not None:
@@ -932,6 +937,9 @@ async def _unsupported(
     """A sticker, a voice note...: said so; an open draft stays open and its question is repeated."""
     what = texts.UNSUPPORTED_NAMES.get(inbound.unsupported or "", "jenis pesan ini")
     reply = texts.UNSUPPORTED.format(what=what)
+    question = _question_of(desk, step, draft)
+    if question:
+        reply += "\n\n" + question
     if step is not None and step != rating.RATING:
         await conversations.save_conversation(
             session,
@@ -943,6 +951,25 @@ async def _unsupported(
             ttl=desk.draft_ttl,
         )
     await send_text(session, me, reply, now=desk.now())
+
+
+def _question_of(desk: Desk, step: str | None, draft: dict[str, Any]) -> str:
+    """The question the open step asked (to repeat it after something it cannot take)."""
+    if step in (LOCATION, EDIT_LOCATION):
+        return texts.ASK_LOCATION
+    if step == CONFIRM_LOCATION:
+        return dialog.LOCATION_PROPOSE.format(place=draft.get("proposed_location", ""))
+    if step in (PHOTO, EDIT_PHOTO):
+        return texts.ASK_PHOTO
+    if step == CONFIRM:
+        return _summary(desk, draft)
+    if step == EDIT:
+        return dialog.EDIT_WHAT
+    if step == EDIT_DESCRIPTION:
+        return dialog.EDIT_DESCRIPTION
+    if step == DESCRIPTION:
+        return texts.DESCRIBE_PROBLEM
+    return ""
 
 
 def _summary(desk: Desk, draft: dict[str, Any]) -> str:

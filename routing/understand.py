@@ -60,6 +60,10 @@ class Context:
     # The ticket whose rating is awaited.
     rating_for: int | None = None
     ticket_prefix: str = "KDI"
+    # The agency each open ticket is with (None: humas), and the one the message itself would be
+    # routed to (None when unsure): a message about garbage is no addition to a KTP ticket.
+    ticket_agencies: tuple[tuple[int, str | None], ...] = ()
+    message_agency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,10 +235,10 @@ def _is_location(text: _Text) -> bool:
 def _is_problem(text: _Text) -> bool:
     """Whether a text reads like a report of a problem (a new complaint)."""
     content = text.content()
-    if len(content) < 3:
+    if len(content) < 2:
         return False
     problems = sum(1 for w in content if w in phrases.PROBLEM_WORDS)
-    if problems >= 2:
+    if problems >= 2 and len(content) >= 2:
         return True
     return (problems >= 1 and len(content) >= 5) or len(content) >= 12
 
@@ -421,6 +425,8 @@ def _at_confirm(read: _Text, full: _Text, ticket: int | None, context: Context) 
 def _at_confirm_location(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
     if _cancel(read):
         return Understanding(Meaning.CANCEL)
+    if _skip(read):
+        return Understanding(Meaning.SKIP)
     if _edit(read):
         return Understanding(Meaning.EDIT, rest=read.raw)
     if read.has_any(phrases.YES_PHRASES) or _only(read, phrases.YES):
@@ -453,6 +459,8 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
     own = _own_ticket(ticket, context)
     answered = ticket in context.answered_tickets if ticket is not None else bool(context.answered_tickets)
     content = read.content()
+    if ticket is None and own is not None and _about_something_else(read, own, context):
+        own, answered = None, False
     if not read.words and "?" in read.raw:
         return Understanding(Meaning.UNCLEAR)
     if _cancel(read) and (
@@ -501,6 +509,14 @@ def _idle(read: _Text, full: _Text, ticket: int | None, context: Context) -> Und
     return Understanding(Meaning.UNCLEAR)
 
 
+def _about_something_else(read: _Text, own: int, context: Context) -> bool:
+    """Whether an unnumbered message reports a problem of another agency than the citizen's ticket."""
+    if context.message_agency is None or not _is_problem(read):
+        return False
+    agencies = dict(context.ticket_agencies)
+    return own in agencies and agencies[own] is not None and agencies[own] != context.message_agency
+
+
 def _without(flat: str, candidates: tuple[str, ...]) -> str:
     for phrase in candidates:
         flat = flat.replace(f" {phrase} ", " ")
@@ -536,7 +552,7 @@ def _clerk(text: str, context: Context) -> Understanding:
 # Where a place phrase may begin; it runs to the next punctuation.
 _PLACE_START = re.compile(
     r"(?i)\b(?:depan|dpn|dekat|dkt|samping|sebelah|belakang|seberang|ujung|pinggir|"
-    r"jl\.?|jln\.?|jalan|lorong|lrg\.?|lr\.?|gang|gg\.?|kel\.|kelurahan|kec\.|kecamatan|perumahan|perum|btn|"
+    r"jl\.?|jln\.?|jalan|lorong|lrg\.?|lr\.?|gang|gg\.?|kel|kelurahan|kec|kecamatan|perumahan|perum|btn|"
     r"kompleks|komplek|pasar|masjid|sd|smp|sma|smk|kantor|puskesmas|terminal|pantai|taman|lapangan|tps)\b"
 )
 _PLACE_STOP = re.compile(r"[.,;!?\n](?!\s*\d)")
@@ -545,12 +561,18 @@ _PLACE_END = re.compile(
     r"(?i)\s+(?:sudah|sdh|udah|udh|sejak|dari|tolong|tlg|mohon|mhn|yang|yg|dan|tapi|tp|karena|krn|"
     r"sampai|belum|blm|tidak|tdk|gak|ga|gk|bikin|membuat|jadi|sehingga|banyak|penuh|rusak|berlubang|"
     r"numpuk|menumpuk|mampet|tersumbat|bau|selama|tiap|setiap|kalau|klo|kalo|please|since|mengelupas|retak|"
-    r"amblas|ambles|becek|macet|mati|kotor|gelap|licin|banjir|tergenang|meluap|hancur)\b.*$"
+    r"amblas|ambles|becek|macet|mati|padam|putus|roboh|ambruk|runtuh|longsor|kotor|gelap|licin|banjir|"
+    r"tergenang|meluap|hancur)\b.*$"
 )
+
+
+# Abbreviations whose full stop does not end the place ("Jl. Saranani", "Kel. Kadia").
+_ABBREVIATED = re.compile(r"(?i)\b(jl|jln|gg|lr|lrg|kel|kec|no|rt|rw|blk)\.")
 
 
 def find_location(text: str) -> str | None:
     """A place named inside a description ("depan SD 5 Baruga"), to propose as the location; None if none."""
+    text = _ABBREVIATED.sub(lambda m: m.group(1) + "\u2024", text)  # a dot that is not a full stop
     for match in _PLACE_START.finditer(text):
         tail = text[match.start() :]
         stop = _PLACE_STOP.search(tail, 4)
@@ -565,5 +587,5 @@ def find_location(text: str) -> str | None:
             or any(w in phrases.PLACE_NAMES and w not in phrases.VAGUE_PLACES for w in read.words)
         )
         if specific:
-            return phrase
+            return phrase.replace("\u2024", ".")
     return None

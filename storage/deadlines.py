@@ -40,10 +40,9 @@ async def _claim(
 
 async def claim_rating_requests(session: AsyncSession, *, now: datetime, after: timedelta) -> list[Complaint]:
     """Answered complaints still not closed `after` their first answer, not asked for a rating yet (once)."""
-    table = Complaint.__table__
-    c = table.c  # type: ignore[attr-defined]
+    c = _TABLE.c
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(_TABLE)
         .where(
             c.status == ComplaintStatus.ANSWERED.value,
             c.answered_at <= now - after,

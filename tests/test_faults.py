@@ -39,6 +39,8 @@ async def outbox_rows(desk: Desk, who: Citizen) -> list[OutboxMessage]:
         rows = await session.exec(
             select(OutboxMessage)
             .where(col(OutboxMessage.channel) == who.channel, col(OutboxMessage.chat_id) == who.address)
+            # Taking buttons off old questions is housekeeping, not a message the citizen reads.
+            .where(col(OutboxMessage.kind) != "clear_buttons")
             .order_by(col(OutboxMessage.id))
         )
         return list(rows.all())
@@ -63,7 +65,7 @@ async def test_429_500_and_timeouts_are_outlasted_and_a_message_that_keeps_faili
         who.hang_sends(1, 3.0)  # longer than the client's 0.5 s timeout
         await who.send("Sampah dibakar warga tiap sore di Baruga, asapnya masuk rumah")
         [first] = await who.replies(1, timeout=15)
-        assert "lokasinya" in first
+        assert "lokasi" in first.lower()
         await walk_to_confirm_rest(who)
         await desk.world.settled(timeout=15)
         received = who.received()
@@ -246,7 +248,7 @@ async def test_a_send_slower_than_its_lease_keeps_the_lease_and_goes_out_once(
         telegram.slow_next(1, seconds=2.0)  # over three leases
         await who.send("Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
         [answer] = await who.replies(1, timeout=10)
-        assert "lokasinya" in answer
+        assert "lokasi" in answer.lower()
         await desk.world.settled()
         assert who.received() == [answer]
         [row] = await outbox_rows(desk, who)

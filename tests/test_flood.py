@@ -36,7 +36,7 @@ async def test_a_flooding_citizen_is_slowed_and_told_once_and_nobody_else_waits(
             await flooder.send(f"x{i}")  # every one is acknowledged and stored: only processing is limited
         # Meanwhile a neighbour files a whole complaint, at the usual pace.
         for text, expect in (
-            ("Jalan berlubang besar di lorong mawar dekat pasar", "lokasinya"),
+            ("Jalan berlubang besar di lorong mawar dekat pasar", "okasi"),
             ("lewati", "foto"),
             ("lewati", "Mohon periksa"),
             ("ya", "tercatat dengan nomor"),

@@ -164,7 +164,7 @@ async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
                 await pane.locator(".send").click()
 
             await say(citizen, "Sampah numpuk di depan pasar Mandonga udh 3 hari gk diangkut")
-            await expect(citizen.locator(".msg.bot").last).to_contain_text("lokasinya")
+            await expect(citizen.locator(".msg.bot").last).to_contain_text("okasi")
             await citizen.locator(".location").click()
             await expect(citizen.locator(".msg.bot").last).to_contain_text("foto")
             await citizen.get_by_test_id("inline-button").last.click()  # "Lewati"
@@ -181,7 +181,7 @@ async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
 
             whatsapp = page.get_by_test_id("pane-wa-citizen")
             await say(whatsapp, "jln berlubang bgt di By Pass dekat jembatan, sudah 2 motor jatuh")
-            await expect(whatsapp.locator(".msg.bot").last).to_contain_text("lokasinya")
+            await expect(whatsapp.locator(".msg.bot").last).to_contain_text("okasi")
             for answer, expected in (("lewati", "foto"), ("lewati", "Pekerjaan Umum"), ("ya", "KDI-0002")):
                 await say(whatsapp, answer)
                 await expect(whatsapp.locator(".msg.bot").last).to_contain_text(expected)

@@ -166,7 +166,7 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
             assert "tercatat dengan nomor" in (telegram.sent_messages(user.id)[-1].text or "")
         for phone, _ in WHATSAPP_CITIZENS:
             bodies = [c.body or "" for c in twilio.sent_messages(phone.address)]
-            assert "lokasinya" in bodies[0] and "tercatat dengan nomor" in bodies[3], bodies
+            assert "lokasi" in bodies[0].lower() and "tercatat dengan nomor" in bodies[3], bodies
 
         # DLHK answers Ani's ticket in time, through whichever process gets the reply.
         ani = TELEGRAM_CITIZENS[0][0]

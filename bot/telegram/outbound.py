@@ -159,10 +159,13 @@ class TelegramSender:
                 caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None,
             )
         elif message.kind == "clear_buttons":
-            return await self._clear_buttons(chat_id, payload)
+            await self._clear_buttons(chat_id, payload)
+            return None
         elif message.kind == "callback_answer":
             try:
-                await self._bot.answer_callback_query(str(payload["callback_id"]), text=str(payload.get("text") or "") or None)
+                await self._bot.answer_callback_query(
+                    str(payload["callback_id"]), text=str(payload.get("text") or "") or None
+                )
             except BadRequest as exc:
                 # A button pressed long ago: the acknowledgement is moot, not a failure to report.
                 log.info("callback answer not accepted: %s", exc.message)
