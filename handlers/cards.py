@@ -29,7 +29,7 @@ def shorten(text: str, limit: int) -> str:
 def citizen_label(desk: Desk, citizen: Citizen) -> str:
     """How agencies see a citizen: a first name and the messenger, never a number or username."""
     first = (citizen.display_name or "").split()
-    name = first[0][:30] if first else "Warga"
+    name = first[0][:30] if first else texts.CITIZEN_DEFAULT_NAME
     return f"{name} ({desk.channel_label(citizen.channel)})"
 
 

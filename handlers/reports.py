@@ -60,7 +60,7 @@ def split_lines(lines: Iterable[Markup], limit: int = MESSAGE_LIMIT) -> list[Mar
 
 def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, scope: str | None) -> list[Markup]:
     """The /overdue answer: grouped by agency (unrouted first), oldest first, with a total line."""
-    scope_text = f" untuk {scope}" if scope else ""
+    scope_text = texts.OVERDUE_SCOPE.format(scope=scope) if scope else ""
     if not rows:
         return [texts.OVERDUE_NONE.format(scope=scope_text)]
     groups: dict[str, list[OverdueRow]] = defaultdict(list)
@@ -147,7 +147,7 @@ def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> l
     for owner in list(desk.agencies) + ([HUMAS] if HUMAS in figures else []) + ["TOTAL"]:
         stats = figures.get(owner, empty)
         if owner == HUMAS:
-            name = "Belum diteruskan (humas)"
+            name = texts.STATS_UNROUTED
         elif owner == "TOTAL":
             name = "TOTAL"
         else:
@@ -199,7 +199,7 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
         return moment.astimezone(desk.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     for row in rows:
-        on_time = "" if row.answered_at is None else ("ya" if row.answered_at <= row.due_at else "tidak")
+        on_time = "" if row.answered_at is None else (texts.YES_WORD if row.answered_at <= row.due_at else texts.NO_WORD)
         writer.writerow(
             [
                 desk.ticket(row.id),

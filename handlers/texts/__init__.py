@@ -196,6 +196,13 @@ ADMIN_HELP = (
     "• /export [30d] — unduh CSV aduan\n"
     "Kode dinas: {codes}"
 )
+OVERDUE_SCOPE = " untuk {scope}"
+STATS_UNROUTED = "Belum diteruskan (humas)"
+# A citizen with no usable name, as agencies see them.
+CITIZEN_DEFAULT_NAME = "Warga"
+# Yes/no cells of the export.
+YES_WORD = "ya"
+NO_WORD = "tidak"
 OVERDUE_NONE = Markup("✅ Tidak ada aduan yang melewati batas waktu{scope}.")
 OVERDUE_HEADER = Markup("🚨 <b>Aduan melewati batas</b>{scope} — per {now}")
 OVERDUE_GROUP = Markup("\n<b>{name}</b> ({count})")
