@@ -199,7 +199,9 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
         return moment.astimezone(desk.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     for row in rows:
-        on_time = "" if row.answered_at is None else (texts.YES_WORD if row.answered_at <= row.due_at else texts.NO_WORD)
+        on_time = (
+            "" if row.answered_at is None else (texts.YES_WORD if row.answered_at <= row.due_at else texts.NO_WORD)
+        )
         writer.writerow(
             [
                 desk.ticket(row.id),
