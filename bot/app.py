@@ -96,6 +96,8 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
+        map_url=settings.cards.map_url,
+        card_location_pin=settings.cards.location_pin,
     )
 
 
