@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
-from handlers import router, sla, texts
+from handlers import overdue, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
@@ -224,6 +224,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         ticket_prefix=desk.ticket_prefix,
         policy=policy,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
+        build_document=lambda session, recipe: overdue.build_document(session, desk, recipe),
     )
 
     async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, reports, texts
+from handlers import cards, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
@@ -62,9 +62,7 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
             session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
         )
         return
-    rows = await report_queries.overdue(session, now=now, opd_code=code)
-    for message in reports.overdue_messages(desk, rows, now=now, scope=code):
-        await send_text(session, here, message, now=now, purpose="report")
+    await overdue.answer(session, desk, here, scope=code)
 
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:

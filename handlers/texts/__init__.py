@@ -148,23 +148,13 @@ DELIVERY_FAILED_TO_HUMAS = (
 
 # Deadlines (SLA)
 REMINDER = Markup(
-    "⏰ <b>Pengingat {agency}</b>\n"
-    "Aduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n"
-    "Balas kartu aduannya atau ketik <code>#{prefix}-0042 tanggapan</code>."
+    "⏰ <b>Pengingat {agency}</b>\nAduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n{howto}"
 )
 REMINDER_LINE = Markup("• <b>{ticket}</b> — batas {deadline} (sisa {left})")
 TEGURAN = Markup(
     "⚠️ <b>TEGURAN HUMAS</b>\n"
     "Aduan <b>{ticket}</b> belum ditanggapi {agency} melewati batas waktu ({deadline}), "
     "terlambat {late}.\nMohon segera ditindaklanjuti dan dibalas."
-)
-OVERDUE_TO_HUMAS = Markup(
-    "🚨 Aduan <b>{ticket}</b> ({owner}) belum ditanggapi melewati batas {deadline}, terlambat {late}. "
-    "Teguran sudah dikirim ke grup {owner}."
-)
-OVERDUE_UNROUTED_TO_HUMAS = Markup(
-    "🚨 Aduan <b>{ticket}</b> belum diteruskan ke dinas mana pun dan melewati batas {deadline}. "
-    "Teruskan dengan <code>/pindah {ticket} KODE</code>."
 )
 OVERDUE_TO_CITIZEN = (
     "Mohon maaf, aduan {ticket} belum ditanggapi {agency} dalam batas waktu. "

@@ -93,8 +93,7 @@ OVERDUE_MORE = Markup("• … dan {count} lainnya")
 OVERDUE_CSV_NOTE = Markup("\nDaftar lengkap ({count} aduan) ada di berkas CSV terlampir.")
 OVERDUE_SHORTENED = Markup("\n(Daftar dipersingkat: {shown} aduan teratas per dinas.)")
 OVERDUE_CSV_CAPTION = "Aduan melewati batas{scope}, per {now}: {count} aduan."
-OVERDUE_CSV_COLUMNS = ["tiket", "opd", "kategori", "dicatat", "batas", "terlambat", "terlambat_jam", "status"]
-OVERDUE_STATUS = "belum ditanggapi"
+OVERDUE_CSV_COLUMNS = ["tiket", "opd", "kategori", "dicatat", "batas", "terlambat_jam"]
 
 # -- people's contacts (humas admins in a private chat only) ----------------------------------------------
 
