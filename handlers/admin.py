@@ -8,7 +8,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, overdue, reports, texts
+from handlers import cards, handover, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
@@ -236,6 +236,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
         return
     old = complaint.opd_code
+    old_answered = old is not None and complaint.answered_at is not None
     # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
     complaint.opd_code = code
     complaint.status = ComplaintStatus.OPEN.value
@@ -254,15 +255,6 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     )
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
-    await cards.send_card(session, desk, complaint, citizen)
-    if old is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(old)),
-            texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code),
-            now=now,
-            complaint_id=number,
-        )
     deadline = desk.local_time(complaint.due_at)
     await send_text(
         session,
@@ -272,7 +264,9 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         complaint_id=number,
         purpose="rerouted",
     )
-    await send_text(session, here, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline), now=now)
+    await handover.after_reroute(
+        session, desk, complaint, citizen, old=old, old_answered=old_answered, admin=inbound.sender_name, here=here
+    )
 
 
 async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -288,6 +282,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     if complaint is None:
         return
     ticket = desk.ticket(number)
+    answered = complaint.answered_at is not None
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)
@@ -305,15 +300,9 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         complaint_id=number,
         purpose="rejected",
     )
-    if complaint.opd_code is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(complaint.opd_code)),
-            texts.TICKET_REJECTED.format(ticket=ticket),
-            now=now,
-            complaint_id=number,
-        )
-    await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=now)
+    await handover.after_reject(
+        session, desk, complaint, reason=reason, answered=answered, admin=inbound.sender_name, here=here
+    )
 
 
 async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:

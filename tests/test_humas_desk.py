@@ -138,7 +138,7 @@ async def test_reroute_reject_reprimand_and_the_audit_log(world: World) -> None:
     await world.send(world.message(ADMIN, f"/pindah {first} PUPR", chat_id=HUMAS_CHAT))
     new_card = await world.reply(PUPR_CHAT)
     assert first in new_card.text
-    assert "dialihkan oleh humas ke PUPR" in (await world.reply(DLHK_CHAT)).text
+    assert "dialihkan humas ke PUPR" in (await world.reply(DLHK_CHAT)).text
     assert "diteruskan ke Dinas Pekerjaan Umum" in (await world.reply(BUDI.id)).text
     assert "Batas baru" in (await world.reply(HUMAS_CHAT)).text
     async with world.runtime.sessions() as session:

@@ -100,3 +100,57 @@ async def test_one_sweep_sends_humas_one_summary_and_each_agency_its_teguran(wor
     assert (await world.runtime.sweep_once()).reprimanded == 0
     await world.settled()
     assert len(world.telegram.sent_messages(HUMAS_CHAT)) == 1
+
+
+UNCLEAR = "Tolong dibantu pak, saya bingung harus lapor kemana soal ini"
+
+
+async def test_after_tolak_a_group_that_answered_learns_its_answer_did_reach_the_citizen(world: World) -> None:
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    card = await world.reply(DLHK_CHAT)
+    await world.send(world.message(STAFF_DLHK, "Besok diangkut.", chat_id=DLHK_CHAT, reply_to=card))
+    await world.reply(BUDI.id)
+    await world.reply(DLHK_CHAT)
+    await world.send(world.message(ADMIN, f"/tolak {ticket} lokasi di luar kota", chat_id=HUMAS_CHAT))
+    told = await world.reply(DLHK_CHAT)
+    assert told.text == (
+        f"🚫 Aduan {ticket} ditolak humas. Alasan: lokasi di luar kota\n"
+        "Tanggapan grup ini sebelumnya sudah diteruskan ke pelapor; tidak perlu tindak lanjut lagi."
+    )
+    assert told.params["reply_parameters"]["message_id"] == card.message_id
+    assert "ditolak" in (await world.reply(HUMAS_CHAT)).text
+
+
+async def test_after_pindah_the_old_group_stops_and_the_new_one_gets_the_card(world: World) -> None:
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    card = await world.reply(DLHK_CHAT)
+    await world.send(world.message(ADMIN, f"/pindah {ticket} PUPR"))
+    new_card = await world.reply(PUPR_CHAT)
+    assert f"Aduan {ticket}" in new_card.text and "Dialihkan humas dari DLHK." in new_card.text
+    told = await world.reply(DLHK_CHAT)
+    assert told.text.startswith(f"↪️ Aduan {ticket} dialihkan humas ke PUPR. Grup ini tidak perlu menanggapinya lagi")
+    assert told.params["reply_parameters"]["message_id"] == card.message_id
+    assert "Batas baru" in (await world.reply(ADMIN.id)).text
+
+
+async def test_humas_card_of_an_unrouted_ticket_gets_its_note_as_a_reply(world: World) -> None:
+    first = await file_complaint(world, BUDI, UNCLEAR)
+    second = await file_complaint(world, SITI, UNCLEAR + " juga")
+    first_card, second_card = await world.replies(HUMAS_CHAT, 2)
+    assert "Belum jelas" in first_card.text
+
+    # In the humas group: the note answers the card, and is all the group gets.
+    await world.send(world.message(ADMIN, f"/pindah {first} PUPR", chat_id=HUMAS_CHAT))
+    note = await world.reply(HUMAS_CHAT)
+    assert note.text.startswith(f"↪️ {first} dialihkan ke PUPR oleh Astibar. Batas tanggapan baru:")
+    assert note.params["reply_parameters"]["message_id"] == first_card.message_id
+    assert "Dialihkan humas" not in (await world.reply(PUPR_CHAT)).text
+
+    # From an admin's private chat: the note in the group, the confirmation in the private chat.
+    await world.send(world.message(ADMIN, f"/tolak {second} iseng"))
+    note = await world.reply(HUMAS_CHAT)
+    assert note.text == f"🚫 {second} ditolak oleh Astibar. Alasan: iseng\nPelapor sudah diberi tahu."
+    assert note.params["reply_parameters"]["message_id"] == second_card.message_id
+    assert "ditolak" in (await world.reply(ADMIN.id)).text
+    await world.settled()
+    assert len(world.telegram.sent_messages(HUMAS_CHAT)) == 4
