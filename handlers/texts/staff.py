@@ -28,7 +28,6 @@ CARD_PHOTO = "📷 Aduan {ticket} · foto {n} dari {total}. Balas pesan ini untu
 # Where no ticket is known (a group with nothing open).
 TICKET_PLACEHOLDER = "{prefix}-nomor"
 HELP_EXAMPLE_FROM_QUEUE = "(Contoh di bawah memakai {ticket}, aduan grup ini yang paling mendesak.)\n"
-GROUP_HELP_DAFTAR = "• /daftar — aduan grup ini yang masih terbuka, dengan batas waktunya.\n"
 ADMIN_HELP_PRIVATE = (
     "\n\nPesan biasa (bukan perintah) di chat ini dicatat sebagai aduan warga. "
     "Di grup OPD, petugas memakai /daftar, /selesai dan /bukan."
@@ -49,7 +48,7 @@ DAFTAR_WAITING = Markup("\n<b>Belum ditanggapi</b> ({count}), yang paling mendes
 DAFTAR_LINE = Markup("• <b>{ticket}</b>{category} — batas {deadline}, {left}\n   {snippet}")
 DAFTAR_LEFT = "sisa {left}"
 DAFTAR_LATE = Markup("<b>terlambat {late}</b> ⚠️")
-DAFTAR_MORE = "… dan {count} aduan lain yang batasnya lebih longgar."
+DAFTAR_MORE = Markup("… dan {count} aduan lain yang batasnya lebih longgar.")
 DAFTAR_ANSWERED = Markup("\n<b>Sudah ditanggapi, belum selesai</b> ({count}): {tickets}")
 DAFTAR_ANSWERED_MORE = " dan {count} lainnya"
 DAFTAR_FOOT = Markup(
