@@ -8,10 +8,11 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, handover, overdue, reports, texts
+from handlers import cards, contacts, handover, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
-from handlers.events import Inbound
+from handlers.events import ChatKind, Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
+from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -162,8 +163,13 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             status=texts.STATUS_NAMES.get(complaint.status, complaint.status),
             owner=complaint.opd_code or texts.NOT_ROUTED_YET,
         ),
-        texts.LIHAT_CITIZEN.format(
-            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel), address=citizen.address
+        # The citizen's contact, for an admin in a private chat only: never in a group.
+        staff_texts.LIHAT_CITIZEN_PRIVATE.format(
+            name=citizen.display_name or "-", contact=contacts.contact_for_people(desk, citizen)
+        )
+        if inbound.chat_kind == ChatKind.PRIVATE
+        else staff_texts.LIHAT_CITIZEN_GROUP.format(
+            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel)
         ),
         texts.LIHAT_DATES.format(
             created=desk.local_time(complaint.created_at), deadline=desk.local_time(complaint.due_at)
@@ -192,7 +198,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             texts.LIHAT_EVENT.format(
                 at=desk.local_time(event.at),
                 kind=texts.EVENT_NAMES.get(event.kind, event.kind),
-                actor=event.actor,
+                actor=staff_texts.ACTOR_NAMES.get(event.actor, event.actor),
                 detail=detail,
             )
         )

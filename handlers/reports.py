@@ -276,10 +276,10 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
             [
                 desk.ticket(row.id),
                 when(row.created_at),
-                row.channel,
-                row.opd_code or "",
+                desk.channel_label(row.channel),
+                row.opd_code or staff_texts.NOT_ROUTED,
                 row.category or "",
-                row.status,
+                texts.STATUS_NAMES.get(row.status, row.status),
                 row.description,
                 row.location_text or "",
                 "" if row.location_lat is None else f"{row.location_lat:.6f}",

@@ -168,7 +168,7 @@ async def test_lihat_shows_the_whole_complaint_to_humas(world: World) -> None:
     await world.send(world.message(ADMIN, f"/lihat {ticket}"))
     detail = await world.reply(ADMIN.id)
     assert ticket in detail.text and "TPS Wua-Wua" in detail.text and "Besok diangkut." in detail.text
-    assert str(BUDI.id) in detail.text  # the contact, for humas only
+    assert f"Telegram id {BUDI.id}" in detail.text  # the contact, for an admin in a private chat only
     assert "dicatat" in detail.text and "dijawab" in detail.text
 
 
@@ -207,6 +207,7 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     assert [r["tiket"] for r in rows] == [on_time, late, "KDI-0003"]
     assert [r["opd"] for r in rows] == ["DLHK", "DLHK", "PUPR"]
     assert [r["tepat_waktu"] for r in rows] == ["ya", "tidak", ""]
-    assert rows[0]["nilai"] == "4" and rows[0]["status"] == "closed" and rows[0]["kanal"] == "telegram"
+    assert rows[0]["nilai"] == "4" and rows[0]["status"] == "selesai" and rows[0]["kanal"] == "Telegram"
+    assert [r["status"] for r in rows] == ["selesai", "dijawab", "terbuka"]
     assert "TPS Wua-Wua" in rows[0]["uraian"]
     assert str(BUDI.id) not in content.decode("utf-8-sig")

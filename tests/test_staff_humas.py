@@ -154,3 +154,40 @@ async def test_humas_card_of_an_unrouted_ticket_gets_its_note_as_a_reply(world: 
     assert "ditolak" in (await world.reply(ADMIN.id)).text
     await world.settled()
     assert len(world.telegram.sent_messages(HUMAS_CHAT)) == 4
+
+
+async def test_lihat_shows_a_contact_for_people_to_an_admin_only_in_a_private_chat(world: World) -> None:
+    now = world.clock.now()
+    async with world.runtime.sessions() as session, session.begin():
+        citizen = await citizens.touch_citizen(
+            session, channel="whatsapp", address="whatsapp:+6281234567890", display_name="Ani", now=now
+        )
+        assert citizen.id is not None
+        complaint = await complaints.create_complaint(
+            session,
+            citizen_id=citizen.id,
+            description="sampah menumpuk di TPS Wua-Wua",
+            opd_code="DLHK",
+            category="Sampah",
+            confidence=0.9,
+            now=now,
+            due_at=now + HOUR,
+        )
+        await complaints.add_event(session, complaint_id=complaint.id or 0, kind="reprimanded", now=now, actor="sla")
+    await world.send(world.message(ADMIN, "/lihat KDI-0001"))
+    private = (await world.reply(ADMIN.id)).text or ""
+    assert "<b>Pelapor:</b> Ani · +62 812-3456-7890 (WhatsApp)" in private
+    assert "Status:</b> terbuka" in private and "ditegur (sistem (batas waktu))" in private
+    await world.send(world.message(ADMIN, "/lihat KDI-0001", chat_id=HUMAS_CHAT))
+    group = (await world.reply(HUMAS_CHAT)).text or ""
+    assert "<b>Pelapor:</b> Ani · WhatsApp (kontak hanya ditampilkan di chat pribadi admin)" in group
+    assert "812" not in group and "whatsapp:" not in group
+
+
+def test_phone_numbers_read_as_people_write_them() -> None:
+    from handlers.contacts import phone_for_people
+
+    assert phone_for_people("+6281234567890") == "+62 812-3456-7890"
+    assert phone_for_people("+62812345678901") == "+62 812-3456-78901"
+    assert phone_for_people("+628123456789") == "+62 812-3456-789"
+    assert phone_for_people("+14155238886") == "+14155238886"

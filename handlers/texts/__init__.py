@@ -214,7 +214,6 @@ TEGURAN_MANUAL_DEFAULT = "Mohon aduan warga yang masih terbuka segera ditanggapi
 # /lihat: the whole story of one complaint, for humas.
 LIHAT_HEAD = Markup("🔎 <b>Aduan {ticket}</b> · {category}")
 LIHAT_STATUS = Markup("<b>Status:</b> {status} · <b>OPD:</b> {owner}")
-LIHAT_CITIZEN = Markup("<b>Pelapor:</b> {name} · {channel} <code>{address}</code>")
 LIHAT_DATES = Markup("<b>Dicatat:</b> {created} · <b>Batas:</b> {deadline}")
 LIHAT_LOCATION = Markup("<b>Lokasi:</b> {location}{point}")
 LIHAT_POINT = " ({lat:.5f}, {lon:.5f})"

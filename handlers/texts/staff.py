@@ -103,5 +103,5 @@ LIHAT_CITIZEN_GROUP = Markup("<b>Pelapor:</b> {name} · {channel} (kontak hanya 
 LIHAT_CITIZEN_PRIVATE = Markup("<b>Pelapor:</b> {name} · {contact}")
 # Who did it, in /lihat's history: the deadline sweep and the citizen by name.
 ACTOR_NAMES = {"sla": "sistem (batas waktu)", "citizen": "warga"}
-# The export's channel column when a messenger has no label.
+# The owner of a complaint no agency has yet, in the CSV files (the export, the overdue list).
 NOT_ROUTED = "belum diteruskan"
