@@ -199,7 +199,7 @@ async def main(args: argparse.Namespace) -> None:
             # A database filled earlier: measure it at the moment it was filled for.
             engine = create_engine(url)
             async with engine.connect() as conn:
-                latest = (await conn.execute(select(func.max(Complaint.__table__.c.created_at)))).scalar_one()
+                latest = (await conn.execute(select(func.max(Complaint.__table__.c.created_at)))).scalar_one()  # type: ignore[attr-defined]
             await engine.dispose()
             now = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
             print(f"measuring the database as filled, at {now:%Y-%m-%d %H:%M} UTC")

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, func, literal, select, type_coerce, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -82,12 +83,12 @@ class OverdueSummary:
         return sum(self.counts.values())
 
 
-def _overdue_columns() -> tuple[object, ...]:
+def _overdue_columns() -> tuple[Any, ...]:
     c = Complaint.__table__.c  # type: ignore[attr-defined]
     return (c.id, c.opd_code, c.category, c.created_at, c.due_at)
 
 
-def _overdue_where(now: datetime) -> list[object]:
+def _overdue_where(now: datetime) -> list[Any]:
     c = Complaint.__table__.c  # type: ignore[attr-defined]
     return [c.status == ComplaintStatus.OPEN.value, c.due_at <= now]
 
@@ -103,7 +104,8 @@ async def overdue_summary(
     """
     c = Complaint.__table__.c  # type: ignore[attr-defined]
     if opd_code is None:
-        owners: list[str | None] = [None, *(await session.exec(select(Agency.code))).scalars().all()]  # type: ignore[call-overload]
+        known = await session.exec(select(Agency.__table__.c.code))  # type: ignore[attr-defined,call-overload]
+        owners: list[str | None] = [None, *(str(row[0]) for row in known.all())]
     else:
         owners = [opd_code]
     # One count per owner, each a range of ix_complaint_opd_status (owner, status, due) that the

@@ -138,6 +138,7 @@ class OutboxDispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert message.id is not None
+        outbox_id = message.id
         sender = self._senders.get(message.channel)
         try:
             if sender is None:
@@ -157,7 +158,7 @@ class OutboxDispatcher:
         else:
             async with self._sessions() as session, session.begin():
                 await outbox.mark_sent(
-                    session, outbox_id=message.id, provider_message_id=provider_id, now=self._clock.now()
+                    session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
                 )
 
     async def _built(self, message: OutboxMessage) -> OutboxMessage:
