@@ -95,7 +95,8 @@ async def test_one_sweep_sends_humas_one_summary_and_each_agency_its_teguran(wor
     assert "TEGURAN" in (await world.reply(PUPR_CHAT)).text
     for user in (BUDI, SITI):
         assert "telah menegur" in (await world.reply(user.id)).text
-    # Nothing more on the next sweeps.
+    # Nothing more on the next sweeps (settled first: a clock jump would expire an in-flight lease).
+    await world.settled()
     world.clock.advance(HOUR)
     assert (await world.runtime.sweep_once()).reprimanded == 0
     await world.settled()
