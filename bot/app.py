@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
-from handlers import router, sla, texts
+from handlers import overdue, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
@@ -97,6 +97,8 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
+        map_url=settings.cards.map_url,
+        card_location_pin=settings.cards.location_pin,
     )
 
 
@@ -226,6 +228,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         ticket_prefix=desk.ticket_prefix,
         policy=policy,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
+        build_document=lambda session, recipe: overdue.build_document(session, desk, recipe),
     )
 
     async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:

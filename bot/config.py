@@ -166,6 +166,26 @@ class SlaSection(_Section):
         return self
 
 
+class CardsSection(_Section):
+    """[cards]: how a ticket card reaches an agency's group."""
+
+    # The card names the place as a link to this map; {lat} and {lon} are the point's coordinates.
+    map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    # Also send the point as a separate location message (a pin) after the card.
+    location_pin: bool = False
+
+    @field_validator("map_url")
+    @classmethod
+    def _map_template(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value) or "{lat}" not in value or "{lon}" not in value:
+            raise ValueError("must be an http(s) address containing {lat} and {lon}")
+        try:
+            value.format(lat=0.0, lon=0.0)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("only {lat} and {lon} may appear in braces") from None
+        return value
+
+
 class HumasSection(_Section):
     """[humas]: the public-relations office that runs the desk."""
 
@@ -202,6 +222,7 @@ class Settings(_Section):
     sla: SlaSection = Field(default_factory=SlaSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     flood: FloodSection = Field(default_factory=FloodSection)
+    cards: CardsSection = Field(default_factory=CardsSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
 

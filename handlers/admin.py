@@ -8,10 +8,11 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, reports, texts
+from handlers import cards, contacts, handover, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
-from handlers.events import Inbound
+from handlers.events import ChatKind, Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
+from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -62,9 +63,7 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
             session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
         )
         return
-    rows = await report_queries.overdue(session, now=now, opd_code=code)
-    for message in reports.overdue_messages(desk, rows, now=now, scope=code):
-        await send_text(session, here, message, now=now, purpose="report")
+    await overdue.answer(session, desk, here, scope=code)
 
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -164,8 +163,13 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             status=texts.STATUS_NAMES.get(complaint.status, complaint.status),
             owner=complaint.opd_code or texts.NOT_ROUTED_YET,
         ),
-        texts.LIHAT_CITIZEN.format(
-            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel), address=citizen.address
+        # The citizen's contact, for an admin in a private chat only: never in a group.
+        staff_texts.LIHAT_CITIZEN_PRIVATE.format(
+            name=citizen.display_name or "-", contact=contacts.contact_for_people(desk, citizen)
+        )
+        if inbound.chat_kind == ChatKind.PRIVATE
+        else staff_texts.LIHAT_CITIZEN_GROUP.format(
+            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel)
         ),
         texts.LIHAT_DATES.format(
             created=desk.local_time(complaint.created_at), deadline=desk.local_time(complaint.due_at)
@@ -194,7 +198,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             texts.LIHAT_EVENT.format(
                 at=desk.local_time(event.at),
                 kind=texts.EVENT_NAMES.get(event.kind, event.kind),
-                actor=event.actor,
+                actor=staff_texts.ACTOR_NAMES.get(event.actor, event.actor),
                 detail=detail,
             )
         )
@@ -238,6 +242,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
         return
     old = complaint.opd_code
+    old_answered = old is not None and complaint.answered_at is not None
     # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
     complaint.opd_code = code
     complaint.status = ComplaintStatus.OPEN.value
@@ -256,15 +261,6 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     )
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
-    await cards.send_card(session, desk, complaint, citizen)
-    if old is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(old)),
-            texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code),
-            now=now,
-            complaint_id=number,
-        )
     deadline = desk.local_time(complaint.due_at)
     await send_text(
         session,
@@ -274,7 +270,9 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         complaint_id=number,
         purpose="rerouted",
     )
-    await send_text(session, here, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline), now=now)
+    await handover.after_reroute(
+        session, desk, complaint, citizen, old=old, old_answered=old_answered, admin=inbound.sender_name, here=here
+    )
 
 
 async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -290,6 +288,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     if complaint is None:
         return
     ticket = desk.ticket(number)
+    answered = complaint.answered_at is not None
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)
@@ -307,15 +306,9 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         complaint_id=number,
         purpose="rejected",
     )
-    if complaint.opd_code is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(complaint.opd_code)),
-            texts.TICKET_REJECTED.format(ticket=ticket),
-            now=now,
-            complaint_id=number,
-        )
-    await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=now)
+    await handover.after_reject(
+        session, desk, complaint, reason=reason, answered=answered, admin=inbound.sender_name, here=here
+    )
 
 
 async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:

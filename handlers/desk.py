@@ -52,6 +52,9 @@ class Desk:
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
     flood_window: timedelta = timedelta(seconds=60)
+    # Ticket cards: the map link of a point ({lat}, {lon}), and whether a separate pin follows the card.
+    map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    card_location_pin: bool = False
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -68,6 +71,10 @@ class Desk:
     def staff(self, chat_id: str) -> Recipient:
         """A chat on the staff messenger (an agency group, the humas group, an admin)."""
         return Recipient(self.staff_channel, chat_id)
+
+    def map_link(self, lat: float, lon: float) -> str:
+        """The address of a point on the configured map."""
+        return self.map_url.format(lat=f"{lat:.6f}", lon=f"{lon:.6f}")
 
     def channel_label(self, channel: str) -> str:
         """A messenger's name as people write it."""

@@ -97,17 +97,28 @@ async def send_photo(
     *,
     ref: str,
     source: str,
-    caption: str,
+    caption: str | Markup,
     now: datetime,
     complaint_id: int | None = None,
     purpose: str = "photo",
-) -> None:
-    """Queue a photo; `source` says what `ref` is (a channel's own file id, or events.STORED key)."""
-    await outbox.enqueue(
+    caption_is_essential: bool = False,
+) -> int | None:
+    """Queue a photo; `source` says what `ref` is (a channel's own file id, or events.STORED key).
+
+    A Markup caption goes as HTML, like a Markup text (the handler keeps it within the messenger's
+    caption limit: a cut would break its tags). `caption_is_essential`: should the photo itself
+    prove unsendable, the caption still goes, as a text (a ticket card must not be lost with its photo).
+    """
+    payload: dict[str, object] = {"ref": ref, "source": source, "caption": str(caption)}
+    if isinstance(caption, Markup):
+        payload["html"] = True
+    if caption_is_essential:
+        payload["caption_is_essential"] = True
+    return await outbox.enqueue(
         session,
         channel=to.channel,
         chat_id=to.chat_id,
-        payload={"ref": ref, "source": source, "caption": caption},
+        payload=payload,
         now=now,
         kind="photo",
         complaint_id=complaint_id,

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, textsafe
+from handlers import admin, agency, flood, intake, staff_help, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -45,7 +45,8 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
         )
         return
     if inbound.chat_kind == ChatKind.PRIVATE:
-        if inbound.is_command and inbound.command()[0] in admin.COMMANDS:
+        admin_help = staff_help.wants_admin_help(desk, inbound)
+        if inbound.is_command and (inbound.command()[0] in admin.COMMANDS or admin_help):
             # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
             await citizens.touch_citizen(
                 session,
@@ -54,7 +55,11 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
                 display_name=inbound.sender_name,
                 now=desk.now(),
             )
-            await admin.handle(session, desk, inbound)
+            if admin_help:
+                # An admin's /start or /help: the humas commands, and no citizen draft begun.
+                await staff_help.admin_private_help(session, desk, inbound)
+            else:
+                await admin.handle(session, desk, inbound)
         else:
             await intake.handle_private(session, desk, inbound)
         return

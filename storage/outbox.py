@@ -256,3 +256,25 @@ async def pending_count(session: AsyncSession) -> int:
     """How many messages still wait to be sent."""
     statement = select(func.count()).where(col(OutboxMessage.status).in_(_UNSENT))
     return int((await session.exec(statement)).one())
+
+
+async def latest_sent_id(
+    session: AsyncSession, *, channel: str, chat_id: str | int, complaint_id: int, purposes: tuple[str, ...]
+) -> str | None:
+    """The provider's id of the latest message about a complaint sent to a chat for one of `purposes`.
+
+    (E.g. the ticket card a note should reply to; None while it is not sent yet.)
+    """
+    statement = (
+        select(OutboxMessage.provider_message_id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == str(chat_id),
+            OutboxMessage.complaint_id == complaint_id,
+            col(OutboxMessage.purpose).in_(purposes),
+            col(OutboxMessage.provider_message_id).is_not(None),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()

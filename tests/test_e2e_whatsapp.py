@@ -95,13 +95,14 @@ async def test_a_whatsapp_citizen_files_a_complaint_with_location_and_photo(wa: 
     filed = await wa.reply(ANI)
     assert "KDI-0001" in filed.body and "WITA" in filed.body
 
-    card, location, photo = await world.replies(DLHK_CHAT, 3)
+    # One message in the group: the stored photo, the card as its caption, the place as a map link.
+    card = await world.reply(DLHK_CHAT)
     assert "Aduan KDI-0001" in card.text and "Ani (WhatsApp)" in card.text
     assert "&lt;b&gt;tidak&lt;/b&gt;" in card.text
     # The agency sees the messenger, never the number.
     assert "81234567890" not in card.text and "Wulandari" not in card.text
-    assert location.method == "sendLocation" and location.params["latitude"] == pytest.approx(-3.9778)
-    assert photo.method == "sendPhoto" and photo.files["photo"] == JPEG
+    assert "Jl. Mandonga, Kendari" in card.text and "mlat=-3.977800" in card.text
+    assert card.method == "sendPhoto" and card.files["photo"] == JPEG and card.params["parse_mode"] == "HTML"
     # The photo was fetched with the account's credentials, through Twilio's redirect.
     assert [c.status for c in tw.calls if c.method == "Media.fetch"] == [307]
     # No Telegram markup reaches WhatsApp: the citizen's own words come back as written, unescaped.

@@ -90,7 +90,7 @@ async def run_tour(out: Callable[[str], None], database: Path) -> None:
         await tour.say("tg-citizen", location=KENDARI)
         await tour.say("tg-citizen", "lewati")
         await tour.say("tg-citizen", "ya", expect=1)
-        dlhk = await tour.wait("group-DLHK", 2)
+        dlhk = await tour.wait("group-DLHK", 1)  # one message: the card, its place a map link
         card = next(e for e in dlhk if "Aduan" in e.text)
 
         out("\n== 2. Siti melapor jalan rusak lewat WhatsApp ==")

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -142,14 +143,7 @@ class TelegramSender:
                 chat_id, latitude=float(str(payload["lat"])), longitude=float(str(payload["lon"]))
             )
         elif message.kind == "photo":
-            photo: str | bytes = str(payload["ref"])
-            if payload.get("source") == "media":
-                if self._load_media is None:
-                    raise Undeliverable("no media store to read the photo from")
-                photo = await self._load_media(str(payload["ref"]))
-            sent = await self._bot.send_photo(
-                chat_id, photo=photo, caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None
-            )
+            sent = await self._send_photo(chat_id, payload)
         elif message.kind == "document":
             content = base64.b64decode(str(payload["content_b64"]))
             sent = await self._bot.send_document(
@@ -173,3 +167,29 @@ class TelegramSender:
         else:
             raise Undeliverable(f"unknown outbox kind {message.kind!r}")
         return str(sent.message_id) if isinstance(sent, Message) else None
+
+    async def _send_photo(self, chat_id: int, payload: dict[str, Any]) -> Message:
+        """A photo with its caption; an HTML caption (a ticket card) is sized by the handlers, never cut."""
+        html = bool(payload.get("html"))
+        caption = str(payload.get("caption", ""))
+        try:
+            photo: str | bytes = str(payload["ref"])
+            if payload.get("source") == "media":
+                if self._load_media is None:
+                    raise Undeliverable("no media store to read the photo from")
+                photo = await self._load_media(str(payload["ref"]))
+            return await self._bot.send_photo(
+                chat_id,
+                photo=photo,
+                caption=(caption if html else cut_utf16(caption, CAPTION_LIMIT)) or None,
+                parse_mode=ParseMode.HTML if html else None,
+            )
+        except (BadRequest, Undeliverable) as exc:
+            if not payload.get("caption_is_essential") or not caption:
+                raise
+            # The photo cannot be sent (a file id Telegram no longer knows, a stored photo gone):
+            # the caption is a ticket card, which the group must still get, as a text.
+            log.warning("photo not sendable (%s); sending its caption as a text", exc)
+            return await self._bot.send_message(
+                chat_id, caption, parse_mode=ParseMode.HTML if html else None, link_preview_options=None
+            )

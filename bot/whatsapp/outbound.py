@@ -176,7 +176,9 @@ class WhatsAppSender:
             lat, lon = float(str(message.payload["lat"])), float(str(message.payload["lon"]))
             return f"📍 https://maps.google.com/?q={lat:.6f},{lon:.6f}"
         if message.kind == "photo":
-            return str(message.payload.get("caption", ""))
+            # An HTML caption (a ticket card) loses its markup like an HTML text.
+            caption = message.payload.get("caption", "")
+            return plain_text({"text": caption, "html": message.payload.get("html")})
         return plain_text(message.payload)
 
     async def _last_heard(self, address: str) -> datetime | None:
