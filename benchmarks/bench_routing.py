@@ -53,13 +53,14 @@ def main() -> None:
     """Measure and print throughput, accuracy and misroute rate together."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=ROOT / "config.example.toml")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="labelled TSV file (LABEL<TAB>message)")
     parser.add_argument("--seconds", type=float, default=2.0, help="minimum length of each timed round")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the best one is reported")
     args = parser.parse_args()
 
     core = pin_one_core()
     agencies = load_agencies(args.config)
-    rows = load_corpus(CORPUS)
+    rows = load_corpus(args.corpus)
     messages = [message for _, message in rows]
 
     started = time.perf_counter()
@@ -90,7 +91,7 @@ def main() -> None:
     )
     to_humas = sum(result.opd is None for result in results)
     size = len(rows)
-    print(f"routing benchmark: {size} messages from {CORPUS.relative_to(ROOT)}, config {args.config.name}")
+    print(f"routing benchmark: {size} messages from {args.corpus}, config {args.config.name}")
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus, {core}")
     print(f"lexicon build:  {build_ms:8.1f} ms")
     print(f"cold pass:      {cold_rate:8.0f} messages/s (empty caches, one pass)")
