@@ -33,6 +33,8 @@ ABBREVIATIONS: dict[str, str] = {
     "dngn": "dengan",
     "jln": "jalan",
     "jl": "jalan",
+    "jlan": "jalan",
+    "jlnan": "jalanan",
     "blm": "belum",
     "blum": "belum",
     "lom": "belum",
@@ -139,6 +141,30 @@ ABBREVIATIONS: dict[str, str] = {
     "dtg": "datang",
     "dpt": "dapat",
 }
+
+# Everyday words one letter away from a routing word: never taken for its typo ("jualan" is not
+# "jalan", "pusing" is not "puing", "pembayaran" is not "pembakaran").
+KNOWN_WORDS = frozenset(
+    {
+        "jualan",
+        "perumahan",
+        "tindak",
+        "sepanjang",
+        "tepat",
+        "pulang",
+        "berkas",
+        "pembayaran",
+        "dibayar",
+        "pusing",
+        "berisi",
+        "pekerja",
+        "ditambah",
+        "whole",
+        "jalani",
+        "kebakaran",
+        "sumbangan",
+    }
+)
 
 # Greetings and forms of address after which "kk" is "kakak" (a polite "you"), not a family card.
 _KAKAK_BEFORE = frozenset(
