@@ -8,7 +8,7 @@ from html import escape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, reports, texts
+from handlers import cards, corrections, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text
@@ -222,6 +222,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
         return
     old = complaint.opd_code
+    await corrections.record_reroute(session, desk, complaint, code=code, actor=actor(inbound))
     # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
     complaint.opd_code = code
     complaint.status = ComplaintStatus.OPEN.value
@@ -274,6 +275,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     if complaint is None:
         return
     ticket = desk.ticket(number)
+    await corrections.record_rejection(session, desk, complaint, actor=actor(inbound))
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from html import escape
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import corrections, texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_photo, send_text
@@ -297,6 +298,7 @@ async def _disown(
     assert complaint.id is not None
     now = desk.now()
     ticket = desk.ticket(complaint.id)
+    await corrections.record_refusal(session, desk, complaint, owner=owner, actor=staff_label(inbound))
     complaint.opd_code = None
     session.add(complaint)
     await complaints.add_event(
@@ -310,17 +312,19 @@ async def _disown(
     await audit.log_action(
         session, actor=staff_label(inbound), action="disown", target=ticket, detail=f"{owner}: {reason}", now=now
     )
+    notice = texts.DISOWNED_TO_HUMAS.format(
+        agency=escape(desk.agency_name(owner)),
+        ticket=ticket,
+        reason=escape(reason or texts.NO_REASON),
+        codes=", ".join(desk.agencies),
+    )
     await send_text(
         session,
         desk.staff(desk.humas_chat_id),
-        texts.DISOWNED_TO_HUMAS.format(
-            agency=escape(desk.agency_name(owner)),
-            ticket=ticket,
-            reason=escape(reason or texts.NO_REASON),
-            codes=", ".join(desk.agencies),
-        ),
+        str(Markup(notice) + triage.unrouted_hint(desk, complaint, refused_by=owner)),
         now=now,
         html=True,
+        buttons=triage.buttons(desk, complaint, refused_by=owner),
         complaint_id=complaint.id,
         purpose="disowned",
     )

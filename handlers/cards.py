@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import send_location, send_photo, send_text
 from handlers.textsafe import cut_utf16, utf16_len
@@ -58,7 +59,8 @@ def render_card(desk: Desk, complaint: Complaint, citizen: Citizen) -> str:
     )
     if complaint.opd_code is None:
         card += texts.CARD_UNROUTED.format(ticket=ticket, codes=", ".join(desk.agencies))
-    return card
+        return str(Markup(card) + triage.unrouted_hint(desk, complaint))
+    return str(Markup(card) + triage.route_line(desk, complaint))
 
 
 async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
@@ -72,6 +74,7 @@ async def send_card(session: AsyncSession, desk: Desk, complaint: Complaint, cit
         render_card(desk, complaint, citizen),
         now=now,
         html=True,
+        buttons=triage.buttons(desk, complaint) if complaint.opd_code is None else (),
         complaint_id=complaint.id,
         purpose="ticket_card",
     )
