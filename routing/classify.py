@@ -56,7 +56,9 @@ _NOTHING = Classification(None, None, 0.0, [])
 THANKS = (("terima", "kasih"), ("makasih",), ("makasi",), ("trims",), ("thanks",), ("thank", "you"), ("thx",))
 _THANKS_FIRST = frozenset(phrase[0] for phrase in THANKS)
 THANKS_OTHER = "ucapan terima kasih"
-_DONE = frozenset({"sudah", "telah", "already"})
+_DONE = frozenset(
+    {"sudah", "telah", "beres", "already", "finally", "done", "fixed", "repaired", "collected", "cleaned", "resolved"}
+)
 # ... unless it goes on to say what is still wrong.
 _STILL_WRONG = frozenset(
     {"tapi", "tetapi", "namun", "belum", "tidak", "masih", "mohon", "tolong", "but", "still", "not"}

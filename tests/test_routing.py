@@ -23,6 +23,9 @@ CORPUS = ROOT / "tests" / "data" / "routing_corpus.tsv"
 # Written by someone who never saw the classifier or the lexicon (docs/BENCHMARKS.md has its
 # first score, taken before any change made for it).
 BLIND = ROOT / "tests" / "data" / "routing_blind.tsv"
+# Written after the blind set was scored, by the engineer who changed the lexicon: not blind, but in
+# new wording, so that a rule that only fits the blind sentences shows.
+ENGINEER = ROOT / "tests" / "data" / "routing_engineer.tsv"
 CODES = ("DLHK", "PUPR", "DISDUKCAPIL")
 
 # The corpus was written together with the lexicon; before the blind set it scored 98.97% (384/388)
@@ -33,6 +36,9 @@ MAX_MISROUTE = 0.01
 # confidently to the wrong agency.
 MIN_BLIND_ACCURACY = 0.97
 MAX_BLIND_MISROUTE = 0.01
+# The engineer's set is half adversarial (messages for no agency that carry an agency's word).
+MIN_ENGINEER_ACCURACY = 0.97
+MAX_ENGINEER_MISROUTE = 0.02
 
 
 def _agencies(path: Path) -> list[AgencyLexicon]:
@@ -400,6 +406,8 @@ def test_other_matters_are_data() -> None:
     [
         ("Makasih min, KTP sy udh jadi 🙏", None),
         ("terima kasih DLH, sampah di lorong kami sdh diangkut tadi pagi", None),
+        ("thank you, the garbage was collected this morning", None),
+        ("thanks, but the garbage was not collected again", "DLHK"),
         ("terima kasih, sampah sudah diangkut tapi selokan masih mampet", "PUPR"),
         ("Terima kasih. Sampah di depan rumah sudah 5 hari tidak diangkut", "DLHK"),
     ],
@@ -548,6 +556,12 @@ def test_blind_set_accuracy_and_misroutes(lexicon: Lexicon) -> None:
     accuracy, misroutes, wrong = _wrong(BLIND, lexicon)
     assert accuracy >= MIN_BLIND_ACCURACY, wrong
     assert misroutes <= MAX_BLIND_MISROUTE, wrong
+
+
+def test_engineer_set_accuracy_and_misroutes(lexicon: Lexicon) -> None:
+    accuracy, misroutes, wrong = _wrong(ENGINEER, lexicon)
+    assert accuracy >= MIN_ENGINEER_ACCURACY, wrong
+    assert misroutes <= MAX_ENGINEER_MISROUTE, wrong
 
 
 # --- command line --------------------------------------------------------------------------------
