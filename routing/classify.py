@@ -95,7 +95,7 @@ def classify(text: str, lexicon: Lexicon) -> Classification:
     if confidence < ROUTE_THRESHOLD:
         wins = other_total >= top
         return Classification(None, None, confidence, _all_words(matches, agencies), guesses, other if wins else None)
-    index = lexicon.codes.index(best.code)
+    index = lexicon.index[best.code]
     return Classification(
         best.code,
         _category(matches.hits.get(index, {}), lexicon.categories[index]),
@@ -134,12 +134,12 @@ def _scores(matches: Matches, agencies: int) -> dict[int, float]:
 
 def _guesses(matches: Matches, scores: dict[int, float], lexicon: Lexicon) -> tuple[Guess, ...]:
     """Agencies with evidence, best first, with their words."""
-    found = [
-        Guess(lexicon.codes[index], score, _words(matches.hits[index]))
-        for index, score in scores.items()
-        if index < len(lexicon.codes) and score > 0.0
-    ]
-    return tuple(sorted(found, key=lambda guess: (-guess.score, lexicon.codes.index(guess.code))))
+    codes = lexicon.codes
+    agencies = len(codes)
+    ranked = sorted(
+        (index for index, score in scores.items() if index < agencies and score > 0.0), key=lambda i: (-scores[i], i)
+    )
+    return tuple(Guess(codes[index], scores[index], _words(matches.hits[index])) for index in ranked)
 
 
 def _words(hits: dict[str, Hit]) -> tuple[str, ...]:

@@ -95,6 +95,7 @@ class Lexicon:
         others: tuple[str, ...] = (),
     ) -> None:
         self.codes = codes
+        self.index = {code: position for position, code in enumerate(codes)}
         self.categories = categories
         # First word of an entry -> the entries starting with it, longest first.
         self.entries = entries

@@ -108,7 +108,8 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     """Find each agency's keywords in the tokens, longest phrase first, exclusions applied."""
     agencies = len(lexicon.codes)
     entries = lexicon.entries
-    if not any(tok.key in entries for tok in toks):
+    keyed = [start for start, tok in enumerate(toks) if tok.key in entries]
+    if not keyed:
         return Matches({}, None)
     singles = lexicon.singles
     pairs = lexicon.pairs
@@ -120,10 +121,10 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     used: dict[int, set[int]] = {}
     found: list[_Found] = []
     nothing: set[int] = set()
-    for start, tok in enumerate(toks):
+    for start in keyed:
+        tok = toks[start]
         key = tok.key
-        if key is None or key not in entries:
-            continue
+        assert key is not None
         # Phrases first (longest first), then the word alone.
         candidates: tuple[Entry, ...] = ()
         following = start + 1
@@ -238,10 +239,8 @@ def _denied_after(toks: list[Token], end: int) -> bool:
 
 def _last_contrast(toks: list[Token]) -> int:
     """The position of the last "but" that has words after it, or -1."""
-    for pos in range(len(toks) - 2, -1, -1):
-        if toks[pos].raw in CONTRAST_WORDS:
-            return pos
-    return -1
+    found = [pos for pos, tok in enumerate(toks[:-1]) if tok.raw in CONTRAST_WORDS]
+    return found[-1] if found else -1
 
 
 # In _neutralised's result: positions neutral for every agency (similes).
@@ -256,10 +255,8 @@ def _phrases(
     problems: list[tuple[int, int, int]] = []
     proofs: list[tuple[int, int, int]] = []
     count = len(toks)
-    for start, tok in enumerate(toks):
-        if not tok.starts:
-            continue
-        for kind, agency, words in tok.starts:
+    for start in [start for start, tok in enumerate(toks) if tok.starts]:
+        for kind, agency, words in toks[start].starts:
             size = len(words)
             end = start + size
             if size > 1:
@@ -283,8 +280,8 @@ def _neutralised(toks: list[Token], proofs: list[tuple[int, int, int]]) -> dict[
     """Per agency (ANY: all), positions whose words are a comparison or an attachment, not the matter."""
     neutral: dict[int, set[int]] = {}
     count = len(toks)
-    for pos, tok in enumerate(toks):
-        if tok.raw in SIMILE_WORDS and pos + 1 < count and toks[pos + 1].raw not in SIMILE_BREAKERS:
+    for pos in [pos for pos, tok in enumerate(toks) if tok.raw in SIMILE_WORDS]:
+        if pos + 1 < count and toks[pos + 1].raw not in SIMILE_BREAKERS:
             # The compared thing: the next word, or the one after a plain word ("kayak air got").
             simile = neutral.setdefault(ANY, set())
             simile.add(pos + 1)
