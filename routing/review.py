@@ -38,6 +38,9 @@ STOPWORDS = frozenset(
     she there here with from by not no but so very every again still already can could do does did have has
     had please near since week weeks days day month months night morning who what why how when where just one
     some any all also up out about me us them if then than too get got been being would should will
+    city really come comes came last new old big lot lots many much keep keeps kept time times thing things
+    people someone something anyone everyone now today yesterday tomorrow ago buat bikin buka tadi kemarin
+    besok sekarang mohon tolong bantu minta sudah udah sdh belum blm tidak gak ga dong banget bgt sy yg
     """.split()
 )
 _CAPITALISED = re.compile(r"(?<![.!?\n]\s)(?<!^)\b([A-Z][a-z]+(?:-[A-Z]?[a-z]+)*)")

@@ -77,6 +77,7 @@ def _route(text: str, lexicon: Lexicon) -> str | None:
         ("e-KTP", "e-ktp"),
         ("ektp", "e-ktp"),
         ("gorong2 mampet", "gorong-gorong mampet"),
+        ("gorong-gorongnya", "gorong-gorongnya"),
         ("gorong–gorong", "gorong-gorong"),
         ("udh 3hr", "sudah 3 hari"),
         ("sam\u200bpah", "sampah"),
@@ -120,6 +121,7 @@ def test_the_issue_examples_are_routed(text: str, opd: str, lexicon: Lexicon) ->
         ("perekamn ulang", "DISDUKCAPIL", "perekaman"),
         ("jalannya rusak", "PUPR", "jalan rusak"),
         ("gorong2nya jebol", "PUPR", "gorong-gorong"),
+        ("gorong-gorongnya jebol", "PUPR", "gorong-gorong"),
     ],
 )
 def test_typos_and_inflections_still_match(text: str, opd: str, keyword: str, lexicon: Lexicon) -> None:

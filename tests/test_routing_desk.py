@@ -282,3 +282,29 @@ def test_other_matters_are_checked_like_every_other_key() -> None:
     data["opd"][1]["needs_problme"] = ["jalan"]
     with pytest.raises(ConfigError, match=r"opd\[1\]\.needs_problme: unknown key"):
         parse_settings(data, "city.toml")
+
+
+def test_the_review_suggests_words_that_separate_not_names_or_function_words() -> None:
+    import tomllib
+
+    from routing.review import Correction, review
+    from routing.tables import lexicon_from_tables
+
+    lexicon = lexicon_from_tables(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
+    found = [
+        Correction("KDI-0001", "jalan di lorong Kambu ambrol, tolong", None, "PUPR"),
+        Correction("KDI-0002", "aspal di Kambu ambrol dan sampah berserakan", "DLHK", "PUPR"),
+        Correction("KDI-0003", "listrik di Kambu padam, ada tumpukan sampah", "DLHK", None),
+        Correction("KDI-0004", "listrik padam lagi dekat TPS", "DLHK", None),
+        Correction("KDI-0005", "sampah kami", "DLHK", None, labelled=False),
+    ]
+    result = review(found, lexicon)
+    assert result.pending == 1 and result.today.size == 4
+    assert result.keywords == {"PUPR": [("ambrol", 2)]}  # not "kambu" (a name), not "tolong"
+    assert result.others == []  # "listrik" and "padam" are an other matter's words already
+    assert [(pair.said, pair.truth, pair.tickets) for pair in result.pairs] == [
+        ("DLHK", "none", ["KDI-0003", "KDI-0004"]),
+        ("DLHK", "?", ["KDI-0005"]),
+        ("DLHK", "PUPR", ["KDI-0002"]),
+        ("humas", "PUPR", ["KDI-0001"]),
+    ]
