@@ -29,7 +29,7 @@ from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
-from routing import AgencyLexicon, Lexicon
+from routing import AgencyLexicon, Lexicon, OtherMatter
 from storage import agencies, inbox, outbox
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory, is_unavailable
@@ -71,10 +71,21 @@ class Tuning:
 
 
 def build_lexicon(settings: Settings) -> Lexicon:
-    """The routing lexicon from the [[opd]] keywords."""
+    """The routing lexicon from the [[opd]] words and the [[other]] matters."""
     return Lexicon.build(
-        AgencyLexicon(code=opd.code, keywords=opd.keywords, categories=opd.categories, exclude=opd.exclude)
-        for opd in settings.opd
+        (
+            AgencyLexicon(
+                code=opd.code,
+                keywords=opd.keywords,
+                categories=opd.categories,
+                exclude=opd.exclude,
+                needs_problem=opd.needs_problem,
+                problems=opd.problems,
+                proof=opd.proof,
+            )
+            for opd in settings.opd
+        ),
+        [OtherMatter(name=other.name, words=other.words) for other in settings.other],
     )
 
 

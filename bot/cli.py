@@ -1,4 +1,4 @@
-"""The `ehumas` command: run the bot, check a configuration, migrate the database."""
+"""The `ehumas` command: run the bot, check a configuration, migrate the database, review routing."""
 
 from __future__ import annotations
 
@@ -135,6 +135,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return serve(settings, migrate=not args.no_migrate)
 
 
+def _cmd_routing(args: argparse.Namespace) -> int:
+    """ehumas routing eval FILE.tsv | review [--since 30d]  (--config FILE)."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from bot import routing_cli
+    from bot.app import build_lexicon
+
+    if args.routing_func == "eval":
+        return routing_cli.run_eval(args.file, build_lexicon(settings), sys.stdout, show_all=args.all)
+    try:
+        return routing_cli.run_review(settings, sys.stdout, period=args.since, min_count=args.min_count, tsv=args.tsv)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("routing review failed", exc_info=True)
+        print(f"Routing review failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
+        return 1
+
+
 def _playground_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="playground port on 127.0.0.1 (default 8080)")
     parser.add_argument(
@@ -176,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="create or update the schema")
     upgrade.add_argument("--config", default=DEFAULT_CONFIG)
     upgrade.set_defaults(func=_cmd_db_upgrade)
+
+    from bot.routing_cli import add_commands
+
+    add_commands(commands, DEFAULT_CONFIG)
+    commands.choices["routing"].set_defaults(func=_cmd_routing)
     return parser
 
 

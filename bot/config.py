@@ -202,8 +202,27 @@ class OpdSection(_Section):
     keywords: list[str] = Field(min_length=1)
     categories: dict[str, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
+    # Words that count only with one of `problems` nearby ("jalan" + "berlubang").
+    needs_problem: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    # Words after which this agency's words are an attachment or proof ("lampirkan foto KK").
+    proof: list[str] = Field(default_factory=list)
 
-    @field_validator("keywords", "exclude")
+    @field_validator("keywords", "exclude", "needs_problem", "problems", "proof")
+    @classmethod
+    def _no_blank_words(cls, value: list[str]) -> list[str]:
+        if any(not word.strip() for word in value):
+            raise ValueError("words must not be empty")
+        return value
+
+
+class OtherSection(_Section):
+    """[[other]]: a matter that is no agency's (electricity, traffic...): complaints about it go to humas."""
+
+    name: str = Field(min_length=1)
+    words: list[str] = Field(min_length=1)
+
+    @field_validator("words")
     @classmethod
     def _no_blank_words(cls, value: list[str]) -> list[str]:
         if any(not word.strip() for word in value):
@@ -225,6 +244,7 @@ class Settings(_Section):
     cards: CardsSection = Field(default_factory=CardsSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
+    other: list[OtherSection] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _distinct_agencies(self) -> Settings:

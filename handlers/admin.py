@@ -8,7 +8,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, contacts, handover, overdue, reports, texts
+from handlers import cards, contacts, corrections, handover, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import ChatKind, Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
@@ -243,6 +243,7 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
         return
     old = complaint.opd_code
     old_answered = old is not None and complaint.answered_at is not None
+    await corrections.record_reroute(session, desk, complaint, code=code, actor=actor(inbound))
     # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
     complaint.opd_code = code
     complaint.status = ComplaintStatus.OPEN.value
@@ -289,6 +290,7 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         return
     ticket = desk.ticket(number)
     answered = complaint.answered_at is not None
+    await corrections.record_rejection(session, desk, complaint, actor=actor(inbound))
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)

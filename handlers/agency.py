@@ -6,7 +6,7 @@ import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import daftar, staff_help, texts
+from handlers import corrections, daftar, staff_help, texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import send_photo, send_text, to_citizen
@@ -300,6 +300,7 @@ async def _disown(
     assert complaint.id is not None
     now = desk.now()
     ticket = desk.ticket(complaint.id)
+    await corrections.record_refusal(session, desk, complaint, owner=owner, actor=staff_label(inbound))
     complaint.opd_code = None
     session.add(complaint)
     await complaints.add_event(
@@ -313,16 +314,18 @@ async def _disown(
     await audit.log_action(
         session, actor=staff_label(inbound), action="disown", target=ticket, detail=f"{owner}: {reason}", now=now
     )
+    notice = texts.DISOWNED_TO_HUMAS.format(
+        agency=desk.agency_name(owner),
+        ticket=ticket,
+        reason=reason or texts.NO_REASON,
+        codes=", ".join(desk.agencies),
+    )
     await send_text(
         session,
         desk.staff(desk.humas_chat_id),
-        texts.DISOWNED_TO_HUMAS.format(
-            agency=desk.agency_name(owner),
-            ticket=ticket,
-            reason=reason or texts.NO_REASON,
-            codes=", ".join(desk.agencies),
-        ),
+        notice + triage.unrouted_hint(desk, complaint, refused_by=owner),
         now=now,
+        buttons=triage.buttons(desk, complaint, refused_by=owner),
         complaint_id=complaint.id,
         purpose="disowned",
     )

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import send_location, send_photo, send_text
 from handlers.texts import staff as staff_texts
@@ -75,7 +75,8 @@ def render_card(desk: Desk, complaint: Complaint, citizen: Citizen, *, note: Mar
     card += note
     if complaint.opd_code is None:
         card += texts.CARD_UNROUTED.format(ticket=ticket, codes=", ".join(desk.agencies))
-    return card
+        return card + triage.unrouted_hint(desk, complaint)
+    return card + triage.route_line(desk, complaint)
 
 
 class _Visible(HTMLParser):
@@ -119,7 +120,10 @@ async def send_card(
     ticket = desk.ticket(complaint.id)
     card = render_card(desk, complaint, citizen, note=note)
     photos = list(complaint.media)
-    if photos and visible_length(card) <= CAPTION_LIMIT:
+    # Humas's card of an unrouted complaint carries the triage buttons: a text message (a caption
+    # could hold them too, but a photo that fails would take the buttons with it).
+    triage_buttons = triage.buttons(desk, complaint) if complaint.opd_code is None else []
+    if photos and not triage_buttons and visible_length(card) <= CAPTION_LIMIT:
         first = photos.pop(0)
         await send_photo(
             session,
@@ -134,7 +138,9 @@ async def send_card(
         )
         shown = 1
     else:
-        await send_text(session, to, card, now=now, complaint_id=complaint.id, purpose=CARD_PURPOSE)
+        await send_text(
+            session, to, card, now=now, buttons=triage_buttons, complaint_id=complaint.id, purpose=CARD_PURPOSE
+        )
         shown = 0
     total = shown + len(photos)
     for number, media in enumerate(photos, start=shown + 1):

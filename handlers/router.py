@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, staff_help, textsafe
+from handlers import admin, agency, flood, intake, reroute_buttons, staff_help, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -62,6 +62,8 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
                 await admin.handle(session, desk, inbound)
         else:
             await intake.handle_private(session, desk, inbound)
+        return
+    if inbound.callback_data is not None and await reroute_buttons.handle(session, desk, inbound):
         return
     if await agency.handle_group(session, desk, inbound):
         return

@@ -123,9 +123,7 @@ async def overdue_summary(
         )
     )
     counts: dict[str | None, int] = {
-        owners[index]: int(n)
-        for index, n in (await (await session.connection()).execute(counting)).all()
-        if n
+        owners[index]: int(n) for index, n in (await (await session.connection()).execute(counting)).all() if n
     }
     if not counts or per_owner <= 0:
         return OverdueSummary(counts=counts)

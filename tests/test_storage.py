@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "inbox_event",
     "media",
     "outbox",
+    "routing_correction",
 }
 
 

@@ -60,6 +60,7 @@ def playground_settings(telegram: TelegramStandIn, twilio: TwilioStandIn, port: 
         "sla": {"answer_within_hours": 24.0, "remind_before_hours": 3.0, "sweep_seconds": 30.0},
         "humas": {"admin_user_ids": [ADMIN_ID], "group_chat_id": example["humas"]["group_chat_id"]},
         "opd": example["opd"],
+        "other": example.get("other", []),
     }
     return parse_settings(data, "playground")
 
