@@ -93,11 +93,11 @@ def _playground(args: argparse.Namespace, tour: bool = False) -> int:
     # The playground prints one line; library chatter stays out of the way.
     logging.getLogger().setLevel(logging.WARNING)
     if tour:
-        from bot.playground.tour import run_tour
+        from bot.playground.tour import TourStepFailed, run_tour
 
         try:
             asyncio.run(run_tour(print, Path(args.database)))
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, TourStepFailed) as exc:
             print(f"The tour stopped: {exc}", file=sys.stderr)
             return 1
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -13,7 +14,8 @@ import httpx
 import pytest
 
 from bot.playground.runner import free_port, playground
-from bot.playground.tour import run_tour
+from bot.playground.session import Event
+from bot.playground.tour import TourStepFailed, check, run_tour
 from tests.conftest import ROOT
 from tests.test_config import _dump, _example
 
@@ -22,10 +24,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "docs" / "playground.png"
 
 
-async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tour's transcript, played once for the tests that read it."""
     lines: list[str] = []
-    await run_tour(lines.append, tmp_path / "tour.db")
-    transcript = "\n".join(lines)
+    asyncio.run(run_tour(lines.append, tmp_path_factory.mktemp("tour") / "tour.db"))
+    return "\n".join(lines)
+
+
+def test_the_tour_plays_the_whole_story(transcript: str) -> None:
     assert "Aduan Anda tercatat dengan nomor KDI-0001" in transcript
     assert "[Grup DLHK] 🤖 E-Humas: 🆕 Aduan KDI-0001" in transcript
     assert "[Grup PUPR] 🤖 E-Humas: 🆕 Aduan KDI-0002" in transcript
@@ -36,6 +43,42 @@ async def test_the_tour_plays_the_whole_story(tmp_path: Path) -> None:
     assert "• KDI-0002" in overdue and "Total: 1 aduan terlambat." in overdue
     assert "KDI-0001 ·" not in overdue.split("/stats")[0]
     assert "masuk 2 · dijawab 1" in transcript
+
+
+def test_the_tour_shows_the_dialog_in_plain_words(transcript: str) -> None:
+    def step(title: str) -> str:
+        """The transcript of one step, from its heading to the next."""
+        return transcript.split(title, 1)[1].split("\n== ", 1)[0]
+
+    # The place named in the description is proposed, and "ya" takes it.
+    filing = step("== 1. Budi melapor sampah lewat Telegram ==")
+    assert "📍 Lokasi: depan pasar Mandonga — benar?" in filing
+    assert "🧑 Budi: ya\n[Warga di Telegram] 🤖 E-Humas: Ada foto?" in filing
+    assert "📍 depan pasar Mandonga" in filing and "tercatat dengan nomor KDI-0001" in filing
+    # An addition goes to the agency's group; a status question in plain words gets the deadline.
+    follow_up = step("== 2. Budi menambah keterangan dan bertanya kapan dijawab ==")
+    assert "🧑 Budi: tambahan untuk KDI-0001: sampahnya mulai dibakar warga" in follow_up
+    assert "[Grup DLHK] 🤖 E-Humas: ➕ Tambahan dari pelapor KDI-0001:\nsampahnya mulai dibakar warga" in follow_up
+    assert "[Warga di Telegram] 🤖 E-Humas: ➕ Tambahan untuk KDI-0001 sudah kami teruskan" in follow_up
+    status = follow_up.split("🧑 Budi: kapan dijawab?", 1)[1]
+    assert "🤖 E-Humas: Aduan KDI-0001" in status and "Status: menunggu tanggapan" in status and "WITA" in status
+    # A day after DLHK's answer (never closed) Budi is asked for a rating, and gives it in words.
+    late = step("== 5. PUPR diam; jam desk dimajukan 25 jam ==")
+    assert "[Warga di Telegram] 🤖 E-Humas: Bagaimana penanganan aduan KDI-0001? Beri nilai" in late
+    rating = step("== 6. Budi memberi nilai dengan kata-kata ==")
+    assert "🧑 Budi: mantap 5 bintang pak" in rating
+    assert "🤖 E-Humas: Terima kasih atas penilaian Anda (⭐⭐⭐⭐⭐) untuk aduan KDI-0001" in rating
+    assert "nilai 5,0" in step("== 7. Humas memeriksa ==")
+    assert transcript.rstrip().endswith("untuk mencoba sendiri.")
+    # None of the follow-ups became a complaint of its own.
+    assert "KDI-0003" not in transcript
+
+
+def test_a_tour_step_with_the_wrong_answer_stops_the_tour() -> None:
+    answer = Event(1, "tg-citizen", "bot", "E-Humas", text="<b>Ada foto?</b>", html=True)
+    check(answer, "Ada foto?")
+    with pytest.raises(TourStepFailed, match="Mohon periksa"):
+        check(answer, "Mohon periksa")
 
 
 async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
