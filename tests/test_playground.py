@@ -1,8 +1,10 @@
-"""The playground: the scripted tour, the page's API, the refusal next to a real token, and a real browser."""
+"""The playground: the scripted tour, the page's API, the refusal next to a real token or a running
+playground, and a real browser."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.playground.runner import free_port, playground
+from bot.playground.runner import PlaygroundBusy, free_port, playground
 from bot.playground.session import Event
 from bot.playground.tour import TourStepFailed, check, run_tour
 from tests.conftest import ROOT
@@ -156,6 +158,94 @@ def test_make_run_without_a_configuration_starts_the_playground(tmp_path: Path) 
     assert process.returncode in (0, 130), errors  # 130: the usual exit after Ctrl+C
     assert "Traceback" not in errors
     assert (tmp_path / "ehumas-playground.db").exists()
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`make run` without a configuration, in tmp_path."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(tmp_path / "config.toml"), *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """An ehumas command in tmp_path, to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--config", str(tmp_path / "config.toml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_second_start_leaves_the_running_playground_and_its_database_alone(tmp_path: Path) -> None:
+    port = free_port()
+    address = f"http://127.0.0.1:{port}"
+    origin = {"Origin": address}  # what the page itself sends
+    first = _start(tmp_path, "--port", str(port))
+    database = tmp_path / "ehumas-playground.db"
+    try:
+        assert first.stdout is not None
+        assert f"{address}/" in first.stdout.readline()
+        said = httpx.post(
+            f"{address}/playground/api/send", data={"pane": "tg-citizen", "text": "/start"}, headers=origin
+        )
+        assert said.status_code == 200
+        inode = database.stat().st_ino
+
+        # `make run` again, on another port: refused in one line, naming where the running one is.
+        again = _run(tmp_path, "run", "--port", str(free_port()))
+        assert again.returncode == 1 and "Traceback" not in again.stderr
+        assert again.stderr.strip().count("\n") == 0, again.stderr
+        assert "already running" in again.stderr and f"{address}/" in again.stderr
+
+        # The port taken (another database): refused in one line, nothing created.
+        taken = _run(tmp_path, "run", "--port", str(port), "--database", "other.db")
+        assert taken.returncode == 1 and "Traceback" not in taken.stderr
+        assert taken.stderr.strip() == (
+            f"Port {port} on 127.0.0.1 is already in use: stop what uses it, or choose another port with --port."
+        )
+        assert not (tmp_path / "other.db").exists()
+
+        # The tour plays on a database of its own meanwhile.
+        tour = _run(tmp_path, "playground", "--tour")
+        assert tour.returncode == 0, tour.stderr
+        assert "Selesai." in tour.stdout
+
+        # The first playground kept its database and still works on it.
+        assert database.stat().st_ino == inode
+        feed = httpx.get(f"{address}/playground/api/feed?after=0", timeout=10).json()["events"]
+        assert [e["sender"] for e in feed[:2]] == ["user", "bot"] and "Selamat datang" in feed[1]["text"]
+    finally:
+        first.send_signal(signal.SIGINT)
+        _, errors = first.communicate(timeout=30)
+    assert first.returncode in (0, 130) and "Traceback" not in errors, errors
+    assert not (tmp_path / "ehumas-playground.db.lock").exists()  # stopped, it is in nobody's way
+
+
+async def test_a_playground_is_refused_on_the_database_of_a_running_one(tmp_path: Path) -> None:
+    database = tmp_path / "play.db"
+    # A lock file left by a killed playground is no lock: the operating system's lock went with it.
+    Path(f"{database}.lock").write_text(json.dumps({"pid": 1, "port": 1}), encoding="utf-8")  # noqa: ASYNC240
+    port = free_port()
+    async with playground(port, database) as (session, _):
+        await session.send("tg-citizen", text="/start")
+        await session.telegram.wait_for_count(1, chat_id=5001)
+        size = database.stat().st_size
+        with pytest.raises(PlaygroundBusy, match=f"already running on {database} \\(pid {os.getpid()}, "):
+            async with playground(free_port(), database):
+                pytest.fail("a second playground started on the same database")
+        with pytest.raises(PlaygroundBusy, match=f"Port {port} on 127.0.0.1 is already in use"):
+            async with playground(port, tmp_path / "other.db"):
+                pytest.fail("a second playground started on the same port")
+        assert database.stat().st_size >= size and not (tmp_path / "other.db").exists()
+        assert session.panes  # and the first one still answers
+        await session.send("tg-citizen", text="halo")
+        await session.telegram.wait_for_count(2, chat_id=5001)
 
 
 def test_the_playground_refuses_a_real_token(tmp_path: Path) -> None:
