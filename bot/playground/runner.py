@@ -88,7 +88,7 @@ def database_lock(database: Path, port: int) -> Iterator[None]:
             holder = _holder(handle.read())
             handle.close()
             raise PlaygroundBusy(
-                f"A playground is already running on {database}{holder}: open it there, or stop it (Ctrl+C) "
+                f"A playground is already running on {database}{holder}: use that one, or stop it (Ctrl+C) "
                 "before starting another."
             )
         try:
