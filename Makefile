@@ -23,15 +23,15 @@ lint: $(STAMP)
 	exit $$status
 
 # The playground's browser test drives Debian's Chromium. Install it where this user can
-# (root with apt-get); elsewhere the test is skipped and says why.
+# (root with apt-get); elsewhere the test is skipped and says why (under CI=true it fails instead).
 browser:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Chromium for the browser test (apt-get)..."; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) \
-	      || echo "Could not install Chromium: the browser test will be skipped."; \
+	      || echo "Could not install Chromium: the browser test will be skipped (under CI=true: failed)."; \
 	  else \
-	    echo "No Chromium and no way to install it here: the browser test will be skipped."; \
+	    echo "No Chromium and no way to install it here: the browser test will be skipped (under CI=true: failed)."; \
 	  fi; \
 	fi
 

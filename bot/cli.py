@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "config.toml"
+PLAYGROUND_DATABASE = "ehumas-playground.db"
 
 _NO_CONFIG = """\
 E-Humas bot: no configuration file at {path}.
@@ -92,19 +93,29 @@ def _playground(args: argparse.Namespace, tour: bool = False) -> int:
 
     # The playground prints one line; library chatter stays out of the way.
     logging.getLogger().setLevel(logging.WARNING)
-    if tour:
-        from bot.playground.tour import run_tour
+    from bot.playground.runner import PlaygroundBusy
 
+    if tour:
+        from bot.playground.tour import TourStepFailed, run_tour
+
+        # The tour plays on a database of its own unless told otherwise: never on a running playground's.
         try:
-            asyncio.run(run_tour(print, Path(args.database)))
-        except (TimeoutError, OSError) as exc:
+            asyncio.run(run_tour(print, Path(args.database) if args.database else None))
+        except PlaygroundBusy as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        except (TimeoutError, OSError, TourStepFailed) as exc:
             print(f"The tour stopped: {exc}", file=sys.stderr)
             return 1
         return 0
     from bot.playground.runner import serve_forever
 
+    database = Path(args.database or PLAYGROUND_DATABASE)
     try:
-        asyncio.run(serve_forever(args.port, Path(args.database), lambda line: print(line, flush=True)))
+        asyncio.run(serve_forever(args.port, database, lambda line: print(line, flush=True)))
+    except PlaygroundBusy as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"Cannot start the playground on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -157,8 +168,9 @@ def _playground_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="playground port on 127.0.0.1 (default 8080)")
     parser.add_argument(
         "--database",
-        default="ehumas-playground.db",
-        help="playground SQLite file, recreated at each start (default ehumas-playground.db)",
+        default=None,
+        help=f"playground SQLite file, emptied at each start (default {PLAYGROUND_DATABASE}; "
+        "the tour uses a temporary one); refused while another playground runs on it",
     )
 
 

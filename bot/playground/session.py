@@ -44,11 +44,11 @@ class Pane:
 
 @dataclass
 class Event:
-    """One message in a pane, as the page shows it."""
+    """One message in a pane, as the page shows it; or (sender "edit") the bot's change to an earlier one."""
 
     seq: int
     pane: str
-    sender: str  # "user" or "bot"
+    sender: str  # "user", "bot", or "edit" (message_id names the message edited)
     name: str
     text: str = ""
     html: bool = False
@@ -217,6 +217,8 @@ class Playground:
             self._telegram_seen += 1
             if call.ok and call.method in ("sendMessage", "sendPhoto", "sendLocation", "sendDocument"):
                 self._telegram_event(call)
+            elif call.ok and call.method in ("editMessageText", "editMessageReplyMarkup"):
+                self._telegram_edit(call)
         if self.twilio is not None:
             sent = self.twilio.calls
             while self._twilio_seen < len(sent):
@@ -288,6 +290,26 @@ class Playground:
             name = str(document.get("file_name") or "ekspor.csv")
             event.document = (name, next(iter(call.files.values()), b""))
         self.events.append(event)
+
+    def _telegram_edit(self, call: TelegramCall) -> None:
+        """The bot changed a message it sent (above all: took its buttons away once they were used)."""
+        pane = self._pane_of_chat("telegram", call.chat_id)
+        message_id = str(call.params.get("message_id", ""))
+        sent = [e for e in self.events if pane and e.pane == pane.key and e.sender == "bot"]
+        original = next((e for e in sent if str(e.message_id) == message_id), None)
+        if pane is None or original is None:
+            return
+        # The original event stays as sent (a late press of its button is still named by its label).
+        edit = Event(next(self._seq), pane.key, "edit", original.name, message_id=original.message_id)
+        markup = call.params.get("reply_markup") or {}
+        edit.buttons = [
+            [{"text": b.get("text", ""), "data": b.get("callback_data", "")} for b in row]
+            for row in markup.get("inline_keyboard", [])
+        ]
+        if call.method == "editMessageText":
+            edit.text = str(call.params.get("text", ""))
+            edit.html = call.params.get("parse_mode") == "HTML"
+        self.events.append(edit)
 
     def _fetched_photo(self, call: TwilioCall) -> bytes | None:
         """The photo Twilio fetched for a sent message (b"" if the fetch failed); None while it is fetching."""
