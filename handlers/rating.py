@@ -28,7 +28,7 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     complaint.rating_requested_at = complaint.rating_requested_at or now
     session.add(complaint)
     prompt = texts.RATE_PROMPT.format(ticket=ticket)
-    await send_text(
+    sent = await send_text(
         session,
         to_citizen(citizen),
         prompt,
@@ -41,17 +41,23 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
     if live is None:
         # Only when no draft is in progress: a typed digit must not eat a new complaint's answer.
-        await await_typed_rating(session, desk, citizen, complaint.id)
+        await await_typed_rating(session, desk, citizen, complaint.id, keyboard=sent)
 
 
-async def await_typed_rating(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
-    """Take the citizen's next message as a rating of the complaint, if it is a digit 1 to 5."""
+async def await_typed_rating(
+    session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int, *, keyboard: int | None = None
+) -> None:
+    """Take the citizen's next message as a rating of the complaint (words or digits)."""
+    data: dict[str, object] = {"complaint_id": complaint_id}
+    if keyboard is not None:
+        # The request's 1-5 buttons are taken off once the rating is answered in words.
+        data["keyboard"] = keyboard
     await conversations.save_conversation(
         session,
         channel=citizen.channel,
         chat_id=citizen.address,
         step=RATING,
-        data={"complaint_id": complaint_id},
+        data=data,
         now=desk.now(),
         ttl=RATING_TTL,
     )

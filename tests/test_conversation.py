@@ -182,6 +182,12 @@ async def test_a_rating_prompt_answered_in_words_is_not_a_complaint(channel: str
     await who.send("bagus")
     [thanks] = await who.replies(1)
     assert "⭐⭐⭐⭐" in thanks and "⭐⭐⭐⭐⭐" not in thanks
+    if channel == "telegram":
+        # The 1-5 buttons of the request are taken off once it is answered in words.
+        await desk.world.settled()
+        request = next(c for c in desk.telegram.sent_messages(int(who.address)) if "Beri nilai" in (c.text or ""))
+        cleared = [c.params["message_id"] for c in desk.telegram.calls if c.method == "editMessageReplyMarkup"]
+        assert request.message_id in cleared
     # And "5" later is not a new complaint's location, nor a complaint.
     await who.send("5")
     await who.replies(1)
