@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import texts
 from handlers.desk import Desk
 from handlers.outgoing import Button, Recipient, send_text, to_citizen
+from handlers.textsafe import ascii_int
 from storage import complaints, conversations
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -60,15 +61,17 @@ def parse_button(data: str) -> tuple[int, int] | None:
     if not data.startswith(BUTTON_PREFIX):
         return None
     number, _, stars = data[len(BUTTON_PREFIX) :].partition(":")
-    if not (number.isdigit() and stars.isdigit()):
+    complaint_id, value = ascii_int(number), ascii_int(stars)
+    if complaint_id is None or value is None:
         return None
-    return int(number), int(stars)
+    return complaint_id, value
 
 
 def parse_typed(text: str) -> int | None:
     """Stars from a typed answer such as "5" or "4 bagus"."""
     head = text.strip().split()[0] if text.strip() else ""
-    return int(head) if head.isdigit() and 1 <= int(head) <= 5 else None
+    stars = ascii_int(head)
+    return stars if stars is not None and 1 <= stars <= 5 else None
 
 
 async def rate(

@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handlers import rating
 from handlers.reports import export_csv
+from handlers.textsafe import clean
 from storage.reports import ExportRow
+from storage.tickets import parse_ticket
 from tests.test_reports import DESK
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -39,7 +42,7 @@ def _row(n: int, description: str, location: str | None = None, category: str | 
 
 # -- 1. CSV formula injection -------------------------------------------------------------------
 
-FORMULAS = ["=HYPERLINK(\"http://x\",\"klik\")", "+1+1", "-2+3", "@SUM(A1)", "\tsampah", "\r=1+1"]
+FORMULAS = ['=HYPERLINK("http://x","klik")', "+1+1", "-2+3", "@SUM(A1)", "\tsampah", "\r=1+1"]
 
 
 def test_1_no_text_cell_of_the_export_starts_like_a_formula() -> None:
@@ -52,3 +55,50 @@ def test_1_no_text_cell_of_the_export_starts_like_a_formula() -> None:
     # Readable: ordinary text untouched, coordinates still numbers (a negative latitude is no formula).
     assert parsed[-1]["uraian"] == "Sampah menumpuk di pasar" and parsed[-1]["lokasi"] == "Jl. Mawar"
     assert parsed[-1]["lintang"] == "-3.977800" and float(parsed[-1]["bujur"]) == pytest.approx(122.5151)
+
+
+# -- 5. Invisible and bidirectional marks; ticket numbers in ASCII digits -------------------------
+
+INVISIBLE = [
+    "\u2066",  # LEFT-TO-RIGHT ISOLATE
+    "\u2067",  # RIGHT-TO-LEFT ISOLATE
+    "\u2068",  # FIRST STRONG ISOLATE
+    "\u2069",  # POP DIRECTIONAL ISOLATE
+    "\u200e",  # LEFT-TO-RIGHT MARK
+    "\u200f",  # RIGHT-TO-LEFT MARK
+    "\u061c",  # ARABIC LETTER MARK
+    "\u202e",  # RIGHT-TO-LEFT OVERRIDE
+    "\u200b",  # ZERO WIDTH SPACE
+    "\u2060",  # WORD JOINER
+    "\ufeff",  # BYTE ORDER MARK
+    "\u00ad",  # SOFT HYPHEN
+    "\U000e0041",  # TAG LATIN CAPITAL LETTER A (hidden "ASCII smuggling")
+]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=lambda m: f"U+{ord(m):04X}")
+def test_5_every_invisible_format_character_is_removed(mark: str) -> None:
+    assert clean(f"Sampah{mark} di jalan{mark}") == "Sampah di jalan"
+
+
+def test_5_what_emoji_are_made_of_stays() -> None:
+    family = "👨\u200d👩\u200d👧"
+    heart = "❤\ufe0f"
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    text = f"Keluarga {family} {heart} dari {scotland}"
+    assert clean(text) == text
+    # A tag outside a flag is hidden text, not an emoji.
+    assert clean("ok\U000e0068\U000e0069") == "ok"
+
+
+@pytest.mark.parametrize("ticket", ["KDI-٠٠٠١", "KDI-０００１", "KDI-۱", "KDI-²", "#KDI-𝟏"])
+def test_5_a_ticket_number_is_written_in_ascii_digits(ticket: str) -> None:
+    assert parse_ticket("KDI", ticket) is None
+    assert parse_ticket("KDI", "KDI-0001") == 1 and parse_ticket("KDI", "#kdi-42") == 42
+
+
+@pytest.mark.parametrize("typed", ["٣", "３", "²", "𝟓"])
+def test_5_a_rating_is_an_ascii_digit(typed: str) -> None:
+    assert rating.parse_typed(typed) is None
+    assert rating.parse_button(f"rate:{typed}:4") is None and rating.parse_button(f"rate:1:{typed}") is None
+    assert rating.parse_typed("4 bagus") == 4 and rating.parse_button("rate:12:5") == (12, 5)
