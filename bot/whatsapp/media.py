@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.whatsapp.inbound import is_photo, media_items, media_key
 from handlers.clock import Clock
 from handlers.events import STORED, Attachment
+from handlers.textsafe import ascii_int
 from storage import media
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,8 @@ class MediaFetcher:
         """The bytes and content type at a media URL, refusing more than max_bytes."""
         async with self._http.stream("GET", url) as response:
             response.raise_for_status()
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self._max_bytes:
+            declared = ascii_int(response.headers.get("content-length", "").strip())
+            if declared is not None and declared > self._max_bytes:
                 raise MediaRejected(f"{declared} bytes is too large")
             chunks: list[bytes] = []
             size = 0

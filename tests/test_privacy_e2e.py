@@ -1,0 +1,47 @@
+"""Citizens' data stays where it belongs (issue 13), end to end: the real app over real HTTP, with
+the Telegram and Twilio stand-ins. Unit-level checks are in tests/test_privacy.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import pytest
+from sqlmodel import select
+
+from bot.standins.telegram_api import TelegramStandIn
+from bot.standins.twilio_api import TwilioStandIn
+from bot.whatsapp.webhooks import STATUS_PATH
+from storage.models import OutboxMessage, OutboxStatus
+from tests.channels import Desk, running_desk
+from tests.harness_whatsapp import Phone
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
+
+ANI = Phone("+6281234567890", "Ani Wulandari")
+
+
+@pytest.fixture
+async def desk(database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn) -> AsyncIterator[Desk]:
+    async with running_desk(database_url, telegram, twilio) as running:
+        yield running
+
+
+# -- 9. Status callback ids are parsed strictly -------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["outbox=²", "outbox=99999999999999999999", "outbox=1&attempt=١", "part=-1"])
+async def test_9_a_malformed_or_huge_callback_id_is_acknowledged_and_ignored(desk: Desk, query: str) -> None:
+    wa = desk.wa
+    await wa.send(ANI, "Halo")
+    greeting = await wa.reply(ANI)
+    await desk.world.settled()
+    form = {"MessageSid": greeting.sid, "MessageStatus": "failed", "ErrorCode": "30008", "To": ANI.address}
+    # Twilio calls (and signs) the URL percent-encoded, as the bot's request sees it.
+    path = f"{STATUS_PATH}?{quote(query, safe='=&')}"
+    response = await wa.post(form, path=path)
+    assert response.status_code == 200, response.text
+    await desk.world.settled()
+    async with desk.world.runtime.sessions() as session:
+        rows = list((await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == ANI.address))).all())
+    assert [(r.status, r.delivery_status) for r in rows] == [(OutboxStatus.SENT, None)]
