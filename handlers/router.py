@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, textsafe
+from handlers import admin, agency, flood, intake, privacy, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -20,14 +20,18 @@ MAX_NAME_CHARS = 100
 
 
 def sanitized(inbound: Inbound) -> Inbound:
-    """The event with its free text cleaned (textsafe.clean) and names cut to size."""
+    """The event with its free text cleaned (textsafe.clean), names cut to size and never a contact.
+
+    A name that is really a phone number, a username or an e-mail address is dropped here, before
+    it is stored anywhere a card or a report could show it.
+    """
     location = inbound.location
     if location is not None and location.address:
         location = replace(location, address=textsafe.clean(location.address))
     return replace(
         inbound,
         text=textsafe.clean(inbound.text),
-        sender_name=textsafe.clean(inbound.sender_name)[:MAX_NAME_CHARS],
+        sender_name=privacy.public_name(textsafe.clean(inbound.sender_name))[:MAX_NAME_CHARS],
         location=location,
         callback_data=None if inbound.callback_data is None else textsafe.clean(inbound.callback_data),
     )

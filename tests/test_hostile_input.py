@@ -398,11 +398,13 @@ async def run_case(
             failures.append(f"{label}: answered {texts[0][:200]!r}, expected {reply!r}")
             return accepted
     follow = case.get("follow", [])
+    # The same person writes on: the name they write under stays the case's (a card shows the last one).
+    name = build(case.get("sender_name", ctx.phone.name), ctx)
     for step, text in enumerate(follow, start=2):
         if target == "telegram":
-            await desk.send_telegram(_telegram_text(desk, ctx, text))
+            await desk.send_telegram(_telegram_text(desk, ctx, text, name))
         else:
-            await desk.send_whatsapp(ctx.phone, text)
+            await desk.send_whatsapp(Phone(ctx.phone.number, name), text)
         accepted += 1
         texts = await wait_reply(desk, target, chat, step)
     if follow:
@@ -425,16 +427,16 @@ async def run_case(
     return accepted
 
 
-def _telegram_text(desk: Target, ctx: Context, text: str) -> dict[str, Any]:
+def _telegram_text(desk: Target, ctx: Context, text: str, name: str) -> dict[str, Any]:
     """A further private message from the case's Telegram user."""
-    chat = {"id": ctx.user_id, "type": "private", "first_name": f"Uji{ctx.n}"}
+    chat = {"id": ctx.user_id, "type": "private", "first_name": name}
     return {
         "update_id": desk.telegram.next_update_id(),
         "message": {
             "message_id": 1000 + desk.telegram.next_update_id() % 100000,
             "date": 1_700_000_000,
             "chat": chat,
-            "from": {"id": ctx.user_id, "is_bot": False, "first_name": f"Uji{ctx.n}"},
+            "from": {"id": ctx.user_id, "is_bot": False, "first_name": name},
             "text": text,
         },
     }

@@ -12,8 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handlers import rating
+from handlers.cards import citizen_label
+from handlers.events import ChannelName, ChatKind, Inbound
+from handlers.privacy import looks_like_contact, public_name
 from handlers.reports import export_csv
+from handlers.router import sanitized
 from handlers.textsafe import clean
+from storage.models import Citizen
 from storage.reports import ExportRow
 from storage.tickets import parse_ticket
 from tests.test_reports import DESK
@@ -102,3 +107,42 @@ def test_5_a_rating_is_an_ascii_digit(typed: str) -> None:
     assert rating.parse_typed(typed) is None
     assert rating.parse_button(f"rate:{typed}:4") is None and rating.parse_button(f"rate:1:{typed}") is None
     assert rating.parse_typed("4 bagus") == 4 and rating.parse_button("rate:12:5") == (12, 5)
+
+
+# -- 4. Names that are really contacts ------------------------------------------------------------
+
+CONTACT_NAMES = [
+    "081234567890",
+    "0812 3456 7890",
+    "0812_3456_7890",
+    "0812/3456/7890",
+    "+62 812-3456-7890",
+    "٠٨١٢٣٤٥٦٧٨٩٠",
+    "０８１２３４５６７８９０",
+    "@budi_kdi",
+    "budi.santoso@mail.id",
+    "t.me/budi_kdi",
+    "https://wa.me/6281234567890",
+]
+
+
+@pytest.mark.parametrize("name", CONTACT_NAMES)
+def test_4_a_contact_as_name_never_reaches_a_card(name: str) -> None:
+    assert looks_like_contact(name) and public_name(name) == ""
+    citizen = Citizen(id=1, channel="whatsapp", address="whatsapp:+6281234567890", display_name=name)
+    assert citizen_label(DESK, citizen) == "Warga (whatsapp)"
+    inbound = Inbound(
+        channel=ChannelName("telegram"),
+        chat_id="424242",
+        chat_kind=ChatKind.PRIVATE,
+        sender_id="424242",
+        sender_name=name,
+        at=NOW,
+        external_id="1",
+    )
+    assert sanitized(inbound).sender_name == ""
+
+
+@pytest.mark.parametrize("name", ["Budi Santoso", "Ani 2", "Wa Ode Nurhayati", "Andi (Baruga)", "Siti 👩‍🌾"])
+def test_4_ordinary_names_stay(name: str) -> None:
+    assert not looks_like_contact(name) and public_name(name) == name
