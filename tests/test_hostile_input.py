@@ -19,7 +19,8 @@ and what must happen:
                     removed), prefix (cut to the maximum length)
   card_contains / card_not_contains   what the agency's ticket card shows (HTML source)
 Values {"repeat": s, "times": n} and {"concat": [...]} build long strings; "{{update_id}}",
-"{{user_id}}", "{{group_id}}", "{{phone}}", "{{phone_q}}", "{{sid}}" are filled in per case.
+"{{user_id}}", "{{group_id}}", "{{phone}}", "{{phone_q}}", "{{sid}}" are filled in per case, "{{admin_id}}" with
+a humas admin's user id.
 Afterwards the process must be healthy, every stored event processed without error, nothing
 failed in the outbox, and nothing stored for a refused request.
 """
@@ -51,7 +52,7 @@ from handlers.intake import MAX_DESCRIPTION_CHARS
 from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus
 from tests.channels import running_desk
 from tests.conftest import ROOT
-from tests.harness import SECRET
+from tests.harness import ADMIN_ID, SECRET
 from tests.harness_whatsapp import Phone, inbound_form
 from tests.procs import PUBLIC_URL, BotProcess, fleet
 
@@ -150,6 +151,7 @@ class Context:
             ("phone_q", quote(self.phone.address)),
             ("phone", self.phone.address),
             ("sid", self.sid),
+            ("admin_id", ADMIN_ID),
         ):
             text = text.replace("{{" + name + "}}", str(value))
         return text
@@ -166,7 +168,7 @@ def build(value: Any, ctx: Context) -> Any:
     if isinstance(value, list):
         return [build(item, ctx) for item in value]
     if isinstance(value, str):
-        if value in ("{{update_id}}", "{{user_id}}", "{{group_id}}"):
+        if value in ("{{update_id}}", "{{user_id}}", "{{group_id}}", "{{admin_id}}"):
             return int(ctx.fill(value))  # numbers in Telegram's JSON
         return ctx.fill(value)
     return value

@@ -12,13 +12,16 @@ from sqlmodel import select
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.whatsapp.webhooks import STATUS_PATH
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import InboxEvent, OutboxMessage, OutboxStatus
 from tests.channels import Desk, running_desk
+from tests.harness import ADMIN_ID, HUMAS_CHAT, User
 from tests.harness_whatsapp import Phone
+from tests.test_e2e_telegram import BUDI, file_complaint
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
 
 ANI = Phone("+6281234567890", "Ani Wulandari")
+ADMIN = User(ADMIN_ID, "Astibar")
 
 
 @pytest.fixture
@@ -45,3 +48,26 @@ async def test_9_a_malformed_or_huge_callback_id_is_acknowledged_and_ignored(des
     async with desk.world.runtime.sessions() as session:
         rows = list((await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == ANI.address))).all())
     assert [(r.status, r.delivery_status) for r in rows] == [(OutboxStatus.SENT, None)]
+
+
+# -- 6. A private chat whose sender is someone else --------------------------------------------------
+
+
+async def test_6_a_private_chat_claiming_another_sender_is_ignored(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = desk.world
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    await world.settled()
+    before = len(world.telegram.sent_messages(BUDI.id))
+    # "from" is the humas admin, the chat is Budi's: an admin's rights must not come with it.
+    for text in (f"/lihat {ticket}", "/export all", "/overdue"):
+        await world.send(world.message(ADMIN, text, chat_id=BUDI.id))
+    await world.send(world.button(ADMIN, "intake:ya", on=world.telegram.sent_messages(BUDI.id)[-1]))
+    await world.settled()
+    assert len(world.telegram.sent_messages(BUDI.id)) == before
+    assert world.telegram.sent_messages(ADMIN.id) == [] and world.telegram.sent_messages(HUMAS_CHAT) == []
+    async with world.runtime.sessions() as session:
+        events = list((await session.exec(select(InboxEvent))).all())
+    assert all(e.processed_at is not None and e.last_error is None for e in events)
+    assert sum("sender is someone else" in r.getMessage() for r in caplog.records) == 4
