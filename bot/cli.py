@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import logmask
 from bot.config import ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "config.toml"
@@ -188,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request at INFO: too chatty for an operator's console.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logmask.install()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.texts import privacy as texts
+from storage import citizens
+
 # A name holding this many digits (in any script, with any separators) is a phone number.
 PHONE_DIGITS = 6
 # A username (@budi_kdi), an e-mail address (budi@mail.id) or a link (t.me/budi, wa.me/62...).
@@ -40,3 +45,11 @@ def _masked(match: re.Match[str]) -> str:
 def mask_phones(text: str) -> str:
     """`text` with every phone number in it masked: +6281234567890 becomes +62812****7890."""
     return _PHONE.sub(_masked, text)
+
+
+async def describe_recipient(session: AsyncSession, *, channel: str, chat_id: str) -> str:
+    """Who a message was for, as the humas group may read it: a citizen by display name, never by number."""
+    citizen = await citizens.find_citizen(session, channel=channel, address=chat_id)
+    if citizen is None:
+        return texts.RECIPIENT_CHAT.format(channel=channel, chat_id=mask_phones(chat_id))
+    return texts.RECIPIENT_CITIZEN.format(name=public_name(citizen.display_name) or texts.NO_NAME, channel=channel)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.logmask import MaskPhones
 from handlers import rating
 from handlers.cards import citizen_label
 from handlers.events import ChannelName, ChatKind, Inbound
-from handlers.privacy import looks_like_contact, public_name
+from handlers.privacy import looks_like_contact, mask_phones, public_name
 from handlers.reports import export_csv
 from handlers.router import sanitized
 from handlers.textsafe import clean
@@ -146,3 +148,38 @@ def test_4_a_contact_as_name_never_reaches_a_card(name: str) -> None:
 @pytest.mark.parametrize("name", ["Budi Santoso", "Ani 2", "Wa Ode Nurhayati", "Andi (Baruga)", "Siti 👩‍🌾"])
 def test_4_ordinary_names_stay(name: str) -> None:
     assert not looks_like_contact(name) and public_name(name) == name
+
+
+# -- 3. Phone numbers masked in logs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("to whatsapp:+6281234567890 failed", "to whatsapp:+62812****7890 failed"),
+        ("The 'To' number 081234567890 is invalid", "The 'To' number 08123****7890 is invalid"),
+        ("WaId 6281234567890", "WaId 62812****7890"),
+        ("outbox 42 to telegram:-1001000000001", "outbox 42 to telegram:-1001000000001"),
+    ],
+)
+def test_3_phone_numbers_are_masked(text: str, masked: str) -> None:
+    assert mask_phones(text) == masked
+
+
+def test_3_the_log_filter_masks_messages_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(MaskPhones())
+    logger = logging.getLogger("tests.privacy.mask")
+    logger.addHandler(handler)
+    try:
+        logger.warning("send to %s failed", "whatsapp:+6281234567890")
+        try:
+            raise ValueError("bad number +6285298765432")
+        except ValueError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "whatsapp:+62812****7890" in written and "+62852****5432" in written
+    assert "6281234567890" not in written and "6285298765432" not in written
