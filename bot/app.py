@@ -96,6 +96,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
+        staff_flood_max_messages=settings.flood.staff_max_messages,
     )
 
 

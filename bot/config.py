@@ -143,10 +143,12 @@ class OutboxSection(_Section):
 
 
 class FloodSection(_Section):
-    """[flood]: per-citizen flood control (messages counted per chat from the shared database)."""
+    """[flood]: flood control per chat (messages counted from the shared database)."""
 
     max_messages: int = Field(default=20, ge=1)
     window_seconds: float = Field(default=60.0, gt=0)
+    # Agency and humas groups and humas admins: more, but not without end.
+    staff_max_messages: int = Field(default=120, ge=1)
 
 
 class SlaSection(_Section):

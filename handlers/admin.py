@@ -8,10 +8,11 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, reports, texts
+from handlers import cards, chat_policy, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
+from handlers.texts import privacy as privacy_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -40,6 +41,10 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
     if inbound.channel != desk.staff_channel or not is_admin(desk, inbound):
         # Say nothing about what the command would show.
         await send_text(session, here, texts.ADMIN_ONLY, now=now, reply_to=inbound.message_id)
+        return True
+    if not chat_policy.humas_chat(desk, inbound):
+        # An admin in an agency's group: staff there must not read a citizen's details.
+        await send_text(session, here, privacy_texts.HUMAS_CHATS_ONLY, now=now, reply_to=inbound.message_id)
         return True
     handler = {
         "overdue": _overdue,
@@ -164,8 +169,13 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             status=texts.STATUS_NAMES.get(complaint.status, complaint.status),
             owner=complaint.opd_code or texts.NOT_ROUTED_YET,
         ),
+        # The contact only in an admin's private chat; the humas group sees a name and the messenger.
         texts.LIHAT_CITIZEN.format(
             name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel), address=citizen.address
+        )
+        if chat_policy.private_with_admin(desk, inbound)
+        else privacy_texts.LIHAT_CITIZEN_NO_CONTACT.format(
+            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel)
         ),
         texts.LIHAT_DATES.format(
             created=desk.local_time(complaint.created_at), deadline=desk.local_time(complaint.due_at)

@@ -50,6 +50,8 @@ class Desk:
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
     flood_window: timedelta = timedelta(seconds=60)
+    # Agency and humas groups and humas admins: a larger limit, but a limit (handlers.flood).
+    staff_flood_max_messages: int = 120
 
     def now(self) -> datetime:
         """The current time (UTC)."""

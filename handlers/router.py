@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, privacy, textsafe
+from handlers import admin, agency, chat_policy, flood, intake, privacy, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -40,6 +40,10 @@ def sanitized(inbound: Inbound) -> Inbound:
 async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     """Apply one inbound event to the desk, inside the caller's transaction."""
     inbound = sanitized(inbound)
+    if chat_policy.is_unknown_group(desk, inbound):
+        # Anyone can add the bot to a group: one short answer an hour there, nothing else.
+        await chat_policy.answer_unknown_group(session, desk, inbound)
+        return
     if not await flood.admit(session, desk, inbound):
         log.info(
             "flood control: %s:%s is over its limit; event %s not processed",

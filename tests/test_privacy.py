@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.logmask import MaskPhones
+from bot.telegram.ratelimit import WindowRateLimiter
 from handlers import rating
 from handlers.cards import citizen_label
 from handlers.events import ChannelName, ChatKind, Inbound
@@ -183,3 +184,23 @@ def test_3_the_log_filter_masks_messages_and_tracebacks() -> None:
     written = stream.getvalue()
     assert "whatsapp:+62812****7890" in written and "+62852****5432" in written
     assert "6281234567890" not in written and "6285298765432" not in written
+
+
+# -- 8. The per-group send windows in memory are pruned ----------------------------------------------
+
+
+async def test_8_idle_group_windows_are_forgotten() -> None:
+    now = [1000.0]
+    limiter = WindowRateLimiter(per_second=10_000, per_group_per_minute=20, clock=lambda: now[0])
+
+    async def sent() -> bool:
+        return True
+
+    for group in range(1, 1001):  # a thousand groups the bot was added to, one a second, one message each
+        await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": -group}, None)
+        now[0] += 1.0
+        # Only the groups of the last two minutes are held.
+        assert limiter.groups_tracked <= 2 * 62
+    now[0] += 120  # their minutes are over
+    await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": -5000}, None)
+    assert limiter.groups_tracked == 1

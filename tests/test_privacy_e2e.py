@@ -3,7 +3,11 @@ the Telegram and Twilio stand-ins. Unit-level checks are in tests/test_privacy.p
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -12,11 +16,12 @@ from sqlmodel import select
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.whatsapp.webhooks import STATUS_PATH
+from storage import complaints
 from storage.models import InboxEvent, OutboxMessage, OutboxStatus
 from tests.channels import Desk, running_desk
-from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, User
+from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, User, World
 from tests.harness_whatsapp import Phone
-from tests.test_e2e_telegram import BUDI, file_complaint
+from tests.test_e2e_telegram import BUDI, STAFF_DLHK, file_complaint
 from tests.test_e2e_whatsapp import answer_by_reply
 from tests.test_e2e_whatsapp import file_complaint as wa_file_complaint
 
@@ -24,6 +29,23 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) i
 
 ANI = Phone("+6281234567890", "Ani Wulandari")
 ADMIN = User(ADMIN_ID, "Astibar")
+STRANGE_GROUP = -1009876543210
+_member_updates = itertools.count(1)
+
+
+def bot_added(world: World, chat_id: int, by: User) -> dict[str, Any]:
+    """The update Telegram sends when someone adds the bot to a group."""
+    bot = {"id": world.telegram.bot_user["id"], "is_bot": True, "first_name": "E-Humas"}
+    return {
+        "update_id": world.telegram.next_update_id(),
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "supergroup", "title": f"Grup {next(_member_updates)}"},
+            "from": by.json(),
+            "date": int(time.time()),
+            "old_chat_member": {"user": bot, "status": "left"},
+            "new_chat_member": {"user": bot, "status": "member"},
+        },
+    }
 
 
 @pytest.fixture
@@ -94,3 +116,87 @@ async def test_3_a_failed_whatsapp_delivery_names_the_ticket_and_the_citizen_nev
     await world.settled()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "+62812****7890" in logged and digits not in logged
+
+
+# -- 2. Humas commands answer in humas's own chats only ------------------------------------------------
+
+HUMAS_ONLY = "Perintah humas hanya bisa dipakai di grup humas"
+
+
+async def test_2_an_admin_in_an_agency_group_gets_a_refusal_and_nothing_of_the_citizen(desk: Desk) -> None:
+    world = desk.world
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    await world.reply(DLHK_CHAT)
+    for command in (f"/lihat {ticket}", "/export all", "/overdue", "/stats", f"/pindah {ticket} PUPR"):
+        await world.send(world.message(ADMIN, command, chat_id=DLHK_CHAT))
+        refusal = await world.reply(DLHK_CHAT)
+        assert HUMAS_ONLY in (refusal.text or ""), command
+    await world.settled()
+    shown = "\n".join(c.text or "" for c in world.telegram.sent_messages(DLHK_CHAT))
+    assert str(BUDI.id) not in shown and "Santoso" not in shown
+    assert [c for c in world.telegram.calls if c.method == "sendDocument"] == []
+    async with world.runtime.sessions() as session:
+        complaint = await complaints.get_complaint(session, complaint_id=1)
+    assert complaint is not None and complaint.opd_code == "DLHK"
+
+
+async def test_2_the_contact_shows_only_in_an_admins_private_chat(desk: Desk) -> None:
+    world = desk.world
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    await world.send(world.message(ADMIN, f"/lihat {ticket}", chat_id=HUMAS_CHAT))
+    in_group = (await world.reply(HUMAS_CHAT)).text or ""
+    assert ticket in in_group and "Budi" in in_group and str(BUDI.id) not in in_group
+    await world.send(world.message(ADMIN, f"/lihat {ticket}"))
+    in_private = (await world.reply(ADMIN.id)).text or ""
+    assert f"<code>{BUDI.id}</code>" in in_private
+
+
+async def test_2_8_an_unknown_group_hears_one_message_an_hour_whoever_writes_there(desk: Desk) -> None:
+    world = desk.world
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    stranger = User(990_001, "Orang")
+    await world.send(bot_added(world, STRANGE_GROUP, stranger))
+    for who, text in [
+        (ADMIN, f"/lihat {ticket}"),
+        (ADMIN, "/export all"),
+        (stranger, "/overdue"),
+        (stranger, f"#{ticket} sudah beres"),
+        (stranger, "/id"),
+        (stranger, "/bantuan"),
+    ] * 3:
+        await world.send(world.message(who, text, chat_id=STRANGE_GROUP))
+    await world.settled()
+    [said] = world.telegram.sent_messages(STRANGE_GROUP)
+    assert "ID grup ini" in (said.text or "") and str(STRANGE_GROUP) in (said.text or "")
+    assert [c for c in world.telegram.calls if c.method == "sendDocument"] == []
+    # An hour later it may say once more that it is not registered.
+    world.clock.advance(timedelta(minutes=61))
+    for _ in range(3):
+        await world.send(world.message(stranger, f"#{ticket} sudah beres", chat_id=STRANGE_GROUP))
+    await world.settled()
+    said_now = world.telegram.sent_messages(STRANGE_GROUP)
+    assert len(said_now) == 2 and "belum terdaftar" in (said_now[1].text or "")
+
+
+# -- 8. Configured groups have a limit too; it is not the citizens' ---------------------------------------
+
+
+async def test_8_agency_groups_and_admins_have_the_staff_limit_not_the_citizens(
+    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+) -> None:
+    sections = {"flood": {"max_messages": 3, "window_seconds": 60.0, "staff_max_messages": 6}}
+    async with running_desk(database_url, telegram, twilio, sections=sections) as desk:
+        world = desk.world
+        # Above the citizens' 3, within the staff's 6: every one answered.
+        for _ in range(6):
+            await world.send(world.message(STAFF_DLHK, "/id", chat_id=DLHK_CHAT))
+            await world.send(world.message(ADMIN, "/stats"))
+        await world.settled()
+        assert len(world.telegram.sent_messages(DLHK_CHAT)) == 6
+        assert len(world.telegram.sent_messages(ADMIN.id)) == 6
+        # Past the staff's limit, a group is slowed and told once.
+        for _ in range(4):
+            await world.send(world.message(STAFF_DLHK, "/id", chat_id=DLHK_CHAT))
+        await world.settled()
+        said = [c.text or "" for c in world.telegram.sent_messages(DLHK_CHAT)]
+        assert len(said) == 7 and "terlalu banyak" in said[-1]
