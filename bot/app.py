@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
-from handlers import router, sla, texts
+from handlers import admission, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
@@ -194,6 +194,10 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
     async def fetch_photo(source: ChannelName, ref: str) -> bytes:
         return await channels[source].fetch_photo(ref)
 
+    async def photo_allowance(channel: ChannelName, chat_id: str, at: datetime) -> int | None:
+        async with sessions() as session:
+            return await admission.photo_allowance(session, desk, channel=channel, chat_id=chat_id, at=at)
+
     context = ChannelContext(
         settings=settings,
         sessions=sessions,
@@ -202,6 +206,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         fetch_photo=fetch_photo,
         on_stored=on_stored,
         connect_retry_seconds=tuning.connect_retry_seconds,
+        photo_allowance=photo_allowance,
     )
     # Channels open their HTTP clients here, in the running loop.
     for messenger in MESSENGERS:

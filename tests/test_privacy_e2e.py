@@ -22,7 +22,7 @@ from tests.channels import Desk, running_desk
 from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, User, World
 from tests.harness_whatsapp import Phone
 from tests.test_e2e_telegram import BUDI, STAFF_DLHK, file_complaint
-from tests.test_e2e_whatsapp import answer_by_reply
+from tests.test_e2e_whatsapp import JPEG, answer_by_reply
 from tests.test_e2e_whatsapp import file_complaint as wa_file_complaint
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(BasicAuth|'auth' parameter) is deprecated:DeprecationWarning")
@@ -200,3 +200,33 @@ async def test_8_agency_groups_and_admins_have_the_staff_limit_not_the_citizens(
         await world.settled()
         said = [c.text or "" for c in world.telegram.sent_messages(DLHK_CHAT)]
         assert len(said) == 7 and "terlalu banyak" in said[-1]
+
+
+# -- 7. Admission (flood, the draft's photo cap) before any download ---------------------------------------
+
+
+def media_fetches(twilio: TwilioStandIn) -> int:
+    return sum(1 for call in twilio.calls if call.method == "Media.fetch")
+
+
+async def test_7_photos_past_the_drafts_cap_are_never_downloaded(desk: Desk) -> None:
+    wa = desk.wa
+    await wa.send(ANI, "Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+    await wa.reply(ANI)
+    for _ in range(8):
+        await wa.send(ANI, media=[(wa.twilio.store_media(JPEG), "image/jpeg")])
+    await desk.world.settled()
+    assert media_fetches(wa.twilio) == 5
+    said = [c.body or "" for c in wa.twilio.sent_messages(ANI.address)]
+    assert any("Cukup 5 foto" in text for text in said)
+
+
+async def test_7_a_flooding_chat_makes_no_downloads_beyond_what_is_admitted(
+    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+) -> None:
+    sections = {"flood": {"max_messages": 3, "window_seconds": 60.0}}
+    async with running_desk(database_url, telegram, twilio, sections=sections) as desk:
+        for _ in range(10):
+            await desk.wa.send(ANI, media=[(twilio.store_media(JPEG), "image/jpeg")])
+        await desk.world.settled()
+        assert media_fetches(twilio) == 3

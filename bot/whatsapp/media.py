@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.whatsapp.inbound import is_photo, media_items, media_key
+from bot.whatsapp.inbound import MAX_MEDIA, is_photo, media_items, media_key
 from handlers.clock import Clock
 from handlers.events import STORED, Attachment
 from handlers.textsafe import ascii_int
@@ -33,10 +33,14 @@ class MediaRejected(Exception):
 
 @dataclass(frozen=True)
 class FetchedMedia:
-    """The photos of one message that are stored, and how many could not be fetched."""
+    """The photos of one message that are stored, how many could not be fetched, how many were not taken."""
 
     photos: tuple[Attachment, ...] = ()
     failed: int = 0
+    # Photos left undownloaded: past the draft's photo cap, or all of them when the message is not
+    # admitted (flood control); `admitted` tells which.
+    skipped: int = 0
+    admitted: bool = True
 
 
 class MediaFetcher:
@@ -62,13 +66,19 @@ class MediaFetcher:
         """Close the HTTP client."""
         await self._http.aclose()
 
-    async def fetch(self, form: Mapping[str, str]) -> FetchedMedia:
-        """Download and store the photos of a message form (those already stored are not fetched again)."""
+    async def fetch(self, form: Mapping[str, str], *, allowance: int | None = MAX_MEDIA) -> FetchedMedia:
+        """Download and store the photos of a message form (those already stored are not fetched again).
+
+        At most `allowance` photos are taken; None: the message is not admitted and none is fetched.
+        """
         message_sid = form.get("MessageSid", "")
         photos: list[Attachment] = []
-        failed = 0
+        failed = skipped = 0
         for item in media_items(form):
             if not is_photo(item.content_type):
+                continue
+            if allowance is None or len(photos) + failed >= allowance:
+                skipped += 1
                 continue
             key = media_key(message_sid, item.index)
             async with self._sessions() as session:
@@ -89,7 +99,7 @@ class MediaFetcher:
                         now=self._clock.now(),
                     )
             photos.append(Attachment(kind="photo", source=STORED, ref=key, content_type=item.content_type))
-        return FetchedMedia(tuple(photos), failed)
+        return FetchedMedia(tuple(photos), failed, skipped, admitted=allowance is not None)
 
     async def _download(self, url: str) -> tuple[bytes, str]:
         """The bytes and content type at a media URL, refusing more than max_bytes."""
