@@ -12,7 +12,12 @@ from urllib.parse import quote
 
 import pytest
 from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from bot.standins.server import StandInServer
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.whatsapp.webhooks import STATUS_PATH
@@ -230,3 +235,29 @@ async def test_7_a_flooding_chat_makes_no_downloads_beyond_what_is_admitted(
             await desk.wa.send(ANI, media=[(twilio.store_media(JPEG), "image/jpeg")])
         await desk.world.settled()
         assert media_fetches(twilio) == 3
+
+
+# -- 10. Twilio's credentials go to Twilio's media host only -----------------------------------------------
+
+
+async def test_10_a_media_url_elsewhere_is_not_fetched_with_the_credentials(desk: Desk) -> None:
+    seen: list[dict[str, str]] = []
+
+    async def spy(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        return Response(JPEG, media_type="image/jpeg")
+
+    async with StandInServer(Starlette(routes=[Route("/{path:path}", spy)])) as elsewhere:
+        wa = desk.wa
+        await wa.send(ANI, "Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+        await wa.reply(ANI)
+        for url in (f"{elsewhere.url}/foto.jpg", f"http://user:pass@{wa.twilio.base_url.split('://')[1]}/x"):
+            await wa.send(ANI, media=[(url, "image/jpeg")])
+            got = [c.body for c in await wa.replies(ANI, 2)]
+            assert any("tidak berhasil kami terima" in (b or "") for b in got), got
+        await desk.world.settled()
+    assert seen == []
+    # Twilio's own (here: the configured api_base_url) is fetched as before.
+    await wa.send(ANI, media=[(wa.twilio.store_media(JPEG), "image/jpeg")])
+    await desk.world.settled()
+    assert media_fetches(wa.twilio) == 1

@@ -68,7 +68,11 @@ class WhatsAppChannel:
             photos=PhotoLinks(self.links, sessions=sessions, clock=clock, fetch=context.fetch_photo),
         )
         self._fetcher = MediaFetcher(
-            account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions, clock=clock
+            account_sid=wa.account_sid,
+            auth_token=wa.auth_token,
+            sessions=sessions,
+            clock=clock,
+            api_base_url=wa.api_base_url,
         )
         self._photo_allowance = context.photo_allowance
         self._recorder: StatusRecorder | None = None

@@ -43,6 +43,22 @@ class FetchedMedia:
     admitted: bool = True
 
 
+# Where Twilio serves the media of inbound messages. The account's credentials go there and nowhere else.
+TWILIO_MEDIA_ORIGINS = frozenset({("https", "api.twilio.com", 443)})
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL without user info; None for anything else."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host or parsed.userinfo:
+        return None
+    return parsed.scheme, parsed.host.lower(), parsed.port or _DEFAULT_PORTS[parsed.scheme]
+
+
 class MediaFetcher:
     """Fetches Twilio media URLs with the account's credentials (redirects to the CDN followed)."""
 
@@ -53,11 +69,16 @@ class MediaFetcher:
         auth_token: str,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
+        api_base_url: str = "",
         max_bytes: int = MAX_MEDIA_BYTES,
         timeout: float = FETCH_TIMEOUT_SECONDS,
     ) -> None:
         # httpx drops the Authorization header when a redirect leaves Twilio's host, as it should.
         self._http = httpx.AsyncClient(auth=(account_sid, auth_token), follow_redirects=True, timeout=timeout)
+        # A MediaUrl is only fetched (with the credentials) from Twilio's own media host, or from the
+        # configured api_base_url (a local stand-in): never from wherever a form says.
+        own = origin(api_base_url) if api_base_url else None
+        self._origins = TWILIO_MEDIA_ORIGINS | ({own} if own else set())
         self._sessions = sessions
         self._clock = clock
         self._max_bytes = max_bytes
@@ -102,7 +123,9 @@ class MediaFetcher:
         return FetchedMedia(tuple(photos), failed, skipped, admitted=allowance is not None)
 
     async def _download(self, url: str) -> tuple[bytes, str]:
-        """The bytes and content type at a media URL, refusing more than max_bytes."""
+        """The bytes and content type at a media URL, refusing more than max_bytes or a host not Twilio's."""
+        if origin(url) not in self._origins:
+            raise MediaRejected(f"not a Twilio media URL: {(origin(url) or ('?', '?', 0))[1]}")
         async with self._http.stream("GET", url) as response:
             response.raise_for_status()
             declared = ascii_int(response.headers.get("content-length", "").strip())
