@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tomllib
 from pathlib import Path
 
 from bot import logmask
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import PLACEHOLDER, ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -45,6 +46,12 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     settings = _load(args.file)
     if isinstance(settings, int):
         return settings
+    errors, warnings = settings.security_review()
+    for line in warnings:
+        print(f"{args.file}: warning: {line}", file=sys.stderr)
+    if errors:
+        print("Unsafe configuration:\n" + "\n".join(f"{args.file}: {line}" for line in errors), file=sys.stderr)
+        return 2
     note = ""
     if settings.placeholders():
         note = f" (placeholders still to fill in: {', '.join(settings.placeholders())})"
@@ -70,22 +77,30 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _real_token_configured(path: str) -> bool:
-    """Whether a configuration file exists and holds a real (non-placeholder) Telegram token."""
-    if not Path(path).exists():
+    """Whether a configuration file may hold a real Telegram token: fails closed.
+
+    Only a missing file, or one whose [telegram] token is empty or the example's placeholder, lets
+    the playground run: a file with a real token and a typo elsewhere (which the loader refuses) is
+    still a real deployment's, and so is a file that cannot be read at all.
+    """
+    file = Path(path)
+    if not file.exists():
         return False
     try:
-        settings = load_settings(path)
-    except ConfigError:
-        return False
-    return "telegram.token" not in settings.placeholders()
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    telegram = data.get("telegram")
+    token = telegram.get("token", "") if isinstance(telegram, dict) else ""
+    return token not in ("", PLACEHOLDER)
 
 
 def _playground(args: argparse.Namespace, tour: bool = False) -> int:
     """Run the local playground (or its scripted tour)."""
     if _real_token_configured(args.config):
         print(
-            f"{args.config} holds a real Telegram token: the playground refuses to run next to a real "
-            f"configuration. Use `ehumas run --config {args.config}` for the real bot.",
+            f"{args.config} holds a real Telegram token (or cannot be read): the playground refuses to run "
+            f"next to a real configuration. Use `ehumas run --config {args.config}` for the real bot.",
             file=sys.stderr,
         )
         return 2
@@ -128,6 +143,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if settings.placeholders():
         print(
             f"{args.config}: replace the example values first: {', '.join(settings.placeholders())}.",
+            file=sys.stderr,
+        )
+        return 2
+    errors, warnings = settings.security_review()
+    for line in warnings:
+        logging.getLogger(__name__).warning("%s: %s", args.config, line)
+    if errors:
+        print(
+            f"{args.config}: unsafe, not started (ehumas check-config explains):\n" + "\n".join(errors),
             file=sys.stderr,
         )
         return 2

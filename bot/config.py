@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 # Values shipped in config.example.toml that must be replaced before talking to real services.
 PLACEHOLDER = "CHANGE_ME"
+# The example's Telegram ids: a deployment that keeps them would send complaints to someone's chats.
+EXAMPLE_ADMIN_IDS = frozenset({100000001})
+EXAMPLE_CHAT_IDS = frozenset({-1001000000000, -1001000000001, -1001000000002, -1001000000003})
+# A webhook secret shorter than this is guessable (`openssl rand -hex 32` gives 64 characters).
+MIN_SECRET_CHARS = 32
+_LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
+_ALL_INTERFACES = ("0.0.0.0", "::", "[::]", "")
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -234,6 +241,43 @@ class Settings(_Section):
         if self.whatsapp.auth_token == PLACEHOLDER:
             found.append("whatsapp.auth_token")
         return found
+
+    def security_review(self) -> tuple[list[str], list[str]]:
+        """What is unsafe (errors: `run` refuses) and what deserves a second look (warnings), by key path."""
+        errors: list[str] = []
+        warnings: list[str] = []
+        secret = self.telegram.webhook_secret
+        if self.telegram.mode == "webhook" and len(secret) < MIN_SECRET_CHARS:
+            errors.append(
+                f"telegram.webhook_secret: {len(secret)} characters; use at least {MIN_SECRET_CHARS} random ones "
+                "(openssl rand -hex 32)"
+            )
+        if EXAMPLE_ADMIN_IDS & set(self.humas.admin_user_ids):
+            errors.append("humas.admin_user_ids: still the example's id; put the humas admins' Telegram user ids")
+        if self.humas.group_chat_id in EXAMPLE_CHAT_IDS:
+            errors.append("humas.group_chat_id: still the example's id; put the humas group's chat id")
+        for index, opd in enumerate(self.opd):
+            if opd.telegram_chat_id in EXAMPLE_CHAT_IDS:
+                errors.append(f"opd[{index}].telegram_chat_id: still the example's id; put {opd.code}'s group chat id")
+        url = self.server.public_url
+        host = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        loopback = host.startswith(_LOOPBACK_HOSTS)
+        if not url.startswith("https://"):
+            if loopback:
+                warnings.append(f"server.public_url: {url} is plain http: only for a trial on this machine")
+            else:
+                errors.append(f"server.public_url: {url} is not https; Telegram and Twilio must call an https address")
+        if self.server.host in _ALL_INTERFACES:
+            warnings.append(
+                f"server.host: {self.server.host or '(empty)'} listens on every interface; bind 127.0.0.1 and let a "
+                "reverse proxy (https) forward to it, or make sure one stands in front"
+            )
+        if not self.humas.admin_user_ids:
+            warnings.append("humas.admin_user_ids: empty; nobody can run the humas commands")
+        for section, base in (("telegram", self.telegram.api_base_url), ("whatsapp", self.whatsapp.api_base_url)):
+            if base:
+                warnings.append(f"{section}.api_base_url: {base} gets the credentials; leave it empty outside tests")
+        return errors, warnings
 
     def summary(self) -> str:
         """One line describing this configuration, without secrets."""

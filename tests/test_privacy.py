@@ -8,11 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import subprocess
+import tomllib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from bot.config import EXAMPLE_ADMIN_IDS, EXAMPLE_CHAT_IDS
 from bot.logmask import MaskPhones
+from bot.playground.runner import free_port, playground
 from bot.telegram.ratelimit import WindowRateLimiter
 from handlers import rating
 from handlers.cards import citizen_label
@@ -24,6 +31,7 @@ from handlers.textsafe import clean
 from storage.models import Citizen
 from storage.reports import ExportRow
 from storage.tickets import parse_ticket
+from tests.test_config import EXAMPLE, _dump, _ehumas
 from tests.test_reports import DESK
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -204,3 +212,120 @@ async def test_8_idle_group_windows_are_forgotten() -> None:
     now[0] += 120  # their minutes are over
     await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": -5000}, None)
     assert limiter.groups_tracked == 1
+
+
+# -- 11. check-config refuses weak or example settings ------------------------------------------------
+
+
+def filled_config(**changes: dict[str, Any]) -> dict[str, Any]:
+    """config.example.toml as a deployment fills it in: a real token, a long secret, its own ids."""
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["telegram"].update(token="123456:AAreal-token", webhook_secret="s" * 40)
+    data["humas"].update(admin_user_ids=[5550001], group_chat_id=-1005550000)
+    for index, opd in enumerate(data["opd"], start=1):
+        opd["telegram_chat_id"] = -1005550000 - index
+    for section, values in changes.items():
+        data[section].update(values)
+    return data
+
+
+def check(tmp_path: Path, data: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.toml"
+    path.write_text(_dump(data), encoding="utf-8")
+    return _ehumas("check-config", str(path))
+
+
+def test_11_a_filled_in_configuration_passes(tmp_path: Path) -> None:
+    result = check(tmp_path, filled_config())
+    assert result.returncode == 0 and "OK" in result.stdout and result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"telegram": {"webhook_secret": "a"}}, "telegram.webhook_secret"),
+        ({"telegram": {"webhook_secret": "change_me"}}, "telegram.webhook_secret"),
+        ({"telegram": {"webhook_secret": "x" * 31}}, "telegram.webhook_secret"),
+        ({"humas": {"admin_user_ids": [5550001, 100000001]}}, "humas.admin_user_ids"),
+        ({"humas": {"group_chat_id": -1001000000000}}, "humas.group_chat_id"),
+        ({"server": {"public_url": "http://ehumas.kendarikota.go.id"}}, "server.public_url"),
+        ({"server": {"public_url": "http://192.168.1.10:8080"}}, "server.public_url"),
+    ],
+)
+def test_11_unsafe_settings_are_errors(tmp_path: Path, changes: dict[str, Any], key: str) -> None:
+    result = check(tmp_path, filled_config(**changes))
+    assert result.returncode == 2 and key in result.stderr, (result.stdout, result.stderr)
+
+
+def test_11_an_example_group_id_left_in_an_agency_is_an_error(tmp_path: Path) -> None:
+    data = filled_config()
+    data["opd"][1]["telegram_chat_id"] = -1001000000002
+    result = check(tmp_path, data)
+    assert result.returncode == 2 and "opd[1].telegram_chat_id" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"server": {"public_url": "http://127.0.0.1:8080"}}, "server.public_url"),
+        ({"server": {"host": "0.0.0.0"}}, "server.host"),
+        ({"humas": {"admin_user_ids": []}}, "humas.admin_user_ids"),
+    ],
+)
+def test_11_what_deserves_a_second_look_is_a_warning(tmp_path: Path, changes: dict[str, Any], key: str) -> None:
+    result = check(tmp_path, filled_config(**changes))
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr
+    assert "warning" in result.stderr and key in result.stderr
+
+
+def test_11_run_refuses_what_check_config_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(_dump(filled_config(telegram={"webhook_secret": "a"})), encoding="utf-8")
+    result = _ehumas("run", "--config", str(path), cwd=tmp_path)
+    assert result.returncode == 2 and "telegram.webhook_secret" in result.stderr
+
+
+def test_11_the_example_ids_are_the_ones_refused() -> None:
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(data["humas"]["admin_user_ids"]) == EXAMPLE_ADMIN_IDS
+    chats = {data["humas"]["group_chat_id"], *(opd["telegram_chat_id"] for opd in data["opd"])}
+    assert chats == EXAMPLE_CHAT_IDS
+
+
+# -- 12. The playground answers its own page only, and fails closed next to a real configuration ----------
+
+
+async def test_12_cross_site_posts_and_foreign_hosts_are_refused(tmp_path: Path) -> None:
+    port = free_port()
+    own = f"http://127.0.0.1:{port}"
+    async with playground(port, tmp_path / "guard.db") as (session, _), httpx.AsyncClient(timeout=10) as http:
+        send, post = own + "/playground/api/send", {"data": {"pane": "tg-citizen", "text": "/start"}}
+        # Another site's page posting through the visitor's browser.
+        assert (await http.post(send, headers={"Origin": "http://evil.test"}, **post)).status_code == 403
+        assert (await http.post(send, **post)).status_code == 403  # no Origin: refused too
+        clock = {"json": {"hours": 24}, "headers": {"Origin": "null"}}
+        assert (await http.post(own + "/playground/api/clock", **clock)).status_code == 403
+        # DNS rebinding: evil.test resolving to 127.0.0.1, the browser sending its own Host.
+        for path in ("/", "/playground/api/feed?after=0", "/playground/api/panes", "/playground/static/app.js"):
+            response = await http.get(own + path, headers={"Host": f"evil.test:{port}"})
+            assert response.status_code == 403, path
+        assert session.telegram.sent_messages(5001) == []
+        # The page itself still works, by address or by localhost.
+        assert (await http.get(own + "/")).status_code == 200
+        assert (await http.get(f"http://localhost:{port}/playground/api/feed?after=²")).status_code == 200
+        good = await http.post(send, headers={"Origin": own}, **post)
+        assert good.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        '[telegram]\ntoken = "123456789:AAreal-token"\n[bot]\ncity = "Kendari"\nunknown_key = 1\n',
+        '[telegram\ntoken = "123456789:AAreal-token"\n',  # not even TOML
+    ],
+)
+def test_12_the_playground_refuses_a_real_token_even_in_a_broken_configuration(tmp_path: Path, config: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(config, encoding="utf-8")
+    result = _ehumas("playground", "--config", str(path), "--port", str(free_port()), cwd=tmp_path)
+    assert result.returncode == 2 and "refuses" in result.stderr
