@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
+from bot.runtime.retention import purge_daily
 from handlers import admission, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
@@ -273,6 +274,7 @@ async def _connect(runtime: Runtime) -> None:
     runtime.spawn(runtime.inbox_worker.run(), "inbox-worker")
     runtime.spawn(runtime.dispatcher.run(), "outbox-dispatcher")
     runtime.spawn(_sweep_forever(runtime), "sla-sweep")
+    runtime.spawn(purge_daily(runtime.sessions, runtime.settings, runtime.desk.clock), "retention")
 
 
 async def _sweep_forever(runtime: Runtime) -> None:

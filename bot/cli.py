@@ -6,11 +6,17 @@ import argparse
 import logging
 import sys
 import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import logmask
 from bot.config import PLACEHOLDER, ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
 DEFAULT_CONFIG = "config.toml"
 
 _NO_CONFIG = """\
@@ -73,6 +79,42 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
         print(f"Database migration failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
         return 1
     print("Database schema is up to date.")
+    return 0
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one database transaction (committed if it returns) and return its result."""
+    import asyncio
+
+    from storage.engine import create_engine, create_session_factory
+
+    async def run() -> T:
+        engine = create_engine(settings.database.url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    """ehumas purge [--config FILE] [--dry-run]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from bot.runtime.retention import policy_of
+    from handlers import retention
+    from handlers.clock import Clock
+
+    policy = policy_of(settings)
+    report = _in_transaction(
+        settings, lambda session: retention.purge(session, policy, now=Clock().now(), dry_run=args.dry_run)
+    )
+    print("Would remove (dry run, nothing changed):" if args.dry_run else "Removed:")
+    for line in report.lines():
+        print(f"  {line}")
     return 0
 
 
@@ -195,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file")
     check.set_defaults(func=_cmd_check_config)
+
+    purge = commands.add_parser("purge", help="remove what [retention] says is old enough (the daily job, now)")
+    purge.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be removed; change nothing")
+    purge.set_defaults(func=_cmd_purge)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)

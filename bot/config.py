@@ -158,6 +158,22 @@ class FloodSection(_Section):
     staff_max_messages: int = Field(default=120, ge=1)
 
 
+class RetentionSection(_Section):
+    """[retention]: days after which what citizens sent is removed (0: kept for ever); see handlers.retention."""
+
+    inbox_payload_days: int = Field(default=30, ge=0)
+    inbox_days: int = Field(default=365, ge=0)
+    outbox_days: int = Field(default=90, ge=0)
+    photo_days: int = Field(default=365, ge=0)
+    audit_days: int = Field(default=730, ge=0)
+
+    @model_validator(mode="after")
+    def _payloads_before_rows(self) -> RetentionSection:
+        if self.inbox_days and (not self.inbox_payload_days or self.inbox_payload_days > self.inbox_days):
+            raise ValueError("inbox_payload_days must be set and at most inbox_days (a row outlives its payload)")
+        return self
+
+
 class SlaSection(_Section):
     """[sla]: the answer deadline and how it is enforced."""
 
@@ -208,6 +224,7 @@ class Settings(_Section):
     sla: SlaSection = Field(default_factory=SlaSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     flood: FloodSection = Field(default_factory=FloodSection)
+    retention: RetentionSection = Field(default_factory=RetentionSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
 

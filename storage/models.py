@@ -251,6 +251,15 @@ class AuditLog(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class JobRun(SQLModel, table=True):
+    """When a periodic job (the daily retention purge) last started: claimed by one process at a time."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=32)
+    last_run_at: datetime | None = _ts(nullable=True)
+
+
 __all__ = [
     "Agency",
     "AuditLog",
@@ -262,6 +271,7 @@ __all__ = [
     "ComplaintStatus",
     "Conversation",
     "InboxEvent",
+    "JobRun",
     "Media",
     "OutboxMessage",
     "OutboxStatus",
