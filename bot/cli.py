@@ -16,6 +16,8 @@ from bot.config import PLACEHOLDER, ConfigError, Settings, load_settings
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
+    from storage.models import Citizen
+
 T = TypeVar("T")
 DEFAULT_CONFIG = "config.toml"
 
@@ -115,6 +117,51 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     print("Would remove (dry run, nothing changed):" if args.dry_run else "Removed:")
     for line in report.lines():
         print(f"  {line}")
+    return 0
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    """ehumas forget [--config FILE] --citizen KDI-0042|telegram:<chat id>|whatsapp:+62... [--yes]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    import getpass
+
+    from bot.app import build_desk
+    from handlers import forget
+    from handlers.clock import Clock
+    from storage import citizens, erasure
+
+    desk = build_desk(settings, Clock())
+    who: str = args.citizen.strip()
+
+    async def find(session: AsyncSession) -> Citizen | None:
+        if desk.parse_ticket(who) is not None:
+            return await forget.citizen_of_ticket(session, desk, who)
+        channel, _, address = who.partition(":")
+        if channel == "whatsapp" and not address.startswith("whatsapp:"):
+            address = "whatsapp:" + address  # as Twilio writes it
+        return await citizens.find_citizen(session, channel=channel, address=address)
+
+    async def work(session: AsyncSession) -> str:
+        citizen = await find(session)
+        if citizen is None:
+            return f"No citizen {who}."
+        if erasure.is_forgotten(citizen):
+            return f"The citizen {who} was forgotten already."
+        tickets = ", ".join(await forget.tickets_of(session, desk, citizen)) or "no complaints"
+        if not args.yes:
+            return (
+                f"Would erase the name, contact, messages and photos of the citizen {who} ({tickets}); "
+                "the complaints stay, anonymous. Run again with --yes to do it."
+            )
+        done = await forget.forget(session, desk, citizen, actor=f"shell ({getpass.getuser()})", target=who[:64])
+        return (
+            f"Forgotten: {who} ({tickets}): {done.complaints} complaints anonymised, {done.messages} messages and "
+            f"{done.photos} photos erased, {done.inbound_events} raw messages stripped; the citizen is told."
+        )
+
+    print(_in_transaction(settings, work))
     return 0
 
 
@@ -242,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
     purge.add_argument("--dry-run", action="store_true", help="count what would be removed; change nothing")
     purge.set_defaults(func=_cmd_purge)
+
+    forget = commands.add_parser("forget", help="erase a citizen's personal data (their complaints stay, anonymous)")
+    forget.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    forget.add_argument(
+        "--citizen", required=True, help="a ticket of theirs (KDI-0042), or telegram:<chat id>, or whatsapp:+62..."
+    )
+    forget.add_argument("--yes", action="store_true", help="do it (without: only say what would be erased)")
+    forget.set_defaults(func=_cmd_forget)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -1,4 +1,4 @@
-"""Humas commands: /overdue, /stats, /lihat, /pindah, /tolak, /tegur, /export. Admins only."""
+"""Humas commands: /overdue, /stats, /lihat, /pindah, /tolak, /tegur, /export, /lupakan. Admins only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, chat_policy, reports, texts
+from handlers import cards, chat_policy, forget, reports, texts
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
@@ -17,7 +17,7 @@ from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
 
-COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export"})
+COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan"})
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 
 
@@ -54,6 +54,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         "tolak": _tolak,
         "tegur": _tegur,
         "export": _export,
+        "lupakan": forget.command,
     }[name]
     await handler(session, desk, inbound, here, rest)
     return True

@@ -4,6 +4,7 @@ the Telegram and Twilio stand-ins. Unit-level checks are in tests/test_privacy.p
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -21,8 +22,21 @@ from bot.standins.server import StandInServer
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.whatsapp.webhooks import STATUS_PATH
-from storage import complaints
-from storage.models import InboxEvent, OutboxMessage, OutboxStatus
+from handlers import retention
+from handlers.texts import privacy as privacy_texts
+from storage import audit, complaints
+from storage import reports as report_queries
+from storage.models import (
+    Citizen,
+    Complaint,
+    ComplaintEvent,
+    ComplaintMessage,
+    Conversation,
+    InboxEvent,
+    Media,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tests.channels import Desk, running_desk
 from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, User, World
 from tests.harness_whatsapp import Phone
@@ -261,3 +275,72 @@ async def test_10_a_media_url_elsewhere_is_not_fetched_with_the_credentials(desk
     await wa.send(ANI, media=[(wa.twilio.store_media(JPEG), "image/jpeg")])
     await desk.world.settled()
     assert media_fetches(wa.twilio) == 1
+
+
+# -- 15. Forget a citizen ----------------------------------------------------------------------------
+
+
+async def everything_stored(desk: Desk) -> str:
+    """Every row of every table, as text: where a phone number or a name could hide."""
+    chunks: list[str] = []
+    async with desk.world.runtime.sessions() as session:
+        for model in (Citizen, Complaint, ComplaintMessage, ComplaintEvent, InboxEvent, OutboxMessage, Conversation):
+            for row in (await session.exec(select(model))).all():
+                chunks.append(json.dumps(row.model_dump(mode="json"), ensure_ascii=False))
+    return "\n".join(chunks)
+
+
+async def test_15_lupakan_erases_the_citizen_keeps_the_anonymous_complaint_and_tells_them(desk: Desk) -> None:
+    wa, world = desk.wa, desk.world
+    await wa.send(ANI, "Saya Ani Wulandari, sampah menumpuk depan rumah saya di lorong Mawar 7")
+    await wa.reply(ANI)
+    await wa.send(ANI, location=(-3.9778, 122.5151), address="Lorong Mawar 7, Kendari")
+    await wa.reply(ANI)
+    await wa.send(ANI, media=[(wa.twilio.store_media(JPEG), "image/jpeg")])
+    await wa.reply(ANI)
+    await wa.send(ANI, "ya")
+    assert "KDI-0001" in ((await wa.reply(ANI)).body or "")
+    await world.replies(DLHK_CHAT, 3)
+    await answer_by_reply(world, DLHK_CHAT, "Besok diangkut, Bu Ani.")
+    await wa.reply(ANI)
+    await world.settled()
+    async with world.runtime.sessions() as session:
+        stats_before = await report_queries.stats_rows(session, since=None)
+    digits = ANI.number.removeprefix("+")
+    assert digits in await everything_stored(desk) and "Wulandari" in await everything_stored(desk)
+
+    # Without the confirmation nothing happens; a non-admin is refused.
+    await world.send(world.message(BUDI, "/lupakan KDI-0001 ya"))
+    assert "khusus untuk petugas humas" in ((await world.reply(BUDI.id)).text or "")
+    await world.send(world.message(ADMIN, "/lupakan KDI-0001"))
+    asked = (await world.reply(ADMIN.id)).text or ""
+    assert "/lupakan KDI-0001 ya" in asked and "KDI-0001" in asked
+    await world.settled()
+    assert digits in await everything_stored(desk)
+
+    await world.send(world.message(ADMIN, "/lupakan KDI-0001 ya"))
+    done = (await world.reply(ADMIN.id)).text or ""
+    assert "sudah dihapus" in done and "1 aduan" in done and "1 foto" in done
+    told = (await wa.reply(ANI)).body or ""
+    assert "telah dihapus" in told
+    await world.settled()
+
+    async with world.runtime.sessions() as session:
+        complaint = await complaints.get_complaint(session, complaint_id=1)
+        assert complaint is not None and complaint.description == privacy_texts.ERASED
+        assert complaint.media == [] and complaint.location_lat is None and complaint.location_text is None
+        assert complaint.opd_code == "DLHK" and complaint.status == "answered"
+        assert await report_queries.stats_rows(session, since=None) == stats_before
+        assert list((await session.exec(select(Media))).all()) == []
+        actions = [(a.action, a.target) for a in await audit.recent_actions(session)]
+    assert ("forget", "KDI-0001") in actions
+    stored = await everything_stored(desk)
+    # Only the message that told them still holds the address, until the purge removes it once sent.
+    assert "Wulandari" not in stored and "Mawar" not in stored and "Bu Ani" not in stored
+    async with world.runtime.sessions() as session, session.begin():
+        await retention.purge(session, retention.RetentionPolicy(), now=world.clock.now())
+    assert digits not in await everything_stored(desk)
+
+    # Once forgotten, asking again says so.
+    await world.send(world.message(ADMIN, "/lupakan KDI-0001 ya"))
+    assert "sudah dihapus sebelumnya" in ((await world.reply(ADMIN.id)).text or "")

@@ -18,7 +18,9 @@ from bot.standins.telegram_api import TelegramStandIn
 from handlers import retention
 from storage import audit, citizens, complaints, inbox, media, outbox
 from storage import reports as report_queries
-from storage.models import AuditLog, Complaint, ComplaintStatus, InboxEvent, Media, OutboxMessage, OutboxStatus
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade_async
+from storage.models import AuditLog, Citizen, Complaint, ComplaintStatus, InboxEvent, Media, OutboxMessage, OutboxStatus
 from tests.conftest import ROOT
 from tests.harness import User, example_data, running_bot, settings_for
 from tests.test_config import _dump
@@ -260,3 +262,44 @@ def test_14_the_retention_settings_are_documented_with_their_defaults() -> None:
         from bot.config import RetentionSection
 
         RetentionSection(inbox_payload_days=400, inbox_days=365)
+
+
+async def test_15_ehumas_forget_from_the_shell(tmp_path: Path) -> None:
+    data = example_data()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'forget.db'}"
+    data["database"]["url"] = url
+    path = tmp_path / "config.toml"
+    path.write_text(_dump(data), encoding="utf-8")
+    await upgrade_async(url)
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            complaint_id = await _complaint(
+                session, status=ComplaintStatus.OPEN, closed_days=None, photos=[_photo("k")]
+            )
+            await _store(session, "k", 1)
+
+        def ehumas(*args: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, "-m", "bot", "forget", "--config", str(path), *args]
+            return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+        asked = await asyncio.to_thread(ehumas, "--citizen", f"KDI-{complaint_id:04d}")
+        assert asked.returncode == 0 and "--yes" in asked.stdout, asked.stderr
+        async with sessions() as session:
+            assert len((await session.exec(select(Media))).all()) == 1
+        done = await asyncio.to_thread(ehumas, "--citizen", "whatsapp:+628121open", "--yes")
+        assert done.returncode == 0 and "Forgotten" in done.stdout, (done.stdout, done.stderr)
+        async with sessions() as session:
+            citizen = (await session.exec(select(Citizen))).one()
+            notice = (await session.exec(select(OutboxMessage))).one()
+            entry = (await session.exec(select(AuditLog))).one()
+            assert (await session.exec(select(Media))).all() == []
+        assert citizen.address.startswith("forgotten:") and citizen.display_name == ""
+        # Queued for the running bot to send, to the address it had.
+        assert notice.chat_id == "whatsapp:+628121open" and notice.purpose == retention.FORGOTTEN_PURPOSE
+        assert entry.action == "forget" and entry.actor.startswith("shell (")
+        again = await asyncio.to_thread(ehumas, "--citizen", f"KDI-{complaint_id:04d}", "--yes")
+        assert "forgotten already" in again.stdout
+    finally:
+        await engine.dispose()

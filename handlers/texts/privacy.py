@@ -21,3 +21,22 @@ STAFF_FLOOD_NOTICE = (
     "Pesan di chat ini terlalu banyak dalam waktu singkat sehingga sebagian tidak diproses. "
     "Mohon tunggu sekitar satu menit, lalu kirim ulang yang belum ditanggapi."
 )
+
+# /lupakan: forget a citizen (UU 27/2022), with a confirmation.
+FORGET_USAGE = "Cara pakai: /lupakan {prefix}-0042, lalu konfirmasi dengan /lupakan {prefix}-0042 ya"
+FORGET_CONFIRM = (
+    "⚠️ Ini menghapus nama, kontak, pesan, dan foto pelapor aduan {ticket}, di semua aduannya ({tickets}). "
+    "Aduannya tetap tercatat tanpa identitas untuk statistik. Tidak bisa dibatalkan.\n"
+    "Ketik /lupakan {ticket} ya untuk melanjutkan."
+)
+FORGET_DONE = (
+    "✅ Data pelapor aduan {ticket} sudah dihapus: {complaints} aduan dianonimkan, {photos} foto dihapus. "
+    "Pelapor diberi tahu."
+)
+FORGET_ALREADY = "Data pelapor aduan {ticket} sudah dihapus sebelumnya."
+FORGOTTEN_TO_CITIZEN = (
+    "Sesuai permintaan Anda, data pribadi Anda di layanan aduan E-Humas {city} (nama, kontak, pesan, dan foto) "
+    "telah dihapus. Aduan Anda tetap tercatat tanpa identitas untuk statistik. Terima kasih."
+)
+# What stays in place of an erased text.
+ERASED = "[dihapus atas permintaan pelapor]"
