@@ -60,7 +60,7 @@ async def erase_complaints(session: AsyncSession, *, complaints: list[Complaint]
     )
     await session.exec(  # type: ignore[call-overload]
         update(ComplaintMessage)
-        .where(col(ComplaintMessage.complaint_id).in_(ids), ComplaintMessage.author == "citizen")
+        .where(col(ComplaintMessage.complaint_id).in_(ids), col(ComplaintMessage.author) == "citizen")
         .values(author_label="")
     )
     await session.exec(  # type: ignore[call-overload]
@@ -80,20 +80,20 @@ async def erase_chat(session: AsyncSession, *, channel: str, address: str, now: 
     chat_key = f"{channel}:{address}"
     stripped = await session.exec(  # type: ignore[call-overload]
         update(InboxEvent)
-        .where(InboxEvent.chat_key == chat_key)
+        .where(col(InboxEvent.chat_key) == chat_key)
         .values(payload={}, last_error=None, chat_key=f"{channel}:{STRIPPED_CHAT}")
     )
     # An event still waiting would otherwise be processed with nothing in it.
     await session.exec(  # type: ignore[call-overload]
         update(InboxEvent)
-        .where(InboxEvent.chat_key == f"{channel}:{STRIPPED_CHAT}", col(InboxEvent.processed_at).is_(None))
+        .where(col(InboxEvent.chat_key) == f"{channel}:{STRIPPED_CHAT}", col(InboxEvent.processed_at).is_(None))
         .values(processed_at=now)
     )
     await session.exec(  # type: ignore[call-overload]
-        delete(Conversation).where(Conversation.channel == channel, Conversation.chat_id == address)
+        delete(Conversation).where(col(Conversation.channel) == channel, col(Conversation.chat_id) == address)
     )
     await session.exec(  # type: ignore[call-overload]
-        delete(OutboxMessage).where(OutboxMessage.channel == channel, OutboxMessage.chat_id == address)
+        delete(OutboxMessage).where(col(OutboxMessage.channel) == channel, col(OutboxMessage.chat_id) == address)
     )
     return int(stripped.rowcount or 0)
 

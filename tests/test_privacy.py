@@ -299,12 +299,12 @@ async def test_12_cross_site_posts_and_foreign_hosts_are_refused(tmp_path: Path)
     port = free_port()
     own = f"http://127.0.0.1:{port}"
     async with playground(port, tmp_path / "guard.db") as (session, _), httpx.AsyncClient(timeout=10) as http:
-        send, post = own + "/playground/api/send", {"data": {"pane": "tg-citizen", "text": "/start"}}
+        send, post = own + "/playground/api/send", {"pane": "tg-citizen", "text": "/start"}
         # Another site's page posting through the visitor's browser.
-        assert (await http.post(send, headers={"Origin": "http://evil.test"}, **post)).status_code == 403
-        assert (await http.post(send, **post)).status_code == 403  # no Origin: refused too
-        clock = {"json": {"hours": 24}, "headers": {"Origin": "null"}}
-        assert (await http.post(own + "/playground/api/clock", **clock)).status_code == 403
+        assert (await http.post(send, headers={"Origin": "http://evil.test"}, data=post)).status_code == 403
+        assert (await http.post(send, data=post)).status_code == 403  # no Origin: refused too
+        clock = await http.post(own + "/playground/api/clock", json={"hours": 24}, headers={"Origin": "null"})
+        assert clock.status_code == 403
         # DNS rebinding: evil.test resolving to 127.0.0.1, the browser sending its own Host.
         for path in ("/", "/playground/api/feed?after=0", "/playground/api/panes", "/playground/static/app.js"):
             response = await http.get(own + path, headers={"Host": f"evil.test:{port}"})
@@ -313,7 +313,7 @@ async def test_12_cross_site_posts_and_foreign_hosts_are_refused(tmp_path: Path)
         # The page itself still works, by address or by localhost.
         assert (await http.get(own + "/")).status_code == 200
         assert (await http.get(f"http://localhost:{port}/playground/api/feed?after=²")).status_code == 200
-        good = await http.post(send, headers={"Origin": own}, **post)
+        good = await http.post(send, headers={"Origin": own}, data=post)
         assert good.status_code == 200
 
 
