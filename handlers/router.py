@@ -40,6 +40,10 @@ def sanitized(inbound: Inbound) -> Inbound:
 async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     """Apply one inbound event to the desk, inside the caller's transaction."""
     inbound = sanitized(inbound)
+    if inbound.sender_is_bot:
+        # Bots (our own messages echoed in groups, or a "bot" in a private chat, which Telegram never
+        # delivers) get no answer: two bots must not talk without end.
+        return
     if chat_policy.is_unknown_group(desk, inbound):
         # Anyone can add the bot to a group: one short answer an hour there, nothing else.
         await chat_policy.answer_unknown_group(session, desk, inbound)

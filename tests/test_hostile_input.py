@@ -14,6 +14,7 @@ Each case names its webhooks ("targets": telegram, whatsapp) and what it sends:
 and what must happen:
   expect_status     the HTTP status (or a list of acceptable ones); 200 means stored, else nothing is
   expect_reply      text the citizen (or, with reply_chat "group", the group) gets; null: nothing at all
+                    (required for every case answered 200: a case that checks nothing is a mistake)
   follow            further messages that take the dialog to the end (the complaint is filed)
   expect_description how the filed complaint keeps the text: exact, cleaned (control characters
                     removed), prefix (cut to the maximum length)
@@ -391,7 +392,11 @@ async def run_case(
     accepted += 1
     chat = request.reply_to
     assert chat is not None
-    reply = case.get("expect_reply", "")
+    if "expect_reply" not in case:
+        # Every accepted case says what its chat hears: a text, or null for nothing at all.
+        failures.append(f"{label}: accepted, but the case names no expect_reply (a text, or null for silence)")
+        return accepted
+    reply = case["expect_reply"]
     if reply is None:
         silent.append((label, target, chat))
     elif reply:

@@ -135,12 +135,18 @@ def test_the_playground_refuses_a_real_token(tmp_path: Path) -> None:
     assert result.returncode == 2 and "refuses" in result.stderr
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on this machine: `make test` installs Debian's chromium "
-    "where apt-get can; here it could not, so the browser test is skipped",
-)
+def require_chromium() -> None:
+    """Skip without Chromium on a developer's machine; under CI (CI=true) its absence is a failure."""
+    if CHROMIUM is not None:
+        return
+    reason = "no Chromium on this machine: `make test` installs Debian's chromium where apt-get can; here it could not"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + ", and CI must run the browser test")
+    pytest.skip(reason + ", so the browser test is skipped")
+
+
 async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
+    require_chromium()
     from playwright.async_api import async_playwright, expect
 
     port = free_port()
@@ -203,3 +209,13 @@ async def test_a_complaint_in_the_browser(tmp_path: Path) -> None:
             assert shot.read_bytes().startswith(b"\x89PNG")
         finally:
             await browser.close()
+
+
+def test_without_chromium_ci_fails_where_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_chromium()
