@@ -52,7 +52,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
         log.info(
             "flood control: %s:%s is over its limit; event %s not processed",
             inbound.channel,
-            inbound.chat_id,
+            privacy.mask_phones(inbound.chat_id),
             inbound.external_id,
         )
         return
