@@ -55,21 +55,21 @@ async def erase_complaints(session: AsyncSession, *, complaints: list[Complaint]
         session.add(complaint)
     if not ids:
         return 0, 0
-    messages = await session.exec(  # type: ignore[call-overload]
+    messages = await session.exec(
         update(ComplaintMessage).where(col(ComplaintMessage.complaint_id).in_(ids)).values(text=erased)
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ComplaintMessage)
         .where(col(ComplaintMessage.complaint_id).in_(ids), col(ComplaintMessage.author) == "citizen")
         .values(author_label="")
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ComplaintEvent)
         .where(col(ComplaintEvent.complaint_id).in_(ids), col(ComplaintEvent.kind).in_(_TYPED_DETAILS))
         .values(detail="")
     )
     # Sent messages about these complaints (cards with the description, answers) go; unsent ones stay.
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(OutboxMessage).where(col(OutboxMessage.complaint_id).in_(ids), col(OutboxMessage.status).in_(_DONE))
     )
     return int(messages.rowcount or 0), await delete_media(session, keys=keys)
@@ -78,21 +78,21 @@ async def erase_complaints(session: AsyncSession, *, complaints: list[Complaint]
 async def erase_chat(session: AsyncSession, *, channel: str, address: str, now: datetime) -> int:
     """Strip every raw inbound of the citizen's chat, drop its draft and every message queued to it; return inbounds."""
     chat_key = f"{channel}:{address}"
-    stripped = await session.exec(  # type: ignore[call-overload]
+    stripped = await session.exec(
         update(InboxEvent)
         .where(col(InboxEvent.chat_key) == chat_key)
         .values(payload={}, last_error=None, chat_key=f"{channel}:{STRIPPED_CHAT}")
     )
     # An event still waiting would otherwise be processed with nothing in it.
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(InboxEvent)
         .where(col(InboxEvent.chat_key) == f"{channel}:{STRIPPED_CHAT}", col(InboxEvent.processed_at).is_(None))
         .values(processed_at=now)
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(Conversation).where(col(Conversation.channel) == channel, col(Conversation.chat_id) == address)
     )
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         delete(OutboxMessage).where(col(OutboxMessage.channel) == channel, col(OutboxMessage.chat_id) == address)
     )
     return int(stripped.rowcount or 0)

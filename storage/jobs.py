@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import JobRun
@@ -15,14 +16,14 @@ async def claim_run(session: AsyncSession, *, name: str, now: datetime, every: t
     Like the deadline sweep's claims, one UPDATE ... RETURNING: a second process waits on the row,
     then finds it marked.
     """
-    table = JobRun.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = SQLModel.metadata.tables[JobRun.__tablename__]
+    c = table.c
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         insert(table).values(name=name, last_run_at=None).on_conflict_do_nothing(index_elements=["name"])
     )
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(table)
         .where(c.name == name, or_(c.last_run_at.is_(None), c.last_run_at <= now - every))
         .values(last_run_at=now)
         .returning(c.name)

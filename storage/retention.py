@@ -35,7 +35,7 @@ async def strip_inbox_payloads(session: AsyncSession, *, before: datetime, dry_r
     )
     if dry_run:
         return await _count(session, InboxEvent, *where)
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(InboxEvent)
         .where(*where)
         .values(payload={}, last_error=None, chat_key=InboxEvent.channel + ":" + STRIPPED_CHAT)
@@ -48,7 +48,7 @@ async def delete_inbox(session: AsyncSession, *, before: datetime, dry_run: bool
     where = (col(InboxEvent.processed_at).is_not(None), col(InboxEvent.received_at) < before)
     if dry_run:
         return await _count(session, InboxEvent, *where)
-    result = await session.exec(delete(InboxEvent).where(*where))  # type: ignore[call-overload]
+    result = await session.exec(delete(InboxEvent).where(*where))
     return int(result.rowcount or 0)
 
 
@@ -63,7 +63,7 @@ async def delete_outbox(
     where = (col(OutboxMessage.status).in_(_DONE), old)
     if dry_run:
         return await _count(session, OutboxMessage, *where)
-    result = await session.exec(delete(OutboxMessage).where(*where))  # type: ignore[call-overload]
+    result = await session.exec(delete(OutboxMessage).where(*where))
     return int(result.rowcount or 0)
 
 
@@ -72,7 +72,7 @@ async def delete_audit(session: AsyncSession, *, before: datetime, dry_run: bool
     where = (col(AuditLog.at) < before,)
     if dry_run:
         return await _count(session, AuditLog, *where)
-    result = await session.exec(delete(AuditLog).where(*where))  # type: ignore[call-overload]
+    result = await session.exec(delete(AuditLog).where(*where))
     return int(result.rowcount or 0)
 
 
@@ -88,7 +88,7 @@ async def delete_media(session: AsyncSession, *, keys: set[str], dry_run: bool =
     where = (col(Media.key).in_(sorted(keys)),)
     if dry_run:
         return await _count(session, Media, *where)
-    result = await session.exec(delete(Media).where(*where))  # type: ignore[call-overload]
+    result = await session.exec(delete(Media).where(*where))
     return int(result.rowcount or 0)
 
 
