@@ -79,8 +79,13 @@ async def purge(session: AsyncSession, policy: RetentionPolicy, *, now: datetime
     return PurgeReport(stripped, deleted_inbox, deleted_outbox, dropped, photos, audit)
 
 
+async def claim_today(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether this call takes today's purge (once a day across every process, like the sweep's claims)."""
+    return await jobs.claim_run(session, name=JOB, now=now, every=EVERY)
+
+
 async def daily(session: AsyncSession, policy: RetentionPolicy, *, now: datetime) -> PurgeReport | None:
     """The daily purge, if this call is the one that claims today's run; None when another had it."""
-    if not await jobs.claim_run(session, name=JOB, now=now, every=EVERY):
+    if not await claim_today(session, now=now):
         return None
     return await purge(session, policy, now=now)

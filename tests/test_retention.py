@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.runtime.retention import purge_once
 from bot.standins.telegram_api import TelegramStandIn
 from handlers import retention
+from handlers.clock import Clock
 from storage import audit, citizens, complaints, inbox, media, outbox
 from storage import reports as report_queries
 from storage.engine import create_engine, create_session_factory
@@ -303,3 +305,11 @@ async def test_15_ehumas_forget_from_the_shell(tmp_path: Path) -> None:
         assert "forgotten already" in again.stdout
     finally:
         await engine.dispose()
+
+
+async def test_14_the_runtime_loop_step_purges_once_a_day(sessions: async_sessionmaker[AsyncSession]) -> None:
+    clock = Clock()
+    reports = await asyncio.gather(*(purge_once(sessions, POLICY, clock) for _ in range(3)))
+    assert sum(r is not None for r in reports) == 1
+    clock.advance(DAY)
+    assert await purge_once(sessions, POLICY, clock) is not None
