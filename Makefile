@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
-.PHONY: run test lint venv clean browser
+
+.PHONY: run test lint venv clean browser lock
 
 run: $(STAMP)
 	$(BIN)/ehumas run --config $(CONFIG)
@@ -37,12 +38,22 @@ browser:
 
 venv: $(STAMP)
 
-# Reinstall whenever the dependencies change.
-$(STAMP): pyproject.toml
+# Reinstall whenever the dependencies change. Every package comes from requirements.lock, pinned
+# and checked against its hashes: each deployment runs exactly what the tests ran. (The project
+# itself is installed on top, without dependencies and without fetching build tools: those are in
+# the lock too.) `make lock` refreshes the lock after a change to pyproject.toml's dependencies.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Re-resolve the dependencies of pyproject.toml (with the test extra and the build tools) into
+# requirements.lock, with hashes. Upgrades within pyproject's ranges: `make lock LOCK_ARGS=--upgrade`.
+lock:
+	@test -x $(BIN)/pip-compile || $(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --all-build-deps --extra test --strip-extras \
+	  --no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -24,7 +24,8 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
-from handlers import overdue, router, sla, texts
+from bot.runtime.retention import purge_daily
+from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
@@ -110,6 +111,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         flood_window=timedelta(seconds=settings.flood.window_seconds),
         map_url=settings.cards.map_url,
         card_location_pin=settings.cards.location_pin,
+        staff_flood_max_messages=settings.flood.staff_max_messages,
     )
 
 
@@ -210,6 +212,10 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
     async def fetch_photo(source: ChannelName, ref: str) -> bytes:
         return await channels[source].fetch_photo(ref)
 
+    async def photo_allowance(channel: ChannelName, chat_id: str, at: datetime) -> int | None:
+        async with sessions() as session:
+            return await admission.photo_allowance(session, desk, channel=channel, chat_id=chat_id, at=at)
+
     context = ChannelContext(
         settings=settings,
         sessions=sessions,
@@ -218,6 +224,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         fetch_photo=fetch_photo,
         on_stored=on_stored,
         connect_retry_seconds=tuning.connect_retry_seconds,
+        photo_allowance=photo_allowance,
     )
     # Channels open their HTTP clients here, in the running loop.
     for messenger in MESSENGERS:
@@ -285,6 +292,7 @@ async def _connect(runtime: Runtime) -> None:
     runtime.spawn(runtime.inbox_worker.run(), "inbox-worker")
     runtime.spawn(runtime.dispatcher.run(), "outbox-dispatcher")
     runtime.spawn(_sweep_forever(runtime), "sla-sweep")
+    runtime.spawn(purge_daily(runtime.sessions, runtime.settings, runtime.desk.clock), "retention")
 
 
 async def _sweep_forever(runtime: Runtime) -> None:

@@ -75,6 +75,14 @@ class Sender(Protocol):
 
 # Downloads a photo another channel received, by that channel's name and its reference.
 PhotoFetcher = Callable[[ChannelName, str], Awaitable[bytes]]
+# How many photos a citizen's message (channel, chat id, received at) may bring before any is
+# downloaded; None when flood control will not take the message at all (handlers.admission).
+PhotoAllowance = Callable[[ChannelName, str, datetime], Awaitable[int | None]]
+
+
+async def any_photos(channel: ChannelName, chat_id: str, at: datetime) -> int | None:
+    """No admission step: every photo of a message (as many as its messenger sends)."""
+    return 1_000
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,8 @@ class ChannelContext:
     on_stored: Callable[[], None]
     # Seconds between attempts to reach a messenger's API at start.
     connect_retry_seconds: float = 5.0
+    # Decided before a photo is downloaded (flood control, the per-draft photo cap).
+    photo_allowance: PhotoAllowance = any_photos
 
 
 class Channel(Protocol):

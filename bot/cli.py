@@ -5,10 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tomllib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.config import ConfigError, Settings, load_settings
+from bot import logmask
+from bot.config import PLACEHOLDER, ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from storage.models import Citizen
+
+T = TypeVar("T")
 DEFAULT_CONFIG = "config.toml"
 PLAYGROUND_DATABASE = "ehumas-playground.db"
 
@@ -45,6 +55,12 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     settings = _load(args.file)
     if isinstance(settings, int):
         return settings
+    errors, warnings = settings.security_review()
+    for line in warnings:
+        print(f"{args.file}: warning: {line}", file=sys.stderr)
+    if errors:
+        print("Unsafe configuration:\n" + "\n".join(f"{args.file}: {line}" for line in errors), file=sys.stderr)
+        return 2
     note = ""
     if settings.placeholders():
         note = f" (placeholders still to fill in: {', '.join(settings.placeholders())})"
@@ -69,23 +85,112 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one database transaction (committed if it returns) and return its result."""
+    import asyncio
+
+    from storage.engine import create_engine, create_session_factory
+
+    async def run() -> T:
+        engine = create_engine(settings.database.url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    """ehumas purge [--config FILE] [--dry-run]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from bot.runtime.retention import policy_of
+    from handlers import retention
+    from handlers.clock import Clock
+
+    policy = policy_of(settings)
+    report = _in_transaction(
+        settings, lambda session: retention.purge(session, policy, now=Clock().now(), dry_run=args.dry_run)
+    )
+    print("Would remove (dry run, nothing changed):" if args.dry_run else "Removed:")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    """ehumas forget [--config FILE] --citizen KDI-0042|telegram:<chat id>|whatsapp:+62... [--yes]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    import getpass
+
+    from bot.app import build_desk
+    from handlers import forget
+    from handlers.clock import Clock
+    from storage import citizens, erasure
+
+    desk = build_desk(settings, Clock())
+    who: str = args.citizen.strip()
+
+    async def find(session: AsyncSession) -> Citizen | None:
+        if desk.parse_ticket(who) is not None:
+            return await forget.citizen_of_ticket(session, desk, who)
+        channel, _, address = who.partition(":")
+        if channel == "whatsapp" and not address.startswith("whatsapp:"):
+            address = "whatsapp:" + address  # as Twilio writes it
+        return await citizens.find_citizen(session, channel=channel, address=address)
+
+    async def work(session: AsyncSession) -> str:
+        citizen = await find(session)
+        if citizen is None:
+            return f"No citizen {who}."
+        if erasure.is_forgotten(citizen):
+            return f"The citizen {who} was forgotten already."
+        tickets = ", ".join(await forget.tickets_of(session, desk, citizen)) or "no complaints"
+        if not args.yes:
+            return (
+                f"Would erase the name, contact, messages and photos of the citizen {who} ({tickets}); "
+                "the complaints stay, anonymous. Run again with --yes to do it."
+            )
+        done = await forget.forget(session, desk, citizen, actor=f"shell ({getpass.getuser()})", target=who[:64])
+        return (
+            f"Forgotten: {who} ({tickets}): {done.complaints} complaints anonymised, {done.messages} messages and "
+            f"{done.photos} photos erased, {done.inbound_events} raw messages stripped; the citizen is told."
+        )
+
+    print(_in_transaction(settings, work))
+    return 0
+
+
 def _real_token_configured(path: str) -> bool:
-    """Whether a configuration file exists and holds a real (non-placeholder) Telegram token."""
-    if not Path(path).exists():
+    """Whether a configuration file may hold a real Telegram token: fails closed.
+
+    Only a missing file, or one whose [telegram] token is empty or the example's placeholder, lets
+    the playground run: a file with a real token and a typo elsewhere (which the loader refuses) is
+    still a real deployment's, and so is a file that cannot be read at all.
+    """
+    file = Path(path)
+    if not file.exists():
         return False
     try:
-        settings = load_settings(path)
-    except ConfigError:
-        return False
-    return "telegram.token" not in settings.placeholders()
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    telegram = data.get("telegram")
+    token = telegram.get("token", "") if isinstance(telegram, dict) else ""
+    return token not in ("", PLACEHOLDER)
 
 
 def _playground(args: argparse.Namespace, tour: bool = False) -> int:
     """Run the local playground (or its scripted tour)."""
     if _real_token_configured(args.config):
         print(
-            f"{args.config} holds a real Telegram token: the playground refuses to run next to a real "
-            f"configuration. Use `ehumas run --config {args.config}` for the real bot.",
+            f"{args.config} holds a real Telegram token (or cannot be read): the playground refuses to run "
+            f"next to a real configuration. Use `ehumas run --config {args.config}` for the real bot.",
             file=sys.stderr,
         )
         return 2
@@ -138,6 +243,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if settings.placeholders():
         print(
             f"{args.config}: replace the example values first: {', '.join(settings.placeholders())}.",
+            file=sys.stderr,
+        )
+        return 2
+    errors, warnings = settings.security_review()
+    for line in warnings:
+        logging.getLogger(__name__).warning("%s: %s", args.config, line)
+    if errors:
+        print(
+            f"{args.config}: unsafe, not started (ehumas check-config explains):\n" + "\n".join(errors),
             file=sys.stderr,
         )
         return 2
@@ -201,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(func=_cmd_check_config)
 
+    purge = commands.add_parser("purge", help="remove what [retention] says is old enough (the daily job, now)")
+    purge.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    purge.add_argument("--dry-run", action="store_true", help="count what would be removed; change nothing")
+    purge.set_defaults(func=_cmd_purge)
+
+    forget = commands.add_parser("forget", help="erase a citizen's personal data (their complaints stay, anonymous)")
+    forget.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    forget.add_argument(
+        "--citizen", required=True, help="a ticket of theirs (KDI-0042), or telegram:<chat id>, or whatsapp:+62..."
+    )
+    forget.add_argument("--yes", action="store_true", help="do it (without: only say what would be erased)")
+    forget.set_defaults(func=_cmd_forget)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="create or update the schema")
@@ -223,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request at INFO: too chatty for an operator's console.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logmask.install()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

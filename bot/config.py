@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 # Values shipped in config.example.toml that must be replaced before talking to real services.
 PLACEHOLDER = "CHANGE_ME"
+# The example's Telegram ids: a deployment that keeps them would send complaints to someone's chats.
+EXAMPLE_ADMIN_IDS = frozenset({100000001})
+EXAMPLE_CHAT_IDS = frozenset({-1001000000000, -1001000000001, -1001000000002, -1001000000003})
+# A webhook secret shorter than this is guessable (`openssl rand -hex 32` gives 64 characters).
+MIN_SECRET_CHARS = 32
+_LOOPBACK_HOSTS = ("localhost", "127.", "[::1]")
+_ALL_INTERFACES = ("0.0.0.0", "::", "[::]", "")
 
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -143,10 +150,28 @@ class OutboxSection(_Section):
 
 
 class FloodSection(_Section):
-    """[flood]: per-citizen flood control (messages counted per chat from the shared database)."""
+    """[flood]: flood control per chat (messages counted from the shared database)."""
 
     max_messages: int = Field(default=20, ge=1)
     window_seconds: float = Field(default=60.0, gt=0)
+    # Agency and humas groups and humas admins: more, but not without end.
+    staff_max_messages: int = Field(default=120, ge=1)
+
+
+class RetentionSection(_Section):
+    """[retention]: days after which what citizens sent is removed (0: kept for ever); see handlers.retention."""
+
+    inbox_payload_days: int = Field(default=30, ge=0)
+    inbox_days: int = Field(default=365, ge=0)
+    outbox_days: int = Field(default=90, ge=0)
+    photo_days: int = Field(default=365, ge=0)
+    audit_days: int = Field(default=730, ge=0)
+
+    @model_validator(mode="after")
+    def _payloads_before_rows(self) -> RetentionSection:
+        if self.inbox_days and (not self.inbox_payload_days or self.inbox_payload_days > self.inbox_days):
+            raise ValueError("inbox_payload_days must be set and at most inbox_days (a row outlives its payload)")
+        return self
 
 
 class SlaSection(_Section):
@@ -242,6 +267,7 @@ class Settings(_Section):
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     flood: FloodSection = Field(default_factory=FloodSection)
     cards: CardsSection = Field(default_factory=CardsSection)
+    retention: RetentionSection = Field(default_factory=RetentionSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
     other: list[OtherSection] = Field(default_factory=list)
@@ -272,6 +298,43 @@ class Settings(_Section):
         if self.whatsapp.auth_token == PLACEHOLDER:
             found.append("whatsapp.auth_token")
         return found
+
+    def security_review(self) -> tuple[list[str], list[str]]:
+        """What is unsafe (errors: `run` refuses) and what deserves a second look (warnings), by key path."""
+        errors: list[str] = []
+        warnings: list[str] = []
+        secret = self.telegram.webhook_secret
+        if self.telegram.mode == "webhook" and len(secret) < MIN_SECRET_CHARS:
+            errors.append(
+                f"telegram.webhook_secret: {len(secret)} characters; use at least {MIN_SECRET_CHARS} random ones "
+                "(openssl rand -hex 32)"
+            )
+        if EXAMPLE_ADMIN_IDS & set(self.humas.admin_user_ids):
+            errors.append("humas.admin_user_ids: still the example's id; put the humas admins' Telegram user ids")
+        if self.humas.group_chat_id in EXAMPLE_CHAT_IDS:
+            errors.append("humas.group_chat_id: still the example's id; put the humas group's chat id")
+        for index, opd in enumerate(self.opd):
+            if opd.telegram_chat_id in EXAMPLE_CHAT_IDS:
+                errors.append(f"opd[{index}].telegram_chat_id: still the example's id; put {opd.code}'s group chat id")
+        url = self.server.public_url
+        host = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+        loopback = host.startswith(_LOOPBACK_HOSTS)
+        if not url.startswith("https://"):
+            if loopback:
+                warnings.append(f"server.public_url: {url} is plain http: only for a trial on this machine")
+            else:
+                errors.append(f"server.public_url: {url} is not https; Telegram and Twilio must call an https address")
+        if self.server.host in _ALL_INTERFACES:
+            warnings.append(
+                f"server.host: {self.server.host or '(empty)'} listens on every interface; bind 127.0.0.1 and let a "
+                "reverse proxy (https) forward to it, or make sure one stands in front"
+            )
+        if not self.humas.admin_user_ids:
+            warnings.append("humas.admin_user_ids: empty; nobody can run the humas commands")
+        for section, base in (("telegram", self.telegram.api_base_url), ("whatsapp", self.whatsapp.api_base_url)):
+            if base:
+                warnings.append(f"{section}.api_base_url: {base} gets the credentials; leave it empty outside tests")
+        return errors, warnings
 
     def summary(self) -> str:
         """One line describing this configuration, without secrets."""

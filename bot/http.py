@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.runtime.inbox_writer import writer_for
 from handlers.clock import Clock
+from handlers.textsafe import ascii_int
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class BodyTooLarge(Exception):
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refusing early (by Content-Length) or while streaming if over `limit`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and (size := ascii_int(declared.strip())) is not None and size > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0

@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from bot import logmask
 from bot.app import create_app
 from bot.config import Settings
 
@@ -41,6 +42,8 @@ def serve(settings: Settings, *, migrate: bool = True) -> int:
         forwarded_allow_ips="127.0.0.1",
         lifespan="on",
     )
+    # uvicorn set up its own handlers just now: phone numbers are masked there too.
+    logmask.install("uvicorn", "uvicorn.error", "uvicorn.access")
     server = uvicorn.Server(config)
     server.run()
     return 0

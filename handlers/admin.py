@@ -1,4 +1,4 @@
-"""Humas commands: /overdue, /stats, /lihat, /pindah, /tolak, /tegur, /export. Admins only."""
+"""Humas commands: /overdue, /stats, /lihat, /pindah, /tolak, /tegur, /export, /lupakan. Admins only."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, contacts, corrections, handover, overdue, reports, texts
+from handlers import cards, chat_policy, contacts, corrections, forget, handover, overdue, reports, texts
 from handlers.desk import HUMAS, Desk
-from handlers.events import ChatKind, Inbound
+from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
+from handlers.texts import privacy as privacy_texts
 from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.models import Citizen, Complaint, ComplaintStatus
 
-COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export"})
+COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan"})
 PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 
 
@@ -42,6 +43,10 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         # Say nothing about what the command would show.
         await send_text(session, here, texts.ADMIN_ONLY, now=now, reply_to=inbound.message_id)
         return True
+    if not chat_policy.humas_chat(desk, inbound):
+        # An admin in an agency's group: staff there must not read a citizen's details.
+        await send_text(session, here, privacy_texts.HUMAS_CHATS_ONLY, now=now, reply_to=inbound.message_id)
+        return True
     handler = {
         "overdue": _overdue,
         "stats": _stats,
@@ -50,6 +55,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         "tolak": _tolak,
         "tegur": _tegur,
         "export": _export,
+        "lupakan": forget.command,
     }[name]
     await handler(session, desk, inbound, here, rest)
     return True
@@ -167,7 +173,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         staff_texts.LIHAT_CITIZEN_PRIVATE.format(
             name=citizen.display_name or "-", contact=contacts.contact_for_people(desk, citizen)
         )
-        if inbound.chat_kind == ChatKind.PRIVATE
+        if chat_policy.private_with_admin(desk, inbound)
         else staff_texts.LIHAT_CITIZEN_GROUP.format(
             name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel)
         ),

@@ -15,10 +15,10 @@ from storage import audit, complaints, outbox
 from storage.models import Citizen, Complaint, ComplaintStatus
 
 # "#KDI-0042 text" anywhere in a group message.
-_HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
+_HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})\b")
 # The head of a ticket card (texts.CARD) or of a card's photo (texts.staff.CARD_PHOTO), as Telegram
 # shows it or with its HTML.
-_CARD_HEAD = re.compile(r"^(?:🆕|📷)\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
+_CARD_HEAD = re.compile(r"^(?:🆕|📷)\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})\b")
 _STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id", "daftar"})
 
 

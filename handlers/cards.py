@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import send_location, send_photo, send_text
+from handlers.privacy import public_name
 from handlers.texts import staff as staff_texts
 from handlers.textsafe import cut_utf16, utf16_len
 from storage.models import Citizen, Complaint
@@ -37,7 +38,8 @@ def shorten(text: str, limit: int) -> str:
 
 def citizen_label(desk: Desk, citizen: Citizen) -> str:
     """How agencies see a citizen: a first name and the messenger, never a number or username."""
-    first = (citizen.display_name or "").split()
+    # Checked again here: a name stored before the router dropped contact-like names.
+    first = public_name(citizen.display_name or "").split()
     name = first[0][:30] if first else texts.CITIZEN_DEFAULT_NAME
     return f"{name} ({desk.channel_label(citizen.channel)})"
 

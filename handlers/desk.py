@@ -55,6 +55,8 @@ class Desk:
     # Ticket cards: the map link of a point ({lat}, {lon}), and whether a separate pin follows the card.
     map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     card_location_pin: bool = False
+    # Agency and humas groups and humas admins: a larger limit, but a limit (handlers.flood).
+    staff_flood_max_messages: int = 120
 
     def now(self) -> datetime:
         """The current time (UTC)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -161,3 +162,17 @@ async def clear_buttons(
         await outbox.enqueue(
             session, channel=to.channel, chat_id=to.chat_id, payload=payload, now=now, kind="clear_buttons"
         )
+
+
+# A message to a citizen whose row no longer names them (forgotten) says when they last wrote:
+# WhatsApp's 24-hour window runs from then.
+HEARD_AT = "heard_at"
+
+
+def heard_hint(payload: dict[str, Any]) -> datetime | None:
+    """The last-heard time a payload carries (see HEARD_AT), if any."""
+    value = payload.get(HEARD_AT)
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import texts
 from handlers.desk import Desk
 from handlers.outgoing import Button, Recipient, send_text, to_citizen
+from handlers.textsafe import ascii_int
 from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -68,9 +69,10 @@ def parse_button(data: str) -> tuple[int, int] | None:
     if not data.startswith(BUTTON_PREFIX):
         return None
     number, _, stars = data[len(BUTTON_PREFIX) :].partition(":")
-    if not (number.isdigit() and stars.isdigit()):
+    complaint_id, value = ascii_int(number), ascii_int(stars)
+    if complaint_id is None or value is None:
         return None
-    return int(number), int(stars)
+    return complaint_id, value
 
 
 async def rate(

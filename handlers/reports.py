@@ -261,8 +261,21 @@ EXPORT_COLUMNS = [
 ]
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character is escaped with a quote."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
-    """The complaints as CSV: UTF-8 with a byte-order mark so spreadsheets read it as UTF-8."""
+    """The complaints as CSV: UTF-8 with a byte-order mark so spreadsheets read it as UTF-8.
+
+    Every text cell goes through csv_text (what a citizen typed may start like a formula); the
+    coordinates are numbers this function writes itself and stay numbers.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
@@ -276,20 +289,22 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
         )
         writer.writerow(
             [
-                desk.ticket(row.id),
-                when(row.created_at),
-                desk.channel_label(row.channel),
-                row.opd_code or staff_texts.NOT_ROUTED,
-                row.category or "",
-                texts.STATUS_NAMES.get(row.status, row.status),
-                row.description,
-                row.location_text or "",
+                *map(
+                    csv_text,
+                    (
+                        desk.ticket(row.id),
+                        when(row.created_at),
+                        desk.channel_label(row.channel),
+                        row.opd_code or staff_texts.NOT_ROUTED,
+                        row.category or "",
+                        texts.STATUS_NAMES.get(row.status, row.status),
+                        row.description,
+                        row.location_text or "",
+                    ),
+                ),
                 "" if row.location_lat is None else f"{row.location_lat:.6f}",
                 "" if row.location_lon is None else f"{row.location_lon:.6f}",
-                when(row.due_at),
-                when(row.answered_at),
-                when(row.closed_at),
-                on_time,
+                *map(csv_text, (when(row.due_at), when(row.answered_at), when(row.closed_at), on_time)),
                 "" if row.rating is None else row.rating,
             ]
         )

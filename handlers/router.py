@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, reroute_buttons, staff_help, textsafe
+from handlers import admin, agency, chat_policy, flood, intake, privacy, reroute_buttons, staff_help, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -20,14 +20,18 @@ MAX_NAME_CHARS = 100
 
 
 def sanitized(inbound: Inbound) -> Inbound:
-    """The event with its free text cleaned (textsafe.clean) and names cut to size."""
+    """The event with its free text cleaned (textsafe.clean), names cut to size and never a contact.
+
+    A name that is really a phone number, a username or an e-mail address is dropped here, before
+    it is stored anywhere a card or a report could show it.
+    """
     location = inbound.location
     if location is not None and location.address:
         location = replace(location, address=textsafe.clean(location.address))
     return replace(
         inbound,
         text=textsafe.clean(inbound.text),
-        sender_name=textsafe.clean(inbound.sender_name)[:MAX_NAME_CHARS],
+        sender_name=privacy.public_name(textsafe.clean(inbound.sender_name))[:MAX_NAME_CHARS],
         location=location,
         callback_data=None if inbound.callback_data is None else textsafe.clean(inbound.callback_data),
     )
@@ -36,11 +40,19 @@ def sanitized(inbound: Inbound) -> Inbound:
 async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     """Apply one inbound event to the desk, inside the caller's transaction."""
     inbound = sanitized(inbound)
+    if inbound.sender_is_bot:
+        # Bots (our own messages echoed in groups, or a "bot" in a private chat, which Telegram never
+        # delivers) get no answer: two bots must not talk without end.
+        return
+    if chat_policy.is_unknown_group(desk, inbound):
+        # Anyone can add the bot to a group: one short answer an hour there, nothing else.
+        await chat_policy.answer_unknown_group(session, desk, inbound)
+        return
     if not await flood.admit(session, desk, inbound):
         log.info(
             "flood control: %s:%s is over its limit; event %s not processed",
             inbound.channel,
-            inbound.chat_id,
+            privacy.mask_phones(inbound.chat_id),
             inbound.external_id,
         )
         return

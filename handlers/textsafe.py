@@ -9,10 +9,37 @@ length in UTF-16 code units (an emoji counts two), not in Python characters.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-# C0 controls except tab and newline, DEL, C1 controls, the explicit bidi embeddings and overrides
-# (LRE, RLE, PDF, LRO, RLO), and lone surrogates.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\ud800-\udfff]")
+# C0 controls except tab and newline, DEL, C1 controls, and lone surrogates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Invisible format characters (Unicode category Cf) are dropped: bidirectional embeddings,
+# overrides and isolates, LRM/RLM, the Arabic letter mark, zero-width spaces, soft hyphens, BOMs,
+# tags... They can make a card read backwards or hide text. Emoji need two of them: the zero-width
+# joiner (👨‍👩‍👧) and, in a subregion flag (🏴 + tags + cancel tag), the tags. (VS16, U+FE0F, is a
+# mark, not a format character: it stays anyway.)
+ZWJ = "\u200d"
+_FLAG_TAGS = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+
+
+def _visible(text: str) -> str:
+    """`text` without format characters other than the zero-width joiner."""
+    return "".join(char for char in text if char == ZWJ or unicodedata.category(char) != "Cf")
+
+
+def strip_format(text: str) -> str:
+    """`text` without invisible format characters, except those emoji are made of."""
+    if text.isascii():
+        return text  # the common case: no format character is ASCII
+    if "\U0001f3f4" not in text:
+        return _visible(text)
+    parts: list[str] = []
+    last = 0
+    for flag in _FLAG_TAGS.finditer(text):
+        parts += [_visible(text[last : flag.start()]), flag.group()]
+        last = flag.end()
+    parts.append(_visible(text[last:]))
+    return "".join(parts)
 
 
 def clean(text: str) -> str:
@@ -20,7 +47,24 @@ def clean(text: str) -> str:
     if not isinstance(text, str):
         return ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _UNSAFE.sub("", text)
+    return strip_format(_UNSAFE.sub("", text))
+
+
+_ASCII_NUMBER = re.compile("[0-9]{1,18}")
+# The largest value a signed 64-bit column holds (PostgreSQL's bigint).
+INT64_MAX = 2**63 - 1
+
+
+def ascii_int(text: str) -> int | None:
+    """The non-negative number `text` is, in ASCII digits only and within 64 bits; else None.
+
+    str.isdigit() and int() take any script's digits and superscripts ("²", "٣", "３"): a number
+    that reaches the database or a ticket lookup must be one a person can read as such.
+    """
+    if not isinstance(text, str) or not _ASCII_NUMBER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
 
 
 def utf16_len(text: str) -> int:

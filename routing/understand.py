@@ -203,7 +203,7 @@ def _stars(text: _Text) -> int | None:
     star_count = len(_STARS.findall(text.raw))
     if 1 <= star_count <= 5:
         return star_count
-    digits = [int(d) for d in _ASCII_DIGITS.findall(unicodedata.normalize("NFKC", text.raw))]
+    digits = [int(d) for d in _ASCII_DIGITS.findall(text.raw)]  # ASCII only, as ticket numbers
     small = [d for d in digits if 1 <= d <= 5]
     if digits:
         # "4/5" and "5 dari 5" name the scale too: the first number is the rating.
@@ -329,7 +329,7 @@ def _own_ticket(ticket: int | None, context: Context) -> int | None:
 
 def _at_rating(read: _Text, full: _Text, ticket: int | None, context: Context) -> Understanding | None:
     rated = context.rating_for
-    digits = _ASCII_DIGITS.findall(unicodedata.normalize("NFKC", read.raw))
+    digits = _ASCII_DIGITS.findall(read.raw)
     stars = _stars(read)
     spelled = any(read.has(word) for word in phrases.NUMBER_WORDS)
     if stars is not None:

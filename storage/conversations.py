@@ -21,6 +21,12 @@ async def load_conversation(session: AsyncSession, *, channel: str, chat_id: str
     return conversation
 
 
+async def peek_conversation(session: AsyncSession, *, channel: str, chat_id: str, now: datetime) -> Conversation | None:
+    """The chat's live conversation, read without a lock and without deleting an expired one."""
+    conversation = await session.get(Conversation, (channel, chat_id))
+    return conversation if conversation is not None and conversation.expires_at > now else None
+
+
 async def save_conversation(
     session: AsyncSession,
     *,

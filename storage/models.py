@@ -299,6 +299,15 @@ class RoutingCorrection(SQLModel, table=True):
         return self.kind != CorrectionKind.DISOWNED
 
 
+class JobRun(SQLModel, table=True):
+    """When a periodic job (the daily retention purge) last started: claimed by one process at a time."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=32)
+    last_run_at: datetime | None = _ts(nullable=True)
+
+
 __all__ = [
     "Agency",
     "AuditLog",
@@ -310,6 +319,7 @@ __all__ = [
     "Conversation",
     "CorrectionKind",
     "InboxEvent",
+    "JobRun",
     "Media",
     "OutboxMessage",
     "OutboxStatus",

@@ -2,7 +2,8 @@
 
 import re
 
-_TICKET = re.compile(r"^#?([A-Za-z][A-Za-z0-9]{0,9})-(\d{1,9})$")
+# ASCII digits only: "KDI-٠٠٠١" or full-width digits are no ticket number (int() would take them).
+_TICKET = re.compile(r"^#?([A-Za-z][A-Za-z0-9]{0,9})-([0-9]{1,9})$")
 
 
 def format_ticket(prefix: str, number: int) -> str:

@@ -26,12 +26,15 @@ from handlers.clock import Clock
 from storage import inbox, outbox
 from tests.conftest import ROOT
 
-SECRET = "test-secret_123"
-HUMAS_CHAT = -1001000000000
-DLHK_CHAT = -1001000000001
-PUPR_CHAT = -1001000000002
-DISDUKCAPIL_CHAT = -1001000000003
-ADMIN_ID = 100000001
+# A secret of the length check-config asks for, and ids of the test's own (check-config refuses
+# the example's, and `ehumas run` with them: tests/procs.py starts real processes).
+SECRET = "test-secret_0123456789abcdefghijklm"
+HUMAS_CHAT = -1002000000000
+DLHK_CHAT = -1002000000001
+PUPR_CHAT = -1002000000002
+DISDUKCAPIL_CHAT = -1002000000003
+ADMIN_ID = 200000001
+GROUPS = {"DLHK": DLHK_CHAT, "PUPR": PUPR_CHAT, "DISDUKCAPIL": DISDUKCAPIL_CHAT}
 
 FAST = Tuning(
     dispatch=DispatchPolicy(poll_seconds=0.05, backoff_first=0.05, backoff_max=0.5, max_attempts=6),
@@ -41,8 +44,12 @@ FAST = Tuning(
 
 
 def example_data() -> dict[str, Any]:
-    """config.example.toml as a dict."""
-    return tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    """config.example.toml as a dict, with the tests' admin and group ids instead of the example's."""
+    data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    data["humas"].update(admin_user_ids=[ADMIN_ID], group_chat_id=HUMAS_CHAT)
+    for opd in data["opd"]:
+        opd["telegram_chat_id"] = GROUPS[opd["code"]]
+    return data
 
 
 def settings_for(database_url: str, standin: TelegramStandIn, **sections: dict[str, Any]) -> Settings:

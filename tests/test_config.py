@@ -21,10 +21,12 @@ def _ehumas(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_example_configuration_is_valid() -> None:
+    assert load_settings(EXAMPLE).summary().startswith("Kota Kendari: 3 OPD (DLHK, PUPR, DISDUKCAPIL)")
+    # Valid, but not to be run as it is: its secret and its ids are the example's (issue 13, point 11).
     result = _ehumas("check-config", str(EXAMPLE))
-    assert result.returncode == 0, result.stderr
-    assert "OK" in result.stdout and "DLHK, PUPR, DISDUKCAPIL" in result.stdout
-    assert len(result.stdout.strip().splitlines()) == 1
+    assert result.returncode == 2, result.stdout
+    for key in ("telegram.webhook_secret", "humas.admin_user_ids", "humas.group_chat_id", "opd[0].telegram_chat_id"):
+        assert key in result.stderr
 
 
 def test_the_example_ships_the_three_agencies_with_keywords() -> None:

@@ -25,7 +25,7 @@ from handlers.outgoing import Recipient
 from handlers.textsafe import split_utf16
 from storage import citizens, media, outbox
 from storage.models import InboxEvent, OutboxMessage, OutboxStatus
-from tests.harness import DLHK_CHAT, FAST, HUMAS_CHAT, PUPR_CHAT, User, World
+from tests.harness import ADMIN_ID, DLHK_CHAT, FAST, HUMAS_CHAT, PUPR_CHAT, User, World
 from tests.harness_whatsapp import BOT_NUMBER, TEMPLATE_SID, Phone, WhatsApp, running_whatsapp_bot
 
 ANI = Phone("+6281234567890", "Ani Wulandari")
@@ -567,6 +567,6 @@ async def test_a_whatsapp_citizen_rates_a_closed_ticket_with_a_typed_number(wa: 
     await wa.send(ANI, "4")
     thanks = await wa.reply(ANI)
     assert "⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
-    await wa.world.send(wa.world.message(User(100000001, "Astibar"), "/stats 7d", chat_id=HUMAS_CHAT))
+    await wa.world.send(wa.world.message(User(ADMIN_ID, "Astibar"), "/stats 7d", chat_id=HUMAS_CHAT))
     stats = next(c for c in await wa.world.replies(HUMAS_CHAT, 1) if "Rekap" in (c.text or ""))
     assert "nilai 4,0" in stats.text

@@ -14,12 +14,14 @@ Each case names its webhooks ("targets": telegram, whatsapp) and what it sends:
 and what must happen:
   expect_status     the HTTP status (or a list of acceptable ones); 200 means stored, else nothing is
   expect_reply      text the citizen (or, with reply_chat "group", the group) gets; null: nothing at all
+                    (required for every case answered 200: a case that checks nothing is a mistake)
   follow            further messages that take the dialog to the end (the complaint is filed)
   expect_description how the filed complaint keeps the text: exact, cleaned (control characters
                     removed), prefix (cut to the maximum length)
   card_contains / card_not_contains   what the agency's ticket card shows (HTML source)
 Values {"repeat": s, "times": n} and {"concat": [...]} build long strings; "{{update_id}}",
-"{{user_id}}", "{{group_id}}", "{{phone}}", "{{phone_q}}", "{{sid}}" are filled in per case.
+"{{user_id}}", "{{group_id}}", "{{phone}}", "{{phone_q}}", "{{sid}}" are filled in per case, "{{admin_id}}" with
+a humas admin's user id.
 Afterwards the process must be healthy, every stored event processed without error, nothing
 failed in the outbox, and nothing stored for a refused request.
 """
@@ -51,7 +53,7 @@ from handlers.intake import MAX_DESCRIPTION_CHARS
 from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus
 from tests.channels import running_desk
 from tests.conftest import ROOT
-from tests.harness import SECRET
+from tests.harness import ADMIN_ID, SECRET
 from tests.harness_whatsapp import Phone, inbound_form
 from tests.procs import PUBLIC_URL, BotProcess, fleet
 
@@ -150,6 +152,7 @@ class Context:
             ("phone_q", quote(self.phone.address)),
             ("phone", self.phone.address),
             ("sid", self.sid),
+            ("admin_id", ADMIN_ID),
         ):
             text = text.replace("{{" + name + "}}", str(value))
         return text
@@ -166,7 +169,7 @@ def build(value: Any, ctx: Context) -> Any:
     if isinstance(value, list):
         return [build(item, ctx) for item in value]
     if isinstance(value, str):
-        if value in ("{{update_id}}", "{{user_id}}", "{{group_id}}"):
+        if value in ("{{update_id}}", "{{user_id}}", "{{group_id}}", "{{admin_id}}"):
             return int(ctx.fill(value))  # numbers in Telegram's JSON
         return ctx.fill(value)
     return value
@@ -389,7 +392,11 @@ async def run_case(
     accepted += 1
     chat = request.reply_to
     assert chat is not None
-    reply = case.get("expect_reply", "")
+    if "expect_reply" not in case:
+        # Every accepted case says what its chat hears: a text, or null for nothing at all.
+        failures.append(f"{label}: accepted, but the case names no expect_reply (a text, or null for silence)")
+        return accepted
+    reply = case["expect_reply"]
     if reply is None:
         silent.append((label, target, chat))
     elif reply:
@@ -398,11 +405,13 @@ async def run_case(
             failures.append(f"{label}: answered {texts[0][:200]!r}, expected {reply!r}")
             return accepted
     follow = case.get("follow", [])
+    # The same person writes on: the name they write under stays the case's (a card shows the last one).
+    name = build(case.get("sender_name", ctx.phone.name), ctx)
     for step, text in enumerate(follow, start=2):
         if target == "telegram":
-            await desk.send_telegram(_telegram_text(desk, ctx, text))
+            await desk.send_telegram(_telegram_text(desk, ctx, text, name))
         else:
-            await desk.send_whatsapp(ctx.phone, text)
+            await desk.send_whatsapp(Phone(ctx.phone.number, name), text)
         accepted += 1
         texts = await wait_reply(desk, target, chat, step)
     if follow:
@@ -428,16 +437,16 @@ def card_of(ticket: str) -> Callable[[TelegramCall], bool]:
     return lambda call: call.method == "sendMessage" and f"Aduan {ticket}</b>" in call.text
 
 
-def _telegram_text(desk: Target, ctx: Context, text: str) -> dict[str, Any]:
+def _telegram_text(desk: Target, ctx: Context, text: str, name: str) -> dict[str, Any]:
     """A further private message from the case's Telegram user."""
-    chat = {"id": ctx.user_id, "type": "private", "first_name": f"Uji{ctx.n}"}
+    chat = {"id": ctx.user_id, "type": "private", "first_name": name}
     return {
         "update_id": desk.telegram.next_update_id(),
         "message": {
             "message_id": 1000 + desk.telegram.next_update_id() % 100000,
             "date": 1_700_000_000,
             "chat": chat,
-            "from": {"id": ctx.user_id, "is_bot": False, "first_name": f"Uji{ctx.n}"},
+            "from": {"id": ctx.user_id, "is_bot": False, "first_name": name},
             "text": text,
         },
     }

@@ -35,6 +35,11 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOT = ROOT / "docs" / "playground.png"
 
 
+def page_origin(port: int) -> dict[str, str]:
+    """What the browser sends with the page's own requests (the playground refuses writes without it)."""
+    return {"Origin": f"http://127.0.0.1:{port}"}
+
+
 @pytest.fixture(scope="module")
 def transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The tour's transcript, played once for the tests that read it."""
@@ -96,7 +101,7 @@ async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
     port = free_port()
     async with (
         playground(port, tmp_path / "api.db") as (session, _),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=page_origin(port)) as http,
     ):
         page = await http.get("/")
         assert page.status_code == 200 and "E-Humas" in page.text
@@ -119,7 +124,7 @@ async def test_an_agency_photo_answer_shows_in_the_whatsapp_pane(tmp_path: Path)
     port = free_port()
     async with (
         playground(port, tmp_path / "photo.db") as (session, _),
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=page_origin(port)) as http,
     ):
 
         async def say(pane: str, text: str) -> None:

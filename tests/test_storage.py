@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, bindparam, inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -122,11 +122,14 @@ async def test_ticket_numbers_come_from_the_database(sessions: async_sessionmake
 
 
 async def test_naive_datetimes_are_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
-    with pytest.raises(Exception, match="naive datetime"):
+    # The column type's own ValueError, as SQLAlchemy reports a bind parameter it could not process:
+    # not any exception (a typo in the test would pass as well).
+    with pytest.raises(StatementError, match="naive datetime") as refused:
         async with sessions() as session, session.begin():
             citizen_id = await _citizen(session)
             session.add(Complaint(citizen_id=citizen_id, description="x", created_at=datetime(2026, 1, 1), due_at=T0))
             await session.flush()
+    assert isinstance(refused.value.orig, ValueError)
 
 
 async def test_an_unknown_agency_code_is_refused(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -3,21 +3,70 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.playground.session import KENDARI, Playground
+from handlers.textsafe import ascii_int
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class LocalOnly:
+    """The playground answers the page on this machine only: its own Host, and its own Origin for writes.
+
+    It binds to 127.0.0.1, but a web page elsewhere can still reach it through the browser: a
+    cross-site form post (no Origin check) or a DNS name rebound to 127.0.0.1 (no Host check, then
+    the feed is readable). Both fail closed: a POST without an Origin header is refused too.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+        self.origins = frozenset(f"http://{host}" for host in self.hosts)
+
+    def allows(self, request: Request) -> bool:
+        """Whether a request comes from the playground's own page (or a local client naming it)."""
+        if request.headers.get("host", "") not in self.hosts:
+            return False
+        # Reading is the browser's same-origin policy's business once the Host is ours; writing needs our Origin.
+        return request.method in ("GET", "HEAD") or request.headers.get("origin", "") in self.origins
+
+    def guard(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint behind the check (403 otherwise)."""
+
+        async def guarded(request: Request) -> Response:
+            if not self.allows(request):
+                return JSONResponse({"error": "the playground answers its own page only"}, status_code=403)
+            return await endpoint(request)
+
+        return guarded
+
+    def guard_app(self, app: ASGIApp) -> ASGIApp:
+        """An ASGI app (the static files) behind the same check."""
+
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and not self.allows(Request(scope)):
+                response: Response = JSONResponse({"error": "the playground answers its own page only"}, 403)
+                await response(scope, receive, send)
+                return
+            await app(scope, receive, send)
+
+        return guarded
+
+
 def playground_routes(playground: Playground) -> list[BaseRoute]:
-    """Routes for the page (/) and its API (/playground/api/...)."""
+    """Routes for the page (/) and its API (/playground/api/...), for this machine's browser only."""
+    local = LocalOnly(playground.settings.server.port)
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -36,8 +85,7 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
         )
 
     async def feed(request: Request) -> JSONResponse:
-        after = request.query_params.get("after", "0")
-        events = playground.feed(int(after) if after.isdigit() else 0)
+        events = playground.feed(ascii_int(request.query_params.get("after", "0")) or 0)
         return JSONResponse({"events": events, "now": playground.now_text()})
 
     async def send(request: Request) -> JSONResponse:
@@ -63,9 +111,7 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
                 photo = (data, upload.content_type or "image/jpeg")
         if text is None and location is None and photo is None:
             return JSONResponse({"error": "nothing to send"}, status_code=400)
-        await playground.send(
-            pane, text=text, location=location, photo=photo, reply_to=int(reply_to) if reply_to.isdigit() else None
-        )
+        await playground.send(pane, text=text, location=location, photo=photo, reply_to=ascii_int(reply_to))
         return JSONResponse({"ok": True})
 
     async def press(request: Request) -> JSONResponse:
@@ -95,14 +141,17 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
         data, media_type = found
         return Response(data, media_type=media_type)
 
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/")
+
     return [
-        Route("/", index),
-        Route("/playground", lambda request: RedirectResponse("/")),
-        Route("/playground/api/panes", panes),
-        Route("/playground/api/feed", feed),
-        Route("/playground/api/send", send, methods=["POST"]),
-        Route("/playground/api/press", press, methods=["POST"]),
-        Route("/playground/api/clock", clock, methods=["POST"]),
-        Route("/playground/api/blob/{seq:int}", blob),
-        Mount("/playground/static", StaticFiles(directory=STATIC), name="playground-static"),
+        Route("/", local.guard(index)),
+        Route("/playground", local.guard(home)),
+        Route("/playground/api/panes", local.guard(panes)),
+        Route("/playground/api/feed", local.guard(feed)),
+        Route("/playground/api/send", local.guard(send), methods=["POST"]),
+        Route("/playground/api/press", local.guard(press), methods=["POST"]),
+        Route("/playground/api/clock", local.guard(clock), methods=["POST"]),
+        Route("/playground/api/blob/{seq:int}", local.guard(blob)),
+        Mount("/playground/static", local.guard_app(StaticFiles(directory=STATIC)), name="playground-static"),
     ]

@@ -19,6 +19,7 @@ from bot.runtime.holding import hold_for_window
 from handlers import texts
 from handlers.clock import Clock
 from handlers.outgoing import Recipient
+from handlers.privacy import describe_recipient, mask_phones
 from storage import citizens, outbox
 from storage.engine import is_unavailable
 from storage.models import OutboxMessage
@@ -208,7 +209,7 @@ class OutboxDispatcher:
             await self._fail(message, f"gave up after {message.attempts} attempts: {error}")
             return
         delay = after if after is not None else self.policy.backoff(message.attempts)
-        log.info("outbox %s: %s; retry in %.1f s", message.id, error, delay)
+        log.info("outbox %s: %s; retry in %.1f s", message.id, mask_phones(error), delay)
         async with self._sessions() as session, session.begin():
             await outbox.mark_retry(
                 session, outbox_id=message.id, error=error, retry_at=self._clock.now() + timedelta(seconds=delay)
@@ -237,7 +238,8 @@ class OutboxDispatcher:
     async def _fail(self, message: OutboxMessage, error: str, *, recipient_gone: bool = False) -> None:
         """Mark a message failed and tell humas, so nothing is dropped silently."""
         assert message.id is not None
-        log.warning("outbox %s to %s:%s failed: %s", message.id, message.channel, message.chat_id, error)
+        chat, reason = mask_phones(message.chat_id), mask_phones(error)
+        log.warning("outbox %s to %s:%s failed: %s", message.id, message.channel, chat, reason)
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             await outbox.mark_failed(session, outbox_id=message.id, error=error)
@@ -248,15 +250,17 @@ class OutboxDispatcher:
             ):
                 return  # nobody to tell, or the alert would fail the same way
             ticket = format_ticket(self._ticket_prefix, message.complaint_id) if message.complaint_id else "-"
+            # The ticket and the citizen's name: the humas group never sees a phone number.
+            target = await describe_recipient(session, channel=message.channel, chat_id=message.chat_id)
             await outbox.enqueue(
                 session,
                 channel=self._humas.channel,
                 chat_id=self._humas.chat_id,
                 payload={
                     "text": texts.DELIVERY_FAILED_TO_HUMAS.format(
-                        target=f"{message.channel} {message.chat_id} ({message.purpose or message.kind})",
+                        target=f"{target} ({message.purpose or message.kind})",
                         ticket=ticket,
-                        error=error[:300],
+                        error=mask_phones(error)[:300],
                     )
                 },
                 now=now,

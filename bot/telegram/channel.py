@@ -26,6 +26,7 @@ from bot.telegram.ratelimit import MINUTE_MARGIN, WindowRateLimiter, capacity
 from bot.telegram.webhook import WEBHOOK_PATH, Endpoint, telegram_endpoint
 from handlers.events import ChannelName, Inbound
 from handlers.outgoing import Recipient
+from handlers.textsafe import ascii_int
 from storage.models import InboxEvent
 from storage.outbox import ChatWindow
 
@@ -146,7 +147,7 @@ class TelegramChannel:
     def citizen_of(self, event: InboxEvent) -> Recipient | None:
         """The private chat an update came from (private chat ids are positive), if any."""
         _, _, chat = event.chat_key.partition(":")
-        if chat.isdigit() and int(chat) > 0:
+        if (number := ascii_int(chat)) is not None and number > 0:
             return Recipient(CHANNEL, chat)
         return None
 

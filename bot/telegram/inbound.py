@@ -95,6 +95,18 @@ def _name(user: Any) -> str:
     return " ".join(part for part in (user.first_name, user.last_name) if part)
 
 
+def _spoofed(kind: ChatKind | None, chat_id: int, sender_id: int, update_id: int) -> bool:
+    """Whether a private chat's message claims a sender other than the chat's own person.
+
+    Telegram never sends that: it would take a leaked webhook secret or a bug upstream. Acting on
+    it would give the chat the rights of whoever `from` names (an admin's, say).
+    """
+    if kind != ChatKind.PRIVATE or chat_id == sender_id:
+        return False
+    log.warning("update %s: a private chat whose sender is someone else; ignored", update_id)
+    return True
+
+
 def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = None) -> Inbound | None:
     """The Inbound of an update, or None for kinds the desk ignores (edits, channel posts...)."""
     at = received_at or datetime.now(UTC)
@@ -104,6 +116,8 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         message = query.message
         kind = None if message is None else _kind(message.chat)
         if message is None or kind is None:
+            return None
+        if _spoofed(_kind(message.chat), message.chat.id, query.from_user.id, update.update_id):
             return None
         return Inbound(
             channel=CHANNEL,
@@ -136,6 +150,8 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         return None
     if not isinstance(message.from_user.id, int):
         return None  # not something Telegram sends
+    if _spoofed(kind, message.chat.id, message.from_user.id, update.update_id):
+        return None
     if message.new_chat_members and any(user.id == bot_id for user in message.new_chat_members):
         return _bot_added(message.chat, message.from_user, external_id, at)
     if message.group_chat_created or message.supergroup_chat_created:
@@ -226,9 +242,10 @@ def _undecodable_private(payload: dict[str, Any], received_at: datetime) -> Inbo
     chat_id, sender_id = chat.get("id"), sender.get("id")
     if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not isinstance(sender_id, int):
         return None
-    text = message.get("text")
-    if not isinstance(text, str):
-        text = ""
+    if _spoofed(ChatKind.PRIVATE, chat_id, sender_id, payload.get("update_id", 0)):
+        return None
+    raw_text = message.get("text")
+    text = raw_text if isinstance(raw_text, str) else ""
     return Inbound(
         channel=CHANNEL,
         chat_id=str(chat_id),

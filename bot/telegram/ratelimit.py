@@ -53,6 +53,11 @@ class _Window:
     def take(self, now: float) -> None:
         self.times.append(now)
 
+    def idle(self, now: float) -> bool:
+        """Whether the window holds no recent send and nobody waits on it: it can be forgotten."""
+        self.wait(now)  # drops the sends that left the window
+        return not self.times and not self.turn.locked()
+
 
 # Seconds added to Telegram's windows, for the jitter between leaving here and arriving there.
 SECOND_MARGIN = 0.15
@@ -67,10 +72,17 @@ def capacity(limit: float) -> int:
 class WindowRateLimiter(BaseRateLimiter[int]):
     """At most `per_second` sends in any second and `per_group_per_minute` to a group in any minute."""
 
-    def __init__(self, *, per_second: float, per_group_per_minute: float) -> None:
+    def __init__(
+        self, *, per_second: float, per_group_per_minute: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        # The real clock, not loop.time(): uvloop's is the time its current iteration began.
+        self._clock = clock
         self._overall = _Window(capacity(per_second), 1.0 + SECOND_MARGIN)
         self._group_capacity = capacity(per_group_per_minute)
         self._groups: dict[int | str, _Window] = {}
+        # Anyone can add the bot to new groups: a group's window is forgotten once a minute without
+        # sends has passed, so memory holds the groups of the last two minutes, not of the process's life.
+        self._pruned_at = clock()
         self._paused_until = 0.0
 
     async def initialize(self) -> None:
@@ -92,8 +104,21 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         if not ((isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)):
             return None
         if chat_id not in self._groups:
+            if self._clock() - self._pruned_at > 60.0 + MINUTE_MARGIN:
+                self._prune()
             self._groups[chat_id] = _Window(self._group_capacity, 60.0 + MINUTE_MARGIN)
         return self._groups[chat_id]
+
+    def _prune(self) -> None:
+        """Forget the windows of groups with no send in their last minute (a new send starts afresh)."""
+        now = self._pruned_at = self._clock()
+        for chat_id in [chat for chat, window in self._groups.items() if window.idle(now)]:
+            del self._groups[chat_id]
+
+    @property
+    def groups_tracked(self) -> int:
+        """How many groups' windows are in memory."""
+        return len(self._groups)
 
     async def _slot(self, group: _Window | None) -> None:
         """Wait for a free place in the group's window (if any), then in the overall one; take both."""
@@ -101,18 +126,17 @@ class WindowRateLimiter(BaseRateLimiter[int]):
             # A group waiting for its minute holds up only its own messages, not the others'.
             async with group.turn:
                 # Sleeps exactly until the window frees a place: a timed wait, not a poll.
-                while (wait := group.wait(time.monotonic())) > 0:  # noqa: ASYNC110
+                while (wait := group.wait(self._clock())) > 0:  # noqa: ASYNC110
                     await asyncio.sleep(wait)
                 await self._overall_slot()
-                group.take(time.monotonic())
+                group.take(self._clock())
         else:
             await self._overall_slot()
 
     async def _overall_slot(self) -> None:
         async with self._overall.turn:
             while True:
-                # The real clock, not loop.time(): uvloop's is the time its current iteration began.
-                now = time.monotonic()
+                now = self._clock()
                 wait = max(self._paused_until - now, self._overall.wait(now))
                 if wait <= 0:
                     self._overall.take(now)
@@ -139,5 +163,5 @@ class WindowRateLimiter(BaseRateLimiter[int]):
                 after = exc.retry_after
             seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
             log.warning("Telegram flood control: every send waits %.0f s", seconds)
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
             raise

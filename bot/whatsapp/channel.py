@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.media import MEDIA_PATH, MediaLinks, serve_media
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.whatsapp.http import TwilioHttpClient
-from bot.whatsapp.inbound import CHANNEL, to_inbound
+from bot.whatsapp.inbound import CHANNEL, is_photo, media_items, to_inbound
 from bot.whatsapp.media import FetchedMedia, MediaFetcher
 from bot.whatsapp.outbound import WhatsAppSender
 from bot.whatsapp.photos import PhotoLinks
@@ -30,6 +30,7 @@ from bot.whatsapp.status import StatusRecorder
 from bot.whatsapp.webhooks import STATUS_PATH, WEBHOOK_PATH, Endpoint, inbound_endpoint, status_endpoint
 from handlers import texts
 from handlers.events import ChannelName, Inbound
+from handlers.intake import MAX_PHOTOS
 from handlers.outgoing import Recipient, send_text
 from storage.models import InboxEvent
 from storage.outbox import ChatWindow
@@ -67,8 +68,13 @@ class WhatsAppChannel:
             photos=PhotoLinks(self.links, sessions=sessions, clock=clock, fetch=context.fetch_photo),
         )
         self._fetcher = MediaFetcher(
-            account_sid=wa.account_sid, auth_token=wa.auth_token, sessions=sessions, clock=clock
+            account_sid=wa.account_sid,
+            auth_token=wa.auth_token,
+            sessions=sessions,
+            clock=clock,
+            api_base_url=wa.api_base_url,
         )
+        self._photo_allowance = context.photo_allowance
         self._recorder: StatusRecorder | None = None
         validator = RequestValidator(wa.auth_token)
         public_url = settings.server.public_url
@@ -109,17 +115,30 @@ class WhatsAppChannel:
         return self._recorder
 
     async def prepare(self, event: InboxEvent) -> FetchedMedia | None:
-        """The inbox worker's prepare step: fetch a WhatsApp message's photos (other events: nothing)."""
-        return await self._fetcher.fetch(event.payload)
+        """The inbox worker's prepare step: fetch a WhatsApp message's photos (other events: nothing).
+
+        Admission comes first: a message flood control will not take, or photos past the draft's
+        cap, are never downloaded.
+        """
+        if not any(is_photo(item.content_type) for item in media_items(event.payload)):
+            return None
+        sender = str(event.payload.get("From", ""))
+        allowance = await self._photo_allowance(CHANNEL, sender, event.received_at)
+        return await self._fetcher.fetch(event.payload, allowance=allowance)
 
     async def to_inbound(self, session: AsyncSession, event: InboxEvent, prepared: Any) -> Inbound | None:
-        """The Inbound of a stored WhatsApp event; tells the citizen first if a photo was lost."""
+        """The Inbound of a stored WhatsApp event; tells the citizen first if a photo was lost or not taken."""
         fetched = prepared if isinstance(prepared, FetchedMedia) else FetchedMedia()
         inbound = to_inbound(event.payload, photos=fetched.photos, received_at=event.received_at)
-        if inbound is not None and fetched.failed:
-            await send_text(
-                session, Recipient(CHANNEL, inbound.chat_id), texts.PHOTO_NOT_RECEIVED, now=self.clock.now()
-            )
+        if inbound is None:
+            return None
+        me = Recipient(CHANNEL, inbound.chat_id)
+        if fetched.failed:
+            await send_text(session, me, texts.PHOTO_NOT_RECEIVED, now=self.clock.now())
+        if fetched.skipped and fetched.admitted:
+            await send_text(session, me, texts.TOO_MANY_PHOTOS.format(max=MAX_PHOTOS), now=self.clock.now())
+            if not (inbound.text.strip() or inbound.media or inbound.location):
+                return None  # only photos the draft has no room for: nothing more to say
         return inbound
 
     @staticmethod

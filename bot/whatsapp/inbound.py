@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.events import Attachment, ChannelName, ChatKind, Inbound, Location
+from handlers.privacy import public_name
 
 CHANNEL = ChannelName("whatsapp")
 # Twilio sends at most 10 media items with one WhatsApp message.
 MAX_MEDIA = 10
-
-# A profile name that is really a phone number must not reach an agency's card.
-_PHONE_LIKE = re.compile(r"(?:\d[\s().+-]*){6,}")
 
 
 @dataclass(frozen=True)
@@ -84,9 +81,8 @@ def _location(form: Mapping[str, str]) -> Location | None:
 
 
 def display_name(form: Mapping[str, str]) -> str:
-    """The citizen's WhatsApp profile name, unless it is a phone number."""
-    name = " ".join(form.get("ProfileName", "").split())
-    return "" if _PHONE_LIKE.search(name) else name
+    """The citizen's WhatsApp profile name, unless it is a phone number, a username or an e-mail address."""
+    return public_name(" ".join(form.get("ProfileName", "").split()))
 
 
 def to_inbound(form: Mapping[str, str], *, photos: Sequence[Attachment], received_at: datetime) -> Inbound | None:

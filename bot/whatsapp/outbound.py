@@ -22,6 +22,7 @@ from bot.channels import DeliveryError, HeldForWindow, RetryLater, Undeliverable
 from bot.whatsapp.inbound import CHANNEL
 from bot.whatsapp.photos import PhotoLinks
 from handlers.clock import Clock
+from handlers.outgoing import heard_hint
 from handlers.textsafe import cut_utf16, split_utf16
 from storage import citizens, outbox
 from storage.models import OutboxMessage
@@ -149,7 +150,7 @@ class WhatsAppSender:
             )
         if message.kind not in ("text", "location", "photo") or (message.kind == "photo" and self._photos is None):
             raise Undeliverable(f"{message.kind} messages are not sent to WhatsApp")
-        heard = await self._last_heard(message.chat_id)
+        heard = await self._last_heard(message.chat_id) or heard_hint(message.payload)
         if heard is None or self._clock.now() - heard >= WINDOW - WINDOW_MARGIN:
             raise HeldForWindow(
                 "outside WhatsApp's 24-hour window", template=self.template_for(message), last_heard=heard

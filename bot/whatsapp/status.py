@@ -15,6 +15,7 @@ from bot.whatsapp.inbound import CHANNEL
 from bot.whatsapp.outbound import OPTED_OUT, OUTSIDE_WINDOW, WhatsAppSender
 from handlers.clock import Clock
 from handlers.outgoing import Recipient
+from handlers.privacy import mask_phones
 from storage import delivery
 from storage.models import OutboxMessage
 
@@ -85,7 +86,7 @@ class StatusRecorder:
             )
             if taken is None or taken.id is None:
                 return  # a repeated callback: the first one acted already
-            log.warning("outbox %s to %s: %s", taken.id, CHANNEL, error)
+            log.warning("outbox %s to %s: %s", taken.id, CHANNEL, mask_phones(error))
             if code == OUTSIDE_WINDOW and taken.kind != "template":
                 # Refused for the window at send time: if the citizen wrote since, it can go now.
                 await hold_for_window(

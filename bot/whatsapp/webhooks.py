@@ -22,6 +22,7 @@ from bot.http import BodyTooLarge, error, read_body, store
 from bot.whatsapp.inbound import CHANNEL, chat_key
 from bot.whatsapp.status import StatusRecorder
 from handlers.clock import Clock
+from handlers.textsafe import ascii_int
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,23 @@ def inbound_endpoint(
     return endpoint
 
 
-def _query_int(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
+# The numbers the bot puts in each status callback URL it gives Twilio.
+CALLBACK_IDS = ("outbox", "attempt", "part")
+
+
+def callback_ids(request: Request) -> dict[str, int | None] | None:
+    """The outbox id, attempt and part of a status callback URL; None if one is there but no number.
+
+    Parsed strictly (ASCII digits, within 64 bits): the bot wrote them, so anything else is not a
+    callback for one of its messages.
+    """
+    ids: dict[str, int | None] = {}
+    for name in CALLBACK_IDS:
+        value = request.query_params.get(name)
+        ids[name] = None if value is None else ascii_int(value)
+        if value is not None and ids[name] is None:
+            return None
+    return ids
 
 
 def status_endpoint(
@@ -114,13 +129,12 @@ def status_endpoint(
         fields = dict(form.multi_items())
         if not fields.get("MessageSid") or not fields.get("MessageStatus"):
             return error(400, "not a Twilio status callback (MessageSid and MessageStatus are required)")
+        ids = callback_ids(request)
+        if ids is None:
+            log.info("status callback with a malformed id ignored: %r", request.url.query[:100])
+            return Response(status_code=200)
         try:
-            await recorder().record(
-                fields,
-                outbox_id=_query_int(request, "outbox"),
-                attempt=_query_int(request, "attempt"),
-                part=_query_int(request, "part"),
-            )
+            await recorder().record(fields, outbox_id=ids["outbox"], attempt=ids["attempt"], part=ids["part"])
         except Exception as exc:
             if not is_unavailable(exc):
                 raise

@@ -185,6 +185,7 @@ ADMIN_HELP = (
     "• /tolak {prefix}-0042 alasan — tolak aduan (spam / bukan urusan pemkot)\n"
     "• /tegur KODE [pesan] — kirim teguran ke grup dinas\n"
     "• /export [30d] — unduh CSV aduan\n"
+    "• /lupakan {prefix}-0042 — hapus data pribadi pelapor (dengan konfirmasi)\n"
     "Kode dinas: {codes}"
 )
 OVERDUE_SCOPE = " untuk {scope}"
