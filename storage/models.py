@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -49,6 +49,14 @@ def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> An
     if now:
         return Field(default_factory=utcnow, sa_column=column)
     return Field(default=None, sa_column=column)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model, for Core statements (SQLModel's types do not declare `__table__`)."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 class Agency(SQLModel, table=True):
@@ -146,6 +154,76 @@ class ComplaintEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     actor: str = Field(default="", max_length=200)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Assignment(SQLModel, table=True):
+    """One handover of a complaint to an owner (an agency, or humas while it is unrouted).
+
+    Each owner is measured against the deadline it was given while the ticket was its own: a
+    reroute ends that owner's clock with its own verdict, and the next owner starts a new one.
+    The verdict is decided when the clock stops (handlers.assignments); None while it runs.
+    """
+
+    __tablename__ = "complaint_assignment"
+    __table_args__ = (
+        # The figures of a period group the handovers of complaints filed since a moment, by owner.
+        Index("ix_assignment_period", "complaint_created_at", "owner"),
+        # The one running handover of a complaint has no end yet.
+        Index("ix_assignment_complaint", "complaint_id", "ended_at"),
+        Index("ix_assignment_started", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    # An agency code, or "HUMAS" while no agency has the ticket.
+    owner: str = Field(max_length=20)
+    # The complaint's filing time, copied so that a period's figures need no join.
+    complaint_created_at: datetime = _ts()
+    started_at: datetime = _ts()
+    due_at: datetime = _ts()
+    # The owner's first answer during this handover (closing counts as one), and how long it took.
+    answered_at: datetime | None = _ts(nullable=True)
+    answer_seconds: float | None = None
+    # When the ticket left this owner (rerouted, handed back, rejected); None while it is theirs.
+    ended_at: datetime | None = _ts(nullable=True)
+    end_reason: str | None = Field(default=None, max_length=16)
+    # "on_time", "late" (answered after the deadline), "missed" (left this owner unanswered after
+    # its deadline) or "moved" (left unanswered before it); None while the clock runs.
+    verdict: str | None = Field(default=None, max_length=16)
+
+
+class DeskLogin(SQLModel, table=True):
+    """A one-time login link for the web desk, as /masuk issued it (only its hash is kept)."""
+
+    __tablename__ = "desk_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The Telegram user it was issued to, and what they may see: "humas", or "opd" with its code.
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    opd_code: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _ts(now=True)
+    expires_at: datetime = _ts(index=True)
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class DeskSession(SQLModel, table=True):
+    """A web desk session started by a login link (only the cookie token's hash is kept)."""
+
+    __tablename__ = "desk_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    opd_code: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _ts(now=True)
+    expires_at: datetime = _ts(index=True)
+    # Set by POST /desk/keluar: the cookie stops working at once, on every process.
+    ended_at: datetime | None = _ts(nullable=True)
 
 
 class Conversation(SQLModel, table=True):
@@ -253,6 +331,7 @@ class AuditLog(SQLModel, table=True):
 
 __all__ = [
     "Agency",
+    "Assignment",
     "AuditLog",
     "Channel",
     "Citizen",
@@ -261,6 +340,8 @@ __all__ = [
     "ComplaintMessage",
     "ComplaintStatus",
     "Conversation",
+    "DeskLogin",
+    "DeskSession",
     "InboxEvent",
     "Media",
     "OutboxMessage",

@@ -1,12 +1,34 @@
-"""Read-only queries for humas: overdue lists, statistics and exports (columns, not objects)."""
+"""Read-only queries for humas: overdue lists, statistics and exports (columns, not objects).
 
+The statistics are counted in the database (a period may hold a hundred thousand complaints);
+what each count means is decided by the handlers: the verdict of each handover is written when
+its clock stops (handlers.assignments), and these queries only group and count.
+"""
+
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Citizen, Complaint, ComplaintStatus
+from storage.assignments import HUMAS_OWNER
+from storage.filters import ComplaintFilter, complaint_conditions
+from storage.models import Assignment, Citizen, Complaint, ComplaintStatus, table_of
+
+# Core tables: these queries read plain columns, so no model objects are built (or tracked).
+_COMPLAINT = table_of(Complaint)
+_CITIZEN = table_of(Citizen)
+_HANDOVER = table_of(Assignment)
+
+
+def _complaints() -> Any:
+    return _COMPLAINT.c
+
+
+def _handovers() -> Any:
+    return _HANDOVER.c
 
 
 @dataclass(frozen=True)
@@ -21,15 +43,31 @@ class OverdueRow:
 
 
 @dataclass(frozen=True)
-class StatsRow:
-    """What the statistics need of one complaint."""
+class VerdictCount:
+    """How many handovers of one owner ended (or run) with one verdict; how many of them were answered."""
 
-    opd_code: str | None
-    status: str
-    created_at: datetime
-    due_at: datetime
-    answered_at: datetime | None
-    rating: int | None
+    owner: str
+    verdict: str | None
+    handovers: int
+    answered: int
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    """An owner's complaints still waiting for an answer, and how many of them are past the deadline now."""
+
+    owner: str
+    still_open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class RatingSum:
+    """The ratings of an owner's closed complaints (summed, so that totals stay exact)."""
+
+    owner: str
+    total: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -50,36 +88,170 @@ class ExportRow:
     answered_at: datetime | None
     closed_at: datetime | None
     rating: int | None
+    # The complaint's handovers in order: (owner, verdict or None while running).
+    handovers: tuple[tuple[str, str | None], ...] = ()
 
 
-async def overdue(session: AsyncSession, *, now: datetime, opd_code: str | None = None) -> list[OverdueRow]:
+async def overdue(
+    session: AsyncSession, *, now: datetime, opd_code: str | None = None, limit: int | None = None
+) -> list[OverdueRow]:
     """Unanswered complaints past their deadline, oldest deadline first (uses ix_complaint_status_due)."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
+    c = _complaints()
     statement = (
         select(c.id, c.opd_code, c.category, c.created_at, c.due_at)
         .where(c.status == ComplaintStatus.OPEN.value, c.due_at <= now)
         .order_by(c.due_at, c.id)
     )
-    if opd_code is not None:
+    if opd_code == HUMAS_OWNER:
+        statement = statement.where(c.opd_code.is_(None))
+    elif opd_code is not None:
         statement = statement.where(c.opd_code == opd_code)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = await _run(session, statement)
     return [OverdueRow(*row) for row in rows.all()]
 
 
-async def stats_rows(session: AsyncSession, *, since: datetime | None) -> list[StatsRow]:
-    """Complaints filed since `since` (all if None)."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
-    statement = select(c.opd_code, c.status, c.created_at, c.due_at, c.answered_at, c.rating)
+async def _run(session: AsyncSession, statement: Any) -> Any:
+    """Run a Core statement in the session's transaction."""
+    return await (await session.connection()).execute(statement)
+
+
+def _owner_of_complaint() -> ColumnElement[str]:
+    return func.coalesce(_complaints().opd_code, HUMAS_OWNER)
+
+
+async def verdict_counts(
+    session: AsyncSession, *, since: datetime | None, owner: str | None = None
+) -> list[VerdictCount]:
+    """Handovers of complaints filed since `since` (all if None), by owner and verdict."""
+    a = _handovers()
+    statement = select(a.owner, a.verdict, func.count(), func.count(a.answered_at)).group_by(a.owner, a.verdict)
+    if since is not None:
+        statement = statement.where(a.complaint_created_at >= since)
+    if owner is not None:
+        statement = statement.where(a.owner == owner)
+    rows = await _run(session, statement)
+    return [VerdictCount(*row) for row in rows.all()]
+
+
+async def open_counts(
+    session: AsyncSession, *, since: datetime | None, now: datetime, owner: str | None = None
+) -> list[OpenCount]:
+    """Complaints filed since `since` still waiting for their owner's answer, by owner (ix_complaint_status_due)."""
+    c = _complaints()
+    who = _owner_of_complaint()
+    statement = (
+        select(who, func.count(), func.sum(case((c.due_at <= now, 1), else_=0)))
+        .where(c.status == ComplaintStatus.OPEN.value)
+        .group_by(who)
+    )
     if since is not None:
         statement = statement.where(c.created_at >= since)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
-    return [StatsRow(*row) for row in rows.all()]
+    if owner is not None:
+        statement = statement.where(who == owner)
+    rows = await _run(session, statement)
+    return [OpenCount(row[0], row[1], int(row[2] or 0)) for row in rows.all()]
 
 
-async def export_rows(session: AsyncSession, *, since: datetime | None) -> list[ExportRow]:
-    """Complaints filed since `since`, oldest first, with the citizen's channel."""
-    c = Complaint.__table__.c  # type: ignore[attr-defined]
-    citizen = Citizen.__table__.c  # type: ignore[attr-defined]
+async def answer_medians(
+    session: AsyncSession, *, since: datetime | None, owner: str | None = None
+) -> tuple[dict[str, float], float | None]:
+    """The median seconds to a handover's first answer, per owner and over all owners.
+
+    Counted in the database with window functions (SQLite and PostgreSQL alike): only the middle
+    one or two values of each owner travel, not every answer time.
+    """
+    a = _handovers()
+    conditions = [a.answer_seconds.is_not(None)]
+    if since is not None:
+        conditions.append(a.complaint_created_at >= since)
+    if owner is not None:
+        conditions.append(a.owner == owner)
+
+    def ranked(partition: bool) -> Any:
+        over: dict[str, Any] = {"partition_by": a.owner} if partition else {}
+        return (
+            select(
+                a.owner.label("owner"),
+                a.answer_seconds.label("seconds"),
+                func.row_number().over(order_by=a.answer_seconds, **over).label("rank"),
+                func.count().over(**over).label("n"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+
+    def middle(table: Any) -> ColumnElement[bool]:
+        # The middle value of n, or the two middle ones when n is even (integer division).
+        return table.c.rank.in_([(table.c.n + 1) // 2, (table.c.n + 2) // 2])  # type: ignore[no-any-return]
+
+    per_owner = ranked(partition=True)
+    rows = await _run(
+        session,
+        select(per_owner.c.owner, func.avg(per_owner.c.seconds)).where(middle(per_owner)).group_by(per_owner.c.owner),
+    )
+    medians = {str(row[0]): float(row[1]) for row in rows.all()}
+    everyone = ranked(partition=False)
+    overall = (await _run(session, select(func.avg(everyone.c.seconds)).where(middle(everyone)))).scalar()
+    return medians, None if overall is None else float(overall)
+
+
+async def rating_sums(session: AsyncSession, *, since: datetime | None, owner: str | None = None) -> list[RatingSum]:
+    """Ratings of complaints filed since `since`, by the owner that closed them."""
+    c = _complaints()
+    who = _owner_of_complaint()
+    statement = select(who, func.sum(c.rating), func.count(c.rating)).where(c.rating.is_not(None)).group_by(who)
+    if since is not None:
+        statement = statement.where(c.created_at >= since)
+    if owner is not None:
+        statement = statement.where(who == owner)
+    rows = await _run(session, statement)
+    return [RatingSum(row[0], int(row[1] or 0), int(row[2])) for row in rows.all()]
+
+
+async def weekly_handovers(
+    session: AsyncSession, *, week_starts: list[datetime], owner: str | None = None
+) -> dict[str, list[int]]:
+    """Handovers started in each week (week_starts ascending; the last week runs on to now), by owner."""
+    a = _handovers()
+    if not week_starts:
+        return {}
+    week = case(
+        *[(a.started_at >= start, index) for index, start in reversed(list(enumerate(week_starts)))],
+        else_=-1,
+    ).label("week")
+    statement = select(a.owner, week, func.count()).where(a.started_at >= week_starts[0]).group_by(a.owner, week)
+    if owner is not None:
+        statement = statement.where(a.owner == owner)
+    rows = await _run(session, statement)
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * len(week_starts))
+    for who, index, count in rows.all():
+        if index >= 0:
+            series[who][index] = count
+    return dict(series)
+
+
+async def category_counts(
+    session: AsyncSession, *, since: datetime | None, owner: str | None = None
+) -> list[tuple[str | None, int]]:
+    """Complaints filed since `since` by category, most frequent first."""
+    c = _complaints()
+    statement = select(c.category, func.count().label("n")).group_by(c.category).order_by(func.count().desc())
+    if since is not None:
+        statement = statement.where(c.created_at >= since)
+    if owner is not None:
+        statement = statement.where(_owner_of_complaint() == owner)
+    rows = await _run(session, statement)
+    return [(row[0], row[1]) for row in rows.all()]
+
+
+async def export_rows(
+    session: AsyncSession, *, found: ComplaintFilter, now: datetime, limit: int | None = None
+) -> list[ExportRow]:
+    """Complaints a filter finds, oldest first, with the citizen's channel and the complaint's handovers."""
+    c = _complaints()
+    citizen = _CITIZEN.c
     statement = (
         select(
             c.id,
@@ -97,10 +269,22 @@ async def export_rows(session: AsyncSession, *, since: datetime | None) -> list[
             c.closed_at,
             c.rating,
         )
-        .join(Citizen.__table__, citizen.id == c.citizen_id)  # type: ignore[arg-type]
+        .join(_CITIZEN, citizen.id == c.citizen_id)
+        .where(*complaint_conditions(found, now=now))
         .order_by(c.id)
     )
-    if since is not None:
-        statement = statement.where(c.created_at >= since)
-    rows = await session.exec(statement)  # type: ignore[call-overload]
-    return [ExportRow(*row) for row in rows.all()]
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = (await _run(session, statement)).all()
+    if not rows:
+        return []
+    a = _handovers()
+    handovers: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    history = (
+        select(a.complaint_id, a.owner, a.verdict)
+        .where(a.complaint_id >= rows[0][0], a.complaint_id <= rows[-1][0])
+        .order_by(a.complaint_id, a.id)
+    )
+    for complaint_id, who, verdict in (await _run(session, history)).all():
+        handovers[complaint_id].append((who, verdict))
+    return [ExportRow(**row._mapping, handovers=tuple(handovers.get(row.id, ()))) for row in rows]
