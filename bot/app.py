@@ -26,7 +26,7 @@ from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
 from handlers import router, sla, texts
 from handlers.clock import Clock
-from handlers.desk import AgencyInfo, Desk
+from handlers.desk import AgencyInfo, Desk, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon
@@ -80,6 +80,12 @@ def build_lexicon(settings: Settings) -> Lexicon:
 
 def build_desk(settings: Settings, clock: Clock) -> Desk:
     """The handlers' view of the settings."""
+    web_login = None
+    if settings.web.enabled:
+        from bot.web.auth import DeskAuth
+
+        auth = DeskAuth(settings)
+        web_login = WebLogin(link=auth.link, lifetime=auth.link_lifetime)
     return Desk(
         city=settings.bot.city,
         ticket_prefix=settings.bot.ticket_prefix,
@@ -96,6 +102,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
+        web_login=web_login,
     )
 
 
@@ -174,6 +181,10 @@ def create_app(
         if messenger.enabled(settings):
             name = messenger.name
             routes.extend(messenger.routes(settings, lambda name=name: holder["runtime"].channels[name]))
+    if settings.web.enabled:
+        from bot.web.routes import desk_routes
+
+        routes.extend(desk_routes(settings, lambda: holder["runtime"]))
     routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, flood, intake, textsafe
+from handlers import admin, agency, desk_login, flood, intake, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -45,7 +45,9 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
         )
         return
     if inbound.chat_kind == ChatKind.PRIVATE:
-        if inbound.is_command and inbound.command()[0] in admin.COMMANDS:
+        if inbound.is_command and inbound.command()[0] in desk_login.COMMANDS:
+            await desk_login.handle(session, desk, inbound)
+        elif inbound.is_command and inbound.command()[0] in admin.COMMANDS:
             # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
             await citizens.touch_citizen(
                 session,
@@ -61,6 +63,8 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     if await agency.handle_group(session, desk, inbound):
         return
     if inbound.is_command and await admin.handle(session, desk, inbound):
+        return
+    if inbound.is_command and await desk_login.handle(session, desk, inbound):
         return
     # Other commands in groups (meant for other bots, typos) get no answer: groups stay quiet.
     log.debug("group message in %s not handled: %r", inbound.chat_id, inbound.text[:40])

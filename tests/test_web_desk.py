@@ -1,0 +1,189 @@
+"""The web desk over HTTP: login through the bot, sessions, CSRF, who sees what, the figures, the actions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.standins.telegram_api import TelegramStandIn
+from storage import audit, complaints
+from storage.models import DeskLogin
+from tests.harness import ADMIN_ID, DLHK_CHAT, PUPR_CHAT, User, World, running_bot, settings_for
+from tests.test_e2e_telegram import BUDI, STAFF_DLHK, STAFF_PUPR, file_complaint
+from tests.web_desk import (
+    DeskClient,
+    log_in,
+    login_link,
+    members,
+    open_link,
+    session_cookie,
+    stored_complaint,
+    web_sections,
+)
+
+ADMIN = User(ADMIN_ID, "Astibar")
+STRANGER = User(777001, "Orang", "Lain")
+
+
+@pytest.fixture
+async def world(database_url: str, telegram: TelegramStandIn) -> AsyncIterator[World]:
+    members(telegram, (DLHK_CHAT, STAFF_DLHK.id, "member"), (PUPR_CHAT, STAFF_PUPR.id, "administrator"))
+    async with running_bot(settings_for(database_url, telegram, **web_sections()), telegram) as world:
+        yield world
+
+
+async def test_an_admin_link_works_once_and_starts_a_session(world: World) -> None:
+    link = await login_link(world, ADMIN)
+    assert link.startswith("https://ehumas.test/desk/masuk/")
+    sent = world.telegram.sent_messages(ADMIN.id)[-1]
+    # Telegram must not fetch the link for a preview: that would use it up.
+    assert sent.params["link_preview_options"]["is_disabled"] is True
+    assert "10 menit" in (sent.text or "") and "sekali pakai" in (sent.text or "")
+
+    first = await open_link(world, link)
+    assert first.status_code == 303 and first.headers["location"] == "/desk/"
+    cookie = next(h for h in first.headers.get_list("set-cookie") if h.startswith("ehumas_desk="))
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=lax", "path=/desk", "max-age=43200"} <= attributes
+    desk = DeskClient(world, session_cookie(first))
+    home = await desk.get("/desk/")
+    assert home.status_code == 200 and "Dasbor" in home.text and "Astibar" in home.text
+
+    again = await open_link(world, link)
+    assert again.status_code == 403 and "tidak berlaku" in again.text
+    assert "set-cookie" not in again.headers
+
+
+async def test_an_expired_or_altered_link_is_refused(world: World) -> None:
+    link = await login_link(world, ADMIN)
+    world.clock.advance(timedelta(minutes=10, seconds=1))
+    assert (await open_link(world, link)).status_code == 403
+    fresh = await login_link(world, ADMIN)
+    head, _, signed = fresh.rpartition("/")
+    altered = head + "/" + signed[:-2] + ("AA" if not signed.endswith("AA") else "BB")
+    assert (await open_link(world, altered)).status_code == 403
+    assert (await open_link(world, head + "/not-a-token")).status_code == 403
+    assert (await open_link(world, fresh)).status_code == 303  # the real one still works, once
+
+
+async def test_without_a_session_every_page_leads_to_the_login_help(world: World) -> None:
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    for path in ("/desk/", "/desk/aduan", f"/desk/aduan/{ticket}", "/desk/peta", "/desk/ekspor.csv"):
+        response = await world.http.get(world.url + path)
+        assert response.status_code == 303 and response.headers["location"] == "/desk/masuk", path
+    stale = DeskClient(world, "forged-cookie")
+    assert (await stale.get("/desk/")).headers["location"] == "/desk/masuk"
+    posted = await world.http.post(world.url + f"/desk/aduan/{ticket}/pindah", data={"opd": "PUPR"})
+    assert posted.status_code == 303 and posted.headers["location"] == "/desk/masuk"
+    help_page = await world.http.get(world.url + "/desk/masuk")
+    assert help_page.status_code == 200 and "/masuk" in help_page.text
+
+
+async def test_anyone_else_gets_no_link(world: World) -> None:
+    await world.send(world.message(STRANGER, "/masuk"))
+    answer = await world.reply(STRANGER.id)
+    assert answer.text == "Maaf, desk web khusus untuk petugas humas dan petugas dinas."
+    await world.send(world.message(STAFF_DLHK, "/masuk", chat_id=DLHK_CHAT))
+    assert "chat pribadi" in (await world.reply(DLHK_CHAT)).text
+    async with world.runtime.sessions() as session:
+        assert (await session.exec(select(DeskLogin))).all() == []
+
+
+async def test_staff_log_in_to_their_agency(world: World) -> None:
+    link = await login_link(world, STAFF_DLHK)
+    assert "DLHK" in (world.telegram.sent_messages(STAFF_DLHK.id)[-1].text or "")
+    desk = DeskClient(world, session_cookie(await open_link(world, link)))
+    home = await desk.get("/desk/")
+    assert home.status_code == 200 and "DLHK" in home.text
+    assert 'data-owner="PUPR"' not in home.text
+    desk_pupr = await log_in(world, STAFF_PUPR)
+    assert 'data-owner="PUPR"' in (await desk_pupr.get("/desk/")).text
+
+
+PHONE = "6281234567890"
+
+
+async def test_staff_see_only_their_tickets_and_never_a_contact(world: World) -> None:
+    dlhk = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    pupr = await file_complaint(world, User(515151, "Siti"), "jalan berlubang besar di depan pasar Baruga bahaya")
+    by_whatsapp = await stored_complaint(
+        world, channel="whatsapp", address=f"whatsapp:+{PHONE}", name="Wati Lestari", description="sampah liar lagi"
+    )
+    wa_ticket = world.runtime.desk.ticket(by_whatsapp)
+    staff = await log_in(world, STAFF_DLHK)
+    pages = {
+        path: await staff.get(path)
+        for path in (
+            "/desk/",
+            "/desk/aduan",
+            f"/desk/aduan/{dlhk}",
+            f"/desk/aduan/{wa_ticket}",
+            "/desk/peta",
+            "/desk/ekspor.csv",
+        )
+    }
+    assert all(response.status_code == 200 for response in pages.values())
+    for path, response in pages.items():
+        for secret in (PHONE, str(BUDI.id), BUDI.username, "Santoso", "Lestari"):
+            assert secret not in response.text, (path, secret)
+    assert "Wati (WhatsApp)" in pages[f"/desk/aduan/{wa_ticket}"].text  # as on the agency's card
+    assert dlhk in pages["/desk/aduan"].text and pupr not in pages["/desk/aduan"].text
+    assert pupr not in pages["/desk/ekspor.csv"].text
+    assert (await staff.get(f"/desk/aduan/{pupr}")).status_code == 403
+    assert (await staff.get(f"/desk/aduan/{pupr}/foto/0")).status_code == 403
+    # Staff cannot act, even with their own valid form token.
+    token = await staff.csrf()
+    refused = await staff.post(f"/desk/aduan/{dlhk}/pindah", {"csrf": token, "opd": "PUPR"})
+    assert refused.status_code == 403
+    async with world.runtime.sessions() as session:
+        assert (await complaints.get_complaint(session, complaint_id=1)).opd_code == "DLHK"  # type: ignore[union-attr]
+    # Humas sees the contact.
+    admin = await log_in(world, ADMIN)
+    page = await admin.get(f"/desk/aduan/{wa_ticket}")
+    assert PHONE in page.text and "Wati Lestari" in page.text
+
+
+async def test_a_post_without_a_valid_csrf_token_changes_nothing(world: World) -> None:
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    await world.reply(DLHK_CHAT)
+    admin = await log_in(world, ADMIN)
+    other = await log_in(world, ADMIN)
+    other_token = await other.csrf()
+    for data in ({"opd": "PUPR"}, {"opd": "PUPR", "csrf": ""}, {"opd": "PUPR", "csrf": other_token}):
+        response = await admin.post(f"/desk/aduan/{ticket}/pindah", data)
+        assert response.status_code == 403, data
+    for action, data in (("tolak", {"alasan": "spam"}), ("tegur", {"pesan": "cepat"})):
+        assert (await admin.post(f"/desk/aduan/{ticket}/{action}", data)).status_code == 403
+    assert (await admin.post("/desk/keluar", {})).status_code == 403
+    await world.settled()
+    assert world.telegram.sent_messages(PUPR_CHAT) == []
+    assert len(world.telegram.sent_messages(DLHK_CHAT)) == 1  # the card only
+    async with world.runtime.sessions() as session:
+        complaint = await complaints.get_complaint(session, complaint_id=1)
+        assert complaint is not None and complaint.opd_code == "DLHK" and complaint.status == "open"
+        assert [a.action for a in await audit.recent_actions(session)] == ["desk_login", "desk_login"]
+
+
+async def test_logging_out_ends_the_session(world: World) -> None:
+    admin = await log_in(world, ADMIN)
+    token = await admin.csrf()
+    out = await admin.post("/desk/keluar", {"csrf": token})
+    assert out.status_code == 303 and out.headers["location"] == "/desk/masuk"
+    assert any(h.startswith('ehumas_desk=""') for h in out.headers.get_list("set-cookie"))
+    assert (await admin.get("/desk/")).headers["location"] == "/desk/masuk"
+
+
+async def test_every_page_keeps_scripts_to_the_desk_itself(world: World) -> None:
+    admin = await log_in(world, ADMIN)
+    page = await admin.get("/desk/")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+    assert "img-src 'self' https://tile.openstreetmap.org" in policy
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    for asset in ("vendor/chart.js/chart.umd.min.js", "vendor/leaflet/leaflet.js", "desk.js", "desk.css"):
+        assert (await world.http.get(world.url + "/desk/static/" + asset)).status_code == 200
+    # No inline script anywhere: the data rides in JSON blocks.
+    assert "<script>" not in page.text and "onclick" not in page.text
