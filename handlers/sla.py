@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -14,6 +15,10 @@ from handlers.outgoing import send_text, to_citizen
 from handlers.timefmt import duration
 from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint
+
+# A reminder that cannot leave this long before the earliest deadline it names is not sent at all:
+# "about to be late" must never arrive after the deadline (a group's queue, Telegram's rate limits).
+REMINDER_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
         purpose="reminder",
         dedup_key=key[:120],
         complaint_id=items[0].id if len(items) == 1 else None,
+        send_before=min(c.due_at for c in items) - REMINDER_MARGIN,
     )
     for complaint in items:
         assert complaint.id is not None

@@ -41,6 +41,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     # Waiting for the citizen to write again (WhatsApp's 24-hour window); released to pending then.
     HELD = "held"
+    # Not sent: it could no longer go out in time (a deadline reminder once the deadline is near).
+    EXPIRED = "expired"
 
 
 def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:

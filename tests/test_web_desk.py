@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -187,3 +189,123 @@ async def test_every_page_keeps_scripts_to_the_desk_itself(world: World) -> None
         assert (await world.http.get(world.url + "/desk/static/" + asset)).status_code == 200
     # No inline script anywhere: the data rides in JSON blocks.
     assert "<script>" not in page.text and "onclick" not in page.text
+
+
+async def test_the_forms_do_what_the_chat_commands_do(world: World) -> None:
+    ticket = await file_complaint(world, BUDI, "sampah menumpuk di TPS Wua-Wua sudah bau")
+    await world.reply(DLHK_CHAT)
+    admin = await log_in(world, ADMIN)
+    token = await admin.csrf(f"/desk/aduan/{ticket}")
+
+    moved = await admin.post(f"/desk/aduan/{ticket}/pindah", {"csrf": token, "opd": "PUPR"})
+    assert moved.status_code == 303
+    page = await admin.get(moved.headers["location"])
+    assert f"{ticket} dialihkan ke PUPR" in page.text and 'data-testid="flash"' in page.text
+    card = await world.reply(PUPR_CHAT)
+    assert f"Aduan {ticket}" in (card.text or "")
+    assert "dialihkan oleh humas ke PUPR" in (await world.reply(DLHK_CHAT)).text
+    assert "diteruskan ke Dinas Pekerjaan Umum" in (await world.reply(BUDI.id)).text
+
+    reprimand = await admin.post(f"/desk/aduan/{ticket}/tegur", {"csrf": token, "pesan": "Mohon segera ditambal"})
+    assert "Teguran dikirim ke PUPR" in (await admin.get(reprimand.headers["location"])).text
+    assert "Mohon segera ditambal" in (await world.reply(PUPR_CHAT)).text
+
+    rejected = await admin.post(f"/desk/aduan/{ticket}/tolak", {"csrf": token, "alasan": "laporan ganda"})
+    assert "ditolak" in (await admin.get(rejected.headers["location"])).text
+    assert "Alasan: laporan ganda" in (await world.reply(BUDI.id)).text
+    again = await admin.post(f"/desk/aduan/{ticket}/pindah", {"csrf": token, "opd": "DLHK"})
+    assert "sudah ditolak" in (await admin.get(again.headers["location"])).text
+    # A forged confirmation in the address is not shown.
+    forged = await admin.get(f"/desk/aduan/{ticket}", pesan="Semua beres")
+    assert "Semua beres" not in forged.text
+
+    async with world.runtime.sessions() as session:
+        entries = [(a.action, a.target, a.actor) for a in reversed(await audit.recent_actions(session))]
+        history = [e.kind for e in await complaints.events_of(session, complaint_id=1)]
+    done = [(action, target) for action, target, _ in entries if action != "desk_login"]
+    assert done == [("reroute", ticket), ("reprimand", "PUPR"), ("reject", ticket)]
+    assert all(f"telegram {ADMIN_ID}" in actor for action, _, actor in entries)
+    assert history[-2:] == ["rerouted", "rejected"]
+
+
+async def test_the_list_filters_and_pages(world: World) -> None:
+    for n in range(57):
+        await stored_complaint(world, description=f"sampah menumpuk nomor {n}", address=str(800 + n))
+    await stored_complaint(world, opd="PUPR", category="Jalan rusak", description="jalan berlubang di Anduonohu")
+    await stored_complaint(world, opd=None, category=None, description="anjing liar", location_text="Jl. 100% Kambu_2")
+    admin = await log_in(world, ADMIN)
+    first = await admin.get("/desk/aduan")
+    assert first.text.count("<tr data-ticket=") == 50 and "(59)" in first.text
+    second = await admin.get("/desk/aduan", hal="2")
+    assert second.text.count("<tr data-ticket=") == 9 and "Halaman 2 dari 2" in second.text
+    assert "KDI-0001" in second.text and "KDI-0059" in first.text
+
+    def tickets(page: str) -> list[str]:
+        return re.findall(r'<tr data-ticket="(KDI-\d+)"', page)
+
+    assert tickets((await admin.get("/desk/aduan", opd="PUPR")).text) == ["KDI-0058"]
+    assert tickets((await admin.get("/desk/aduan", opd="HUMAS")).text) == ["KDI-0059"]
+    assert tickets((await admin.get("/desk/aduan", kategori="Jalan rusak")).text) == ["KDI-0058"]
+    assert tickets((await admin.get("/desk/aduan", q="ANDUONOHU")).text) == ["KDI-0058"]
+    assert tickets((await admin.get("/desk/aduan", q="nomor 12")).text) == ["KDI-0013"]
+    # LIKE's wildcards are taken literally.
+    assert tickets((await admin.get("/desk/aduan", q="100%")).text) == ["KDI-0059"]
+    assert tickets((await admin.get("/desk/aduan", q="Kambu_2")).text) == ["KDI-0059"]
+    assert tickets((await admin.get("/desk/aduan", q="_")).text) == ["KDI-0059"]
+    assert tickets((await admin.get("/desk/aduan", status="closed")).text) == []
+    assert tickets((await admin.get("/desk/aduan", terlambat="1")).text) == []
+    world.clock.advance(timedelta(hours=25))
+    # A session lasts [web] session_hours (12): after that, /masuk again.
+    assert (await admin.get("/desk/aduan")).headers["location"] == "/desk/masuk"
+    admin = await log_in(world, ADMIN)
+    assert len(tickets((await admin.get("/desk/aduan", terlambat="1", opd="DLHK")).text)) == 50
+    export = (await admin.get("/desk/ekspor.csv", opd="PUPR")).text
+    assert "KDI-0058" in export and "KDI-0001" not in export
+
+
+async def test_the_map_shows_open_complaints_with_a_place(world: World) -> None:
+    late = await stored_complaint(world, location=(-3.97, 122.51), description="sampah lama")
+    world.clock.advance(timedelta(hours=25))
+    await stored_complaint(world, location=(-3.99, 122.52), opd="PUPR", description="jalan rusak")
+    await stored_complaint(world, description="tanpa titik")
+    admin = await log_in(world, ADMIN)
+    page = await admin.get("/desk/peta")
+    pins = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page.text, re.S)
+    assert pins is not None
+    found = json.loads(pins.group(1))
+    assert [(p["ticket"], p["state"], p["opd"]) for p in found] == [
+        ("KDI-0002", "open", "PUPR"),
+        (world.runtime.desk.ticket(late), "late", "DLHK"),
+    ]
+    only = json.loads(re.findall(r'id="map-data">(.*?)</script>', (await admin.get("/desk/peta", opd="PUPR")).text)[0])
+    assert [p["ticket"] for p in only] == ["KDI-0002"]
+    staff = await log_in(world, STAFF_PUPR)
+    theirs = json.loads(re.findall(r'id="map-data">(.*?)</script>', (await staff.get("/desk/peta", opd="DLHK")).text)[0])
+    assert [p["ticket"] for p in theirs] == ["KDI-0002"]
+
+
+async def test_photos_are_served_to_who_may_see_them(world: World) -> None:
+    photo = world.telegram.store_file(b"\xff\xd8\xff\xe0 a pile of rubbish")
+    await world.send(world.message(BUDI, "Sampah numpuk di depan pasar Mandonga sudah 3 hari"))
+    await world.reply(BUDI.id)
+    await world.send(world.message(BUDI, location=(-3.9778, 122.5151)))
+    await world.reply(BUDI.id)
+    await world.send(world.message(BUDI, photo=photo))
+    assert "1 foto" in (await world.reply(BUDI.id)).text
+    await world.send(world.message(BUDI, "ya"))
+    assert "KDI-0001" in (await world.reply(BUDI.id)).text
+    admin = await log_in(world, ADMIN)
+    page = await admin.get("/desk/aduan/KDI-0001")
+    assert 'src="/desk/aduan/KDI-0001/foto/0"' in page.text and 'id="mini-map"' in page.text
+    served = await admin.get("/desk/aduan/KDI-0001/foto/0")
+    assert served.status_code == 200 and served.content == b"\xff\xd8\xff\xe0 a pile of rubbish"
+    assert (await admin.get("/desk/aduan/KDI-0001/foto/1")).status_code == 404
+    staff = await log_in(world, STAFF_PUPR)
+    assert (await staff.get("/desk/aduan/KDI-0001/foto/0")).status_code == 403
+
+
+async def test_masuk_from_whatsapp_or_with_the_desk_off(database_url: str, telegram: TelegramStandIn) -> None:
+    async with running_bot(settings_for(database_url, telegram), telegram) as world:
+        await world.send(world.message(ADMIN, "/masuk"))
+        assert "belum diaktifkan" in (await world.reply(ADMIN.id)).text
+        assert (await world.http.get(world.url + "/desk/")).status_code == 404

@@ -53,7 +53,8 @@ class DeskClient:
         return {"Cookie": f"{COOKIE}={self.cookie}"}
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.world.http.get(self.world.url + path, params=params, headers=self._headers())
+        # (httpx replaces a URL's own query with `params`, even an empty one.)
+        return await self.world.http.get(self.world.url + path, params=params or None, headers=self._headers())
 
     async def post(self, path: str, data: dict[str, str]) -> httpx.Response:
         return await self.world.http.post(self.world.url + path, data=data, headers=self._headers())
