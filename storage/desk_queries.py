@@ -35,6 +35,7 @@ class ListRow:
     due_at: datetime
     answered_at: datetime | None
     rating: int | None
+    has_point: bool
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ async def list_complaints(
             c.due_at,
             c.answered_at,
             c.rating,
+            c.location_lat.is_not(None),
         )
         .join(_CITIZEN, _CITIZEN.c.id == c.citizen_id)
         .where(*conditions)

@@ -2,7 +2,7 @@
 "use strict";
 (function () {
   const COLORS = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#dc2626"];
-  const STATES = { late: "#dc2626", open: "#f59e0b", answered: "#2563eb" };
+  const STATES = { late: "#dc2626", open: "#f59e0b", answered: "#2563eb", closed: "#059669", rejected: "#6b7280" };
 
   function json(id) {
     const element = document.getElementById(id);
@@ -98,7 +98,7 @@
     const lat = Number(element.dataset.lat), lon = Number(element.dataset.lon);
     const map = L.map(element).setView([lat, lon], 16);
     withTiles(map);
-    pin(lat, lon, "open").addTo(map);
+    pin(lat, lon, element.dataset.state).addTo(map);
   }
 
   charts();
