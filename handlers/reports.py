@@ -170,10 +170,14 @@ async def load_stats(
     session: AsyncSession, *, since: datetime | None, now: datetime, owner: str | None = None
 ) -> dict[str, AgencyStats]:
     """The figures of complaints filed since `since`: what /stats, the web desk and the export show."""
+    verdicts = await report_queries.verdict_counts(session, since=since, owner=owner)
+    answered: Counter[str] = Counter()
+    for row in verdicts:
+        answered[row.owner] += row.answered
     return combine(
-        await report_queries.verdict_counts(session, since=since, owner=owner),
+        verdicts,
         await report_queries.open_counts(session, since=since, now=now, owner=owner),
-        await report_queries.answer_medians(session, since=since, owner=owner),
+        await report_queries.answer_medians(session, since=since, answered=answered, owner=owner),
         await report_queries.rating_sums(session, since=since, owner=owner),
     )
 

@@ -6,11 +6,12 @@ its clock stops (handlers.assignments), and these queries only group and count.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.assignments import HUMAS_OWNER
@@ -126,7 +127,8 @@ async def verdict_counts(
 ) -> list[VerdictCount]:
     """Handovers of complaints filed since `since` (all if None), by owner and verdict."""
     a = _handovers()
-    statement = select(a.owner, a.verdict, func.count(), func.count(a.answered_at)).group_by(a.owner, a.verdict)
+    # Along ix_assignment_verdicts (owner, verdict, complaint_created_at, answer_seconds): no table reads.
+    statement = select(a.owner, a.verdict, func.count(), func.count(a.answer_seconds)).group_by(a.owner, a.verdict)
     if since is not None:
         statement = statement.where(a.complaint_created_at >= since)
     if owner is not None:
@@ -155,46 +157,42 @@ async def open_counts(
 
 
 async def answer_medians(
-    session: AsyncSession, *, since: datetime | None, owner: str | None = None
+    session: AsyncSession, *, since: datetime | None, answered: Mapping[str, int], owner: str | None = None
 ) -> tuple[dict[str, float], float | None]:
-    """The median seconds to a handover's first answer, per owner and over all owners.
+    """The median seconds to a handover's first answer, per owner and over all of them.
 
-    Counted in the database with window functions (SQLite and PostgreSQL alike): only the middle
-    one or two values of each owner travel, not every answer time.
+    `answered` is how many answered handovers each owner has under the same filter (verdict_counts
+    counts them). The middle one or two values are read in answer-time order with OFFSET, along
+    ix_assignment_answers (per owner) and ix_assignment_answer_times (all owners): the database
+    walks an index, it neither sorts nor sends every answer time (SQLite and PostgreSQL alike).
     """
     a = _handovers()
-    conditions = [a.answer_seconds.is_not(None)]
-    if since is not None:
-        conditions.append(a.complaint_created_at >= since)
-    if owner is not None:
-        conditions.append(a.owner == owner)
 
-    def ranked(partition: bool) -> Any:
-        over: dict[str, Any] = {"partition_by": a.owner} if partition else {}
-        return (
-            select(
-                a.owner.label("owner"),
-                a.answer_seconds.label("seconds"),
-                func.row_number().over(order_by=a.answer_seconds, **over).label("rank"),
-                func.count().over(**over).label("n"),
-            )
-            .where(*conditions)
-            .subquery()
+    async def middle(n: int, *conditions: Any) -> float | None:
+        if n <= 0:
+            return None
+        statement = (
+            select(a.answer_seconds)
+            .where(a.answer_seconds.is_not(None), *conditions)
+            .order_by(a.answer_seconds)
+            .offset((n - 1) // 2)
+            .limit(1 if n % 2 else 2)
         )
+        if since is not None:
+            statement = statement.where(a.complaint_created_at >= since)
+        values = [float(row[0]) for row in (await _run(session, statement)).all()]
+        return sum(values) / len(values) if values else None
 
-    def middle(table: Any) -> ColumnElement[bool]:
-        # The middle value of n, or the two middle ones when n is even (integer division).
-        return table.c.rank.in_([(table.c.n + 1) // 2, (table.c.n + 2) // 2])  # type: ignore[no-any-return]
-
-    per_owner = ranked(partition=True)
-    rows = await _run(
-        session,
-        select(per_owner.c.owner, func.avg(per_owner.c.seconds)).where(middle(per_owner)).group_by(per_owner.c.owner),
-    )
-    medians = {str(row[0]): float(row[1]) for row in rows.all()}
-    everyone = ranked(partition=False)
-    overall = (await _run(session, select(func.avg(everyone.c.seconds)).where(middle(everyone)))).scalar()
-    return medians, None if overall is None else float(overall)
+    medians: dict[str, float] = {}
+    for who, n in sorted(answered.items()):
+        if owner is not None and who != owner:
+            continue
+        value = await middle(n, a.owner == who)
+        if value is not None:
+            medians[who] = value
+    if owner is not None:
+        return medians, medians.get(owner)
+    return medians, await middle(sum(answered.values()))
 
 
 async def rating_sums(session: AsyncSession, *, since: datetime | None, owner: str | None = None) -> list[RatingSum]:
@@ -213,22 +211,25 @@ async def rating_sums(session: AsyncSession, *, since: datetime | None, owner: s
 async def weekly_handovers(
     session: AsyncSession, *, week_starts: list[datetime], owner: str | None = None
 ) -> dict[str, list[int]]:
-    """Handovers started in each week (week_starts ascending; the last week runs on to now), by owner."""
+    """Handovers started in each week (the Mondays in week_starts, ascending), by owner.
+
+    One SELECT per week, glued with UNION ALL: each is a closed range over ix_assignment_started
+    (started_at, owner), which holds all it needs. (An open-ended range, "since Monday", makes
+    SQLite's planner guess it large and walk another index instead.)
+    """
     a = _handovers()
     if not week_starts:
         return {}
-    week = case(
-        *[(a.started_at >= start, index) for index, start in reversed(list(enumerate(week_starts)))],
-        else_=-1,
-    ).label("week")
-    statement = select(a.owner, week, func.count()).where(a.started_at >= week_starts[0]).group_by(a.owner, week)
-    if owner is not None:
-        statement = statement.where(a.owner == owner)
-    rows = await _run(session, statement)
+    weeks = []
+    for index, start in enumerate(week_starts):
+        end = week_starts[index + 1] if index + 1 < len(week_starts) else start + timedelta(days=7)
+        conditions = [a.started_at >= start, a.started_at < end]
+        if owner is not None:
+            conditions.append(a.owner == owner)
+        weeks.append(select(literal(index), a.owner, func.count()).where(*conditions).group_by(a.owner))
     series: dict[str, list[int]] = defaultdict(lambda: [0] * len(week_starts))
-    for who, index, count in rows.all():
-        if index >= 0:
-            series[who][index] = count
+    for index, who, count in (await _run(session, union_all(*weeks))).all():
+        series[who][index] = count
     return dict(series)
 
 

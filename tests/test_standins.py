@@ -310,7 +310,7 @@ async def test_get_chat_member_says_who_belongs_to_a_group(tg: TelegramStandIn, 
     assert statuses == ["member", "administrator", "creator", "kicked", "left"]
     member = await bot.get_chat_member(OPD_GROUP, 502)
     assert member.user.id == 502 and isinstance(member, ChatMemberAdministrator)
-    with pytest.raises(BadRequest, match="(?i)participant_id_invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)participant_id_invalid"):
         await bot.get_chat_member(OPD_GROUP, -5)
     with pytest.raises(ValueError, match="unknown chat member status"):
         tg.set_member(OPD_GROUP, 506, "boss")

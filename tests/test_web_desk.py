@@ -280,7 +280,9 @@ async def test_the_map_shows_open_complaints_with_a_place(world: World) -> None:
     only = json.loads(re.findall(r'id="map-data">(.*?)</script>', (await admin.get("/desk/peta", opd="PUPR")).text)[0])
     assert [p["ticket"] for p in only] == ["KDI-0002"]
     staff = await log_in(world, STAFF_PUPR)
-    theirs = json.loads(re.findall(r'id="map-data">(.*?)</script>', (await staff.get("/desk/peta", opd="DLHK")).text)[0])
+    theirs = json.loads(
+        re.findall(r'id="map-data">(.*?)</script>', (await staff.get("/desk/peta", opd="DLHK")).text)[0]
+    )
     assert [p["ticket"] for p in theirs] == ["KDI-0002"]
 
 

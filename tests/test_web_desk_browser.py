@@ -97,7 +97,10 @@ WEEKS: list[list[tuple[str, str, tuple[float, float] | None]]] = [
     # (what, who answers and when: "fast" / "late" / "" for nobody, a map point)
     [("sampah menumpuk di TPS Wua-Wua sudah bau", "fast", None)],
     [("jalan berlubang besar di depan pasar Baruga bahaya", "fast", None)],
-    [("sampah liar di pinggir kali Wanggu belum diangkut", "late", None), ("KTP saya belum jadi 2 bulan", "fast", None)],
+    [
+        ("sampah liar di pinggir kali Wanggu belum diangkut", "late", None),
+        ("KTP saya belum jadi 2 bulan", "fast", None),
+    ],
     [("drainase tersumbat di Jl. Saranani banjir", "fast", None)],
     [("truk sampah tidak datang ke Kambu tiga hari", "fast", None), ("jembatan kayu di Puuwatu lapuk", "late", None)],
     [("sampah dibakar warga asapnya masuk rumah", "fast", None)],
@@ -116,6 +119,7 @@ GROUPS = {"DLHK": DLHK_CHAT, "PUPR": PUPR_CHAT, "DISDUKCAPIL": -1001000000003, "
 
 async def ten_weeks_of_complaints(world: World) -> dict[str, list[int]]:
     """Ten weeks of complaints, answered fast, late or not at all; the handovers per agency per week."""
+
     async def owner(ticket: str) -> str | None:
         async with world.runtime.sessions() as session:
             from storage import complaints
@@ -227,7 +231,9 @@ async def test_the_desk_in_a_browser(database_url: str, telegram: TelegramStandI
             await expect(page.locator("#map path.pin-open")).to_have_count(1)
             await page.screenshot(path=str(shot_path(tmp_path, "desk-map.png")), full_page=True)
 
-            phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
+            phone = await browser.new_page(
+                viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+            )
             await phone.route("https://*.openstreetmap.org/**", lambda route: route.abort())
             await phone.goto(await login_link(world, STAFF_DLHK))
             await expect(phone.get_by_test_id("who")).to_contain_text("DLHK")

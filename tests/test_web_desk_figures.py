@@ -15,13 +15,13 @@ from bot.standins.telegram_api import TelegramStandIn
 from storage import assignments, complaints
 from storage.models import OutboxMessage
 from tests.harness import ADMIN_ID, DLHK_CHAT, User, World, running_bot, settings_for
-from tests.test_e2e_telegram import STAFF_DLHK, STAFF_PUPR, file_complaint
-from tests.web_desk import DeskClient, log_in, web_sections
+from tests.test_e2e_telegram import STAFF_DLHK, file_complaint
+from tests.web_desk import log_in, web_sections
 
 ADMIN = User(ADMIN_ID, "Astibar")
 HOUR = timedelta(hours=1)
 _ROW = re.compile(r'<tr data-owner="(\w+)".*?</tr>', re.S)
-_CELL = re.compile(r'<td data-field="(\w+)">(.*?)</td>', re.S)
+_CELL = re.compile(r'<td data-field="(\w+)"[^>]*>(.*?)</td>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -62,7 +62,7 @@ def stats_figures(text: str) -> dict[str, dict[str, str]]:
         name, _, body = block.partition("</b>")
         owner = "HUMAS" if name.startswith("Belum") else name.split(" ")[0]
 
-        def value(pattern: str, default: str = "") -> str:
+        def value(pattern: str, default: str = "", body: str = body) -> str:
             found = re.search(pattern, body)
             return found.group(1) if found else default
 
@@ -99,7 +99,9 @@ async def _scenario(world: World) -> dict[str, str]:
     tickets["overdue"] = await file_complaint(world, citizen(5), "truk sampah tidak datang ke Kambu tiga hari")
     tickets["moved"] = await file_complaint(world, citizen(6), "sampah dibuang di got jalan Saranani")
     tickets["fresh_pupr"] = await file_complaint(world, citizen(7), "jembatan kayu di Puuwatu lapuk dan berbahaya")
-    tickets["unrouted"] = await file_complaint(world, citizen(8), "Tolong perhatikan anjing liar berkeliaran di kompleks")
+    tickets["unrouted"] = await file_complaint(
+        world, citizen(8), "Tolong perhatikan anjing liar berkeliaran di kompleks"
+    )
     world.clock.advance(2 * HOUR)
     await staff_says(world, STAFF_DLHK, DLHK_CHAT, f"#{tickets['on_time']} Sudah kami angkut pagi ini.")
     await staff_says(world, STAFF_DLHK, DLHK_CHAT, f"/selesai {tickets['on_time']}")
@@ -234,7 +236,7 @@ async def test_times_on_pages_and_in_the_csv_are_wita(world: World) -> None:
 
 
 async def test_the_web_export_is_the_chat_export(world: World) -> None:
-    await file_complaint(world, citizen(1), "=HYPERLINK(\"http://evil.example\",\"klik\") sampah menumpuk di TPS")
+    await file_complaint(world, citizen(1), '=HYPERLINK("http://evil.example","klik") sampah menumpuk di TPS')
     await file_complaint(world, citizen(2), "-2+3 sampah liar di pinggir kali Wanggu belum diangkut")
     await file_complaint(world, citizen(3), "@SUM(1) sampah menumpuk di pasar Mandonga sudah bau")
     admin = await log_in(world, ADMIN)

@@ -21,6 +21,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The figures read these indexes alone (storage.reports; docs/BENCHMARKS.md, "Web desk").
+ASSIGNMENT_INDEXES = {
+    "ix_assignment_verdicts": ["owner", "verdict", "complaint_created_at", "answer_seconds"],
+    "ix_assignment_period": ["complaint_created_at", "owner", "verdict", "answer_seconds"],
+    "ix_assignment_answers": ["owner", "answer_seconds", "complaint_created_at"],
+    "ix_assignment_answer_times": ["answer_seconds", "complaint_created_at"],
+    "ix_assignment_started": ["started_at", "owner"],
+    "ix_assignment_complaint": ["complaint_id", "ended_at"],
+}
+COMPLAINT_INDEXES = {
+    "ix_complaint_category": ["category", "created_at", "opd_code"],
+    "ix_complaint_rating": ["rating", "created_at", "opd_code"],
+}
+
+
 def _aware(value: Any) -> datetime | None:
     """A timestamp read through plain SQL: SQLite gives naive UTC text, PostgreSQL aware datetimes."""
     if value is None:
@@ -49,9 +64,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("complaint_assignment", schema=None) as batch_op:
-        batch_op.create_index("ix_assignment_period", ["complaint_created_at", "owner"], unique=False)
-        batch_op.create_index("ix_assignment_complaint", ["complaint_id", "ended_at"], unique=False)
-        batch_op.create_index("ix_assignment_started", ["started_at"], unique=False)
+        for name, columns in ASSIGNMENT_INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
+    with op.batch_alter_table("complaint", schema=None) as batch_op:
+        for name, columns in COMPLAINT_INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
 
     for table in ("desk_login", "desk_session"):
         columns = [
@@ -124,8 +141,10 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_expires_at"))
         op.drop_table(table)
+    with op.batch_alter_table("complaint", schema=None) as batch_op:
+        for name in COMPLAINT_INDEXES:
+            batch_op.drop_index(name)
     with op.batch_alter_table("complaint_assignment", schema=None) as batch_op:
-        batch_op.drop_index("ix_assignment_started")
-        batch_op.drop_index("ix_assignment_complaint")
-        batch_op.drop_index("ix_assignment_period")
+        for name in ASSIGNMENT_INDEXES:
+            batch_op.drop_index(name)
     op.drop_table("complaint_assignment")
