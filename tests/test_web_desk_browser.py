@@ -267,3 +267,22 @@ async def test_the_playground_opens_the_desk_from_its_panes(tmp_path: Path) -> N
             await expect(agency.locator("tr[data-owner]")).to_have_count(1)
         finally:
             await browser.close()
+
+
+async def test_the_playground_desk_links_log_in_the_pane_s_person(tmp_path: Path) -> None:
+    port = free_port()
+    async with (
+        playground(port, tmp_path / "api.db"),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+    ):
+        panes = (await http.get("/playground/api/panes")).json()
+        assert panes["desk"] == ["admin", "group-DLHK", "group-PUPR", "group-DISDUKCAPIL"]
+        to_link = await http.get("/playground/desk", params={"pane": "admin"})
+        assert to_link.status_code == 303 and "/desk/masuk/" in to_link.headers["location"]
+        landed = await http.get(to_link.headers["location"], follow_redirects=True)
+        assert landed.status_code == 200 and "Admin Humas · Humas" in landed.text
+        staff = await http.get("/playground/desk", params={"pane": "group-PUPR"})
+        async with httpx.AsyncClient(timeout=10) as other:
+            agency = await other.get(staff.headers["location"], follow_redirects=True)
+        assert "Petugas PUPR · PUPR" in agency.text and 'data-owner="DLHK"' not in agency.text
+        assert (await http.get("/playground/desk", params={"pane": "tg-citizen"})).status_code == 400
