@@ -17,7 +17,9 @@ from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint
 
 # A reminder that cannot leave this long before the earliest deadline it names is not sent at all:
-# "about to be late" must never arrive after the deadline (a group's queue, Telegram's rate limits).
+# "about to be late" must never arrive after the deadline (a group's queue, Telegram's rate limits:
+# a message may wait up to a minute for its group's window). A tenth of the reminder's lead when
+# that is shorter (deadlines of seconds in tests and demos).
 REMINDER_MARGIN = timedelta(minutes=2)
 
 
@@ -67,7 +69,7 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
         purpose="reminder",
         dedup_key=key[:120],
         complaint_id=items[0].id if len(items) == 1 else None,
-        send_before=min(c.due_at for c in items) - REMINDER_MARGIN,
+        send_before=min(c.due_at for c in items) - min(REMINDER_MARGIN, desk.remind_before / 10),
     )
     for complaint in items:
         assert complaint.id is not None

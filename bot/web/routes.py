@@ -325,11 +325,16 @@ def desk_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Base
 
     async def detail(request: Request, visit: Visit) -> Response:
         sessions, desk, rendered = runtime()
-        async with sessions() as session:
+        async with sessions() as session, session.begin():
             complaint = await load(request, visit, session)
             if isinstance(complaint, Response):
                 return complaint
             view = await complaint_view(session, desk, visit.viewer, complaint)
+            if view.contact is not None:
+                # As /lihat does: who saw a citizen's contact, and when.
+                await audit.log_action(
+                    session, actor=visit.viewer.actor(), action="view", target=view.ticket, now=desk.now()
+                )
         flash = None
         if signed := request.query_params.get("pesan"):
             try:
