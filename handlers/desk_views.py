@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import cards, periods, reports
-from handlers.desk import HUMAS, Desk
+from handlers.desk import Desk
 from handlers.desk_login import HUMAS_ROLE
 from handlers.reports import AgencyStats
 from storage import assignments, complaints
@@ -139,10 +139,3 @@ async def complaint_view(session: AsyncSession, desk: Desk, viewer: Viewer, comp
         handovers=await assignments.assignments_of(session, complaint_id=complaint.id),
         overdue=complaint.status == "open" and complaint.due_at <= desk.now(),
     )
-
-
-def owner_name(desk: Desk, owner: str | None) -> str:
-    """An owner as the desk's pages name it."""
-    if owner is None or owner == HUMAS:
-        return "Belum diteruskan"
-    return owner

@@ -391,13 +391,19 @@ def desk_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Base
 
         return handler
 
-    async def do_reroute(session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer) -> Any:
+    async def do_reroute(
+        session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer
+    ) -> actions.Outcome:
         return await actions.reroute(session, desk, number, str(form.get("opd", "")), actor=viewer.actor())
 
-    async def do_reject(session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer) -> Any:
+    async def do_reject(
+        session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer
+    ) -> actions.Outcome:
         return await actions.reject(session, desk, number, str(form.get("alasan", ""))[:500], actor=viewer.actor())
 
-    async def do_reprimand(session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer) -> Any:
+    async def do_reprimand(
+        session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer
+    ) -> actions.Outcome:
         complaint = await complaints.get_complaint(session, complaint_id=number)
         if complaint is None:
             return actions.Outcome(False, f"Aduan {desk.ticket(number)} tidak ditemukan.")
