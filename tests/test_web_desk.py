@@ -309,7 +309,7 @@ async def test_photos_are_served_to_who_may_see_them(world: World) -> None:
     assert (await staff.get("/desk/aduan/KDI-0001/foto/0")).status_code == 403
 
 
-async def test_masuk_from_whatsapp_or_with_the_desk_off(database_url: str, telegram: TelegramStandIn) -> None:
+async def test_masuk_with_the_desk_switched_off(database_url: str, telegram: TelegramStandIn) -> None:
     async with running_bot(settings_for(database_url, telegram), telegram) as world:
         await world.send(world.message(ADMIN, "/masuk"))
         assert "belum diaktifkan" in ((await world.reply(ADMIN.id)).text or "")
