@@ -31,12 +31,11 @@ from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import asyncpg  # noqa: E402
-import loadgen  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks import loadgen  # noqa: E402
 from bot.standins.telegram_api import TelegramStandIn  # noqa: E402
 from bot.standins.twilio_api import TwilioStandIn  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -44,7 +43,7 @@ from tests.harness import SECRET  # noqa: E402
 from tests.procs import PUBLIC_URL, Fleet  # noqa: E402
 
 # The production defaults, not the tests' fast timings.
-PRODUCTION = {
+PRODUCTION: dict[str, dict[str, Any]] = {
     "outbox": {
         "lease_seconds": 60.0,
         "poll_seconds": 1.0,

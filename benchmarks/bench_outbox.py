@@ -24,10 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_intake import bench_database, rss_kib  # noqa: E402
-
+from benchmarks.bench_intake import bench_database, rss_kib  # noqa: E402
 from bot.standins.server import busiest  # noqa: E402
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramStandIn  # noqa: E402
 from storage import outbox  # noqa: E402
@@ -60,7 +58,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     async with bench_database(args.backend, workdir, args.pg_url) as url:
         total = await enqueue(url, args.private, args.chats, args.group_messages, args.seed)
         share = args.processes if args.per_process_share else 1
-        sections = {
+        sections: dict[str, dict[str, Any]] = {
             "outbox": {
                 "lease_seconds": 60.0,
                 "poll_seconds": 1.0,

@@ -1,9 +1,17 @@
-"""/overdue benchmark: the query and the rendering over 100,000 complaints.
+"""/overdue benchmark: the handler's work over 100,000 (or --total) complaints.
+
+What /overdue does before anything is sent: the summary (counts per agency and each agency's ten
+most overdue, aggregated in SQL) rendered into at most two messages. When those leave tickets out,
+a CSV document with the full list follows; the outbox builds it when it sends it (a second query),
+timed here on its own.
 
 Run from the repository root:
     .venv/bin/python benchmarks/bench_overdue.py                       # SQLite in a temp file
+    .venv/bin/python benchmarks/bench_overdue.py --total 1000000
     .venv/bin/python benchmarks/bench_overdue.py --url postgresql+asyncpg://postgres@127.0.0.1/bench
 (the PostgreSQL database must exist and be empty; the schema is created by the migrations.)
+--keep FILE keeps the SQLite database in FILE, and a later run with the same FILE measures it
+again without filling it (likewise --url with --no-fill).
 """
 
 from __future__ import annotations
@@ -17,21 +25,23 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from handlers.desk import AgencyInfo, Desk  # noqa: E402
 from handlers.events import ChannelName  # noqa: E402
-from handlers.reports import overdue_messages  # noqa: E402
+from handlers.overdue import build_document  # noqa: E402
+from handlers.reports import OVERDUE_PER_OWNER, overdue_left_out, overdue_messages  # noqa: E402
 from routing import AgencyLexicon, Lexicon  # noqa: E402
 from storage import reports  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
-from storage.models import Agency, Citizen, Complaint  # noqa: E402
+from storage.models import Agency, Citizen, Complaint, table_of  # noqa: E402
 
 CODES = ["DLHK", "PUPR", "DISDUKCAPIL"]
 
@@ -61,14 +71,12 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
     overdue = 0
     async with engine.begin() as conn:
         await conn.execute(
-            insert(Agency.__table__),
-            [  # type: ignore[arg-type]
-                {"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)
-            ],
+            insert(table_of(Agency)),
+            [{"code": c, "name": c, "telegram_chat_id": -10 - i, "active": True} for i, c in enumerate(CODES)],
         )
         await conn.execute(
-            insert(Citizen.__table__),
-            [  # type: ignore[arg-type]
+            insert(table_of(Citizen)),
+            [
                 {
                     "channel": "telegram",
                     "address": str(n),
@@ -79,7 +87,8 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
                 for n in range(1, 5001)
             ],
         )
-        batch = []
+        complaints = table_of(Complaint)
+        batch: list[dict[str, Any]] = []
         for _n in range(total):
             created = now - timedelta(minutes=rng.randrange(0, 365 * 24 * 60))
             due = created + timedelta(hours=24)
@@ -108,64 +117,100 @@ async def fill(url: str, total: int, overdue_share: float, now: datetime) -> int
                 }
             )
             if len(batch) == 10_000:
-                await conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
+                await conn.execute(insert(complaints), batch)
                 batch = []
         if batch:
-            await conn.execute(insert(Complaint.__table__), batch)  # type: ignore[arg-type]
+            await conn.execute(insert(complaints), batch)
     await engine.dispose()
     return overdue
 
 
-async def measure(url: str, rounds: int, now: datetime) -> tuple[list[float], list[float], int, int]:
-    """Time the query alone and query + rendering, `rounds` times each."""
+async def measure(url: str, rounds: int, now: datetime) -> dict[str, object]:
+    """Time the command's work (summary query + render) and the CSV built at sending, `rounds` times."""
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     the_desk = desk()
-    query_times, total_times = [], []
-    rows_seen = messages = 0
+    summary_times, csv_times = [], []
+    figures: dict[str, object] = {}
     for _ in range(rounds):
         async with sessions() as session:
             start = time.perf_counter()
-            rows = await reports.overdue(session, now=now)
-            queried = time.perf_counter()
-            rendered = overdue_messages(the_desk, rows, now=now, scope=None)
-            done = time.perf_counter()
-        query_times.append(queried - start)
-        total_times.append(done - start)
-        rows_seen, messages = len(rows), len(rendered)
+            summary = await reports.overdue_summary(session, now=now, per_owner=OVERDUE_PER_OWNER)
+            rendered = overdue_messages(the_desk, summary, now=now, scope=None)
+            summarised = time.perf_counter()
+        content = b""
+        if overdue_left_out(summary):
+            async with sessions() as session:
+                started = time.perf_counter()
+                content = await build_document(session, the_desk, {"report": "overdue", "as_of": now.isoformat()})
+                csv_times.append(time.perf_counter() - started)
+        summary_times.append(summarised - start)
+        figures = {
+            "overdue": summary.total,
+            "messages": len(rendered),
+            "longest": max(len(m) for m in rendered),
+            "csv_bytes": len(content),
+        }
     await engine.dispose()
-    return query_times, total_times, rows_seen, messages
+    figures.update(summary=summary_times, csv=csv_times or [0.0])
+    return figures
 
 
-async def main() -> None:
-    """Fill a database and time /overdue on it."""
+def _line(name: str, times: object) -> str:
+    assert isinstance(times, list)
+    return f"{name:<34} median {statistics.median(times) * 1000:7.1f} ms, max {max(times) * 1000:7.1f} ms"
+
+
+def arguments() -> argparse.Namespace:
+    """The command line; --keep becomes an absolute path, and whether it exists yet."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", help="database URL (default: SQLite in a temporary file)")
+    parser.add_argument("--keep", help="SQLite file to fill once and measure again on later runs")
+    parser.add_argument("--no-fill", action="store_true", help="measure --url as it is")
     parser.add_argument("--total", type=int, default=100_000)
     parser.add_argument(
         "--overdue-share", type=float, default=0.02, help="share of past-deadline complaints left unanswered"
     )
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
+    args.kept = Path(args.keep).resolve() if args.keep else None
+    args.kept_exists = bool(args.kept and args.kept.exists())
+    return args
+
+
+async def main(args: argparse.Namespace) -> None:
+    """Fill a database and time /overdue on it."""
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        started = time.perf_counter()
-        overdue = await fill(url, args.total, args.overdue_share, now)
-        print(
-            f"filled {args.total} complaints ({overdue} overdue) in {time.perf_counter() - started:.1f} s "
-            f"on {url.split(':')[0]}"
-        )
-        query, total, rows, messages = await measure(url, args.rounds, now)
+        fill_it = not args.no_fill
+        if args.kept:
+            url = f"sqlite+aiosqlite:///{args.kept}"
+            fill_it = not args.kept_exists
+        else:
+            url = args.url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        if fill_it:
+            started = time.perf_counter()
+            overdue = await fill(url, args.total, args.overdue_share, now)
+            print(
+                f"filled {args.total} complaints ({overdue} overdue) in {time.perf_counter() - started:.1f} s "
+                f"on {url.split(':')[0]}"
+            )
+        else:
+            # A database filled earlier: measure it at the moment it was filled for.
+            engine = create_engine(url)
+            async with engine.connect() as conn:
+                latest = (await conn.execute(select(func.max(Complaint.__table__.c.created_at)))).scalar_one()  # type: ignore[attr-defined]
+            await engine.dispose()
+            now = latest if latest.tzinfo else latest.replace(tzinfo=UTC)
+            print(f"measuring the database as filled, at {now:%Y-%m-%d %H:%M} UTC")
+        figures = await measure(url, args.rounds, now)
+    print(_line("/overdue command (query + render):", figures["summary"]))
+    print(_line("CSV document, built when sent:", figures["csv"]))
     print(
-        f"/overdue query:            median {statistics.median(query) * 1000:7.1f} ms, "
-        f"max {max(query) * 1000:7.1f} ms ({rows} rows)"
-    )
-    print(
-        f"/overdue query + render:   median {statistics.median(total) * 1000:7.1f} ms, "
-        f"max {max(total) * 1000:7.1f} ms ({messages} messages of <= 4096 characters)"
+        f"{figures['overdue']} overdue -> {figures['messages']} message(s) (longest {figures['longest']} characters)"
+        f" + CSV of {figures['csv_bytes']:,} bytes"
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(arguments()))

@@ -24,12 +24,12 @@ from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
-from handlers import router, sla, texts
+from handlers import overdue, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
-from routing import AgencyLexicon, Lexicon
+from routing import AgencyLexicon, Lexicon, OtherMatter
 from storage import agencies, inbox, outbox
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory, is_unavailable
@@ -71,10 +71,21 @@ class Tuning:
 
 
 def build_lexicon(settings: Settings) -> Lexicon:
-    """The routing lexicon from the [[opd]] keywords."""
+    """The routing lexicon from the [[opd]] words and the [[other]] matters."""
     return Lexicon.build(
-        AgencyLexicon(code=opd.code, keywords=opd.keywords, categories=opd.categories, exclude=opd.exclude)
-        for opd in settings.opd
+        (
+            AgencyLexicon(
+                code=opd.code,
+                keywords=opd.keywords,
+                categories=opd.categories,
+                exclude=opd.exclude,
+                needs_problem=opd.needs_problem,
+                problems=opd.problems,
+                proof=opd.proof,
+            )
+            for opd in settings.opd
+        ),
+        [OtherMatter(name=other.name, words=other.words) for other in settings.other],
     )
 
 
@@ -92,6 +103,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         zone=settings.bot.zone,
         answer_within=timedelta(hours=settings.sla.answer_within_hours),
         remind_before=timedelta(hours=settings.sla.remind_before_hours),
+        rate_after=timedelta(hours=settings.sla.rate_after_hours) if settings.sla.rate_after_hours else None,
         draft_ttl=timedelta(minutes=settings.bot.draft_expire_minutes),
         humas_chat_id=str(settings.humas.group_chat_id),
         humas_admin_ids=frozenset(str(user) for user in settings.humas.admin_user_ids),
@@ -103,6 +115,8 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
         web_login=web_login,
+        map_url=settings.cards.map_url,
+        card_location_pin=settings.cards.location_pin,
     )
 
 
@@ -176,11 +190,14 @@ def create_app(
         body.update({"inbox_backlog": backlog, "outbox_pending": pending})
         return JSONResponse(body)
 
+    def current(name: ChannelName) -> Callable[[], Channel]:
+        # Routes exist before the lifespan opens the channels: they look theirs up per request.
+        return lambda: holder["runtime"].channels[name]
+
     routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     for messenger in MESSENGERS:
         if messenger.enabled(settings):
-            name = messenger.name
-            routes.extend(messenger.routes(settings, lambda name=name: holder["runtime"].channels[name]))
+            routes.extend(messenger.routes(settings, current(messenger.name)))
     if settings.web.enabled:
         from bot.web.routes import desk_routes
 
@@ -233,6 +250,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         ticket_prefix=desk.ticket_prefix,
         policy=policy,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
+        build_document=lambda session, recipe: overdue.build_document(session, desk, recipe),
     )
 
     async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:

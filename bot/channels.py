@@ -98,7 +98,11 @@ class Channel(Protocol):
     """One messenger while the app runs: it receives into the inbox and sends from the outbox."""
 
     name: ChannelName
-    sender: Sender
+
+    @property
+    def sender(self) -> Sender:
+        """What sends this channel's outbox messages."""
+        ...
 
     async def start(self, dispatcher: OutboxDispatcher) -> None:
         """Connect (retrying until it can); the workers start once every channel has."""

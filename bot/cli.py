@@ -1,4 +1,4 @@
-"""The `ehumas` command: run the bot, check a configuration, migrate the database."""
+"""The `ehumas` command: run the bot, check a configuration, migrate the database, review routing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "config.toml"
+PLAYGROUND_DATABASE = "ehumas-playground.db"
 
 _NO_CONFIG = """\
 E-Humas bot: no configuration file at {path}.
@@ -92,19 +93,29 @@ def _playground(args: argparse.Namespace, tour: bool = False) -> int:
 
     # The playground prints one line; library chatter stays out of the way.
     logging.getLogger().setLevel(logging.WARNING)
-    if tour:
-        from bot.playground.tour import run_tour
+    from bot.playground.runner import PlaygroundBusy
 
+    if tour:
+        from bot.playground.tour import TourStepFailed, run_tour
+
+        # The tour plays on a database of its own unless told otherwise: never on a running playground's.
         try:
-            asyncio.run(run_tour(print, Path(args.database)))
-        except (TimeoutError, OSError) as exc:
+            asyncio.run(run_tour(print, Path(args.database) if args.database else None))
+        except PlaygroundBusy as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        except (TimeoutError, OSError, TourStepFailed) as exc:
             print(f"The tour stopped: {exc}", file=sys.stderr)
             return 1
         return 0
     from bot.playground.runner import serve_forever
 
+    database = Path(args.database or PLAYGROUND_DATABASE)
     try:
-        asyncio.run(serve_forever(args.port, Path(args.database), lambda line: print(line, flush=True)))
+        asyncio.run(serve_forever(args.port, database, lambda line: print(line, flush=True)))
+    except PlaygroundBusy as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"Cannot start the playground on 127.0.0.1:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -135,12 +146,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return serve(settings, migrate=not args.no_migrate)
 
 
+def _cmd_routing(args: argparse.Namespace) -> int:
+    """ehumas routing eval FILE.tsv | review [--since 30d]  (--config FILE)."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from bot import routing_cli
+    from bot.app import build_lexicon
+
+    if args.routing_func == "eval":
+        return routing_cli.run_eval(args.file, build_lexicon(settings), sys.stdout, show_all=args.all)
+    try:
+        return routing_cli.run_review(settings, sys.stdout, period=args.since, min_count=args.min_count, tsv=args.tsv)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("routing review failed", exc_info=True)
+        print(f"Routing review failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
+        return 1
+
+
 def _playground_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="playground port on 127.0.0.1 (default 8080)")
     parser.add_argument(
         "--database",
-        default="ehumas-playground.db",
-        help="playground SQLite file, recreated at each start (default ehumas-playground.db)",
+        default=None,
+        help=f"playground SQLite file, emptied at each start (default {PLAYGROUND_DATABASE}; "
+        "the tour uses a temporary one); refused while another playground runs on it",
     )
 
 
@@ -176,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="create or update the schema")
     upgrade.add_argument("--config", default=DEFAULT_CONFIG)
     upgrade.set_defaults(func=_cmd_db_upgrade)
+
+    from bot.routing_cli import add_commands
+
+    add_commands(commands, DEFAULT_CONFIG)
+    commands.choices["routing"].set_defaults(func=_cmd_routing)
     return parser
 
 

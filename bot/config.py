@@ -154,6 +154,9 @@ class SlaSection(_Section):
 
     answer_within_hours: float = Field(default=24.0, gt=0)
     remind_before_hours: float = Field(default=3.0, ge=0)
+    # Hours after an agency's first answer after which the citizen is asked to rate it, when the
+    # agency has not closed the ticket (/selesai asks at once). 0 turns the late request off.
+    rate_after_hours: float = Field(default=24.0, ge=0)
     sweep_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
@@ -161,6 +164,26 @@ class SlaSection(_Section):
         if self.remind_before_hours >= self.answer_within_hours:
             raise ValueError("remind_before_hours must be smaller than answer_within_hours")
         return self
+
+
+class CardsSection(_Section):
+    """[cards]: how a ticket card reaches an agency's group."""
+
+    # The card names the place as a link to this map; {lat} and {lon} are the point's coordinates.
+    map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    # Also send the point as a separate location message (a pin) after the card.
+    location_pin: bool = False
+
+    @field_validator("map_url")
+    @classmethod
+    def _map_template(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value) or "{lat}" not in value or "{lon}" not in value:
+            raise ValueError("must be an http(s) address containing {lat} and {lon}")
+        try:
+            value.format(lat=0.0, lon=0.0)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("only {lat} and {lon} may appear in braces") from None
+        return value
 
 
 class HumasSection(_Section):
@@ -214,8 +237,27 @@ class OpdSection(_Section):
     keywords: list[str] = Field(min_length=1)
     categories: dict[str, list[str]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)
+    # Words that count only with one of `problems` nearby ("jalan" + "berlubang").
+    needs_problem: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    # Words after which this agency's words are an attachment or proof ("lampirkan foto KK").
+    proof: list[str] = Field(default_factory=list)
 
-    @field_validator("keywords", "exclude")
+    @field_validator("keywords", "exclude", "needs_problem", "problems", "proof")
+    @classmethod
+    def _no_blank_words(cls, value: list[str]) -> list[str]:
+        if any(not word.strip() for word in value):
+            raise ValueError("words must not be empty")
+        return value
+
+
+class OtherSection(_Section):
+    """[[other]]: a matter that is no agency's (electricity, traffic...): complaints about it go to humas."""
+
+    name: str = Field(min_length=1)
+    words: list[str] = Field(min_length=1)
+
+    @field_validator("words")
     @classmethod
     def _no_blank_words(cls, value: list[str]) -> list[str]:
         if any(not word.strip() for word in value):
@@ -235,8 +277,10 @@ class Settings(_Section):
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     flood: FloodSection = Field(default_factory=FloodSection)
     web: WebSection = Field(default_factory=WebSection)
+    cards: CardsSection = Field(default_factory=CardsSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
+    other: list[OtherSection] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _distinct_agencies(self) -> Settings:
@@ -253,10 +297,6 @@ class Settings(_Section):
                 )
             seen_chats[opd.telegram_chat_id] = f"opd {opd.code}"
         return self
-
-    def agency(self, code: str) -> OpdSection | None:
-        """The agency with this code, if configured."""
-        return next((opd for opd in self.opd if opd.code == code), None)
 
     def placeholders(self) -> list[str]:
         """Key paths still holding the example's placeholder secrets."""

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.channels import Undeliverable
-from storage import media
+from storage import media, outbox
 from storage.engine import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -83,3 +83,13 @@ def media_loader(sessions: async_sessionmaker[AsyncSession]) -> Callable[[str], 
         return stored.data
 
     return load
+
+
+def sent_id_lookup(sessions: async_sessionmaker[AsyncSession]) -> Callable[[int], Awaitable[str | None]]:
+    """A function returning the messenger's id of the message an outbox row sent (None if not sent)."""
+
+    async def lookup(outbox_id: int) -> str | None:
+        async with sessions() as session:
+            return await outbox.provider_id_of(session, outbox_id=outbox_id)
+
+    return lookup

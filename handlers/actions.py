@@ -1,9 +1,11 @@
 """The humas operations on a complaint, one implementation for the chat commands and the web desk.
 
-/pindah, /tolak and /tegur in a chat and the buttons on the desk's complaint page call these: the
-same checks, the same messages to the agency groups and the citizen, the same status history and
-audit log. What the admin is told comes back as an Outcome; the chat sends it to the admin's chat,
-the desk shows it on the page.
+/pindah, /tolak and /tegur in a chat (and the triage buttons, which run /pindah) and the buttons on
+the desk's complaint page call these: the same checks, the same messages to the agency groups and
+the citizen (handlers/handover.py), the same routing corrections (handlers/corrections.py), the
+same handovers and verdicts (handlers/assignments.py), the same status history and audit log. What
+the admin is told comes back as an Outcome; the chat sends it to the admin's chat unless it was
+told there already, the desk shows it on the page.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from dataclasses import dataclass
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import assignments, cards, texts
+from handlers import assignments, corrections, handover, texts
 from handlers.desk import HUMAS, Desk
-from handlers.outgoing import send_text, to_citizen
+from handlers.outgoing import Recipient, send_text, to_citizen
 from storage import audit, complaints
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -26,6 +28,8 @@ class Outcome:
 
     ok: bool
     message: str | Markup
+    # Already sent to the admin's chat (the chat commands pass it); the web shows `message` instead.
+    told: bool = False
 
 
 def unknown_agency(desk: Desk, code: str) -> Outcome:
@@ -45,8 +49,22 @@ async def _open_complaint(session: AsyncSession, desk: Desk, number: int) -> Com
     return complaint
 
 
-async def reroute(session: AsyncSession, desk: Desk, number: int, code: str, *, actor: str) -> Outcome:
-    """/pindah: the complaint goes to another agency with a fresh deadline; both groups and the citizen are told."""
+async def reroute(
+    session: AsyncSession,
+    desk: Desk,
+    number: int,
+    code: str,
+    *,
+    actor: str,
+    admin: str,
+    here: Recipient | None = None,
+) -> Outcome:
+    """/pindah: the complaint goes to another agency with a fresh deadline.
+
+    The new group gets the card, the old group (or humas's card of an unrouted ticket) a note, the
+    citizen the new deadline; the correction of the route is recorded. `admin` is the name the
+    groups see; `here` is the admin's chat, told there (None from the web: the page shows it).
+    """
     now = desk.now()
     code = code.upper()
     if code not in desk.agencies:
@@ -58,6 +76,9 @@ async def reroute(session: AsyncSession, desk: Desk, number: int, code: str, *, 
     if complaint.opd_code == code:
         return Outcome(False, texts.REROUTE_SAME.format(ticket=ticket, code=code))
     old = complaint.opd_code
+    old_answered = old is not None and complaint.answered_at is not None
+    # Before the agency changes: the first correction records what the classifier said.
+    await corrections.record_reroute(session, desk, complaint, code=code, actor=actor)
     # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
     # The old owner's own clock stops with its own verdict (handlers.assignments).
     complaint.opd_code = code
@@ -78,15 +99,6 @@ async def reroute(session: AsyncSession, desk: Desk, number: int, code: str, *, 
     )
     citizen = await session.get(Citizen, complaint.citizen_id)
     assert citizen is not None
-    await cards.send_card(session, desk, complaint, citizen)
-    if old is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(old)),
-            texts.REROUTED_IN_OLD_GROUP.format(ticket=ticket, code=code),
-            now=now,
-            complaint_id=number,
-        )
     deadline = desk.local_time(complaint.due_at)
     await send_text(
         session,
@@ -96,11 +108,27 @@ async def reroute(session: AsyncSession, desk: Desk, number: int, code: str, *, 
         complaint_id=number,
         purpose="rerouted",
     )
-    return Outcome(True, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline))
+    await handover.after_reroute(
+        session, desk, complaint, citizen, old=old, old_answered=old_answered, admin=admin, here=here
+    )
+    return Outcome(True, texts.REROUTED_DONE.format(ticket=ticket, code=code, deadline=deadline), told=here is not None)
 
 
-async def reject(session: AsyncSession, desk: Desk, number: int, reason: str, *, actor: str) -> Outcome:
-    """/tolak: the complaint is rejected (spam, not a city matter); the citizen gets the reason."""
+async def reject(
+    session: AsyncSession,
+    desk: Desk,
+    number: int,
+    reason: str,
+    *,
+    actor: str,
+    admin: str,
+    here: Recipient | None = None,
+) -> Outcome:
+    """/tolak: the complaint is rejected (spam, not a city matter).
+
+    The citizen gets the reason, the group holding the ticket a note, and the correction of the
+    route is recorded when an agency had been given it. `admin` and `here` as for reroute.
+    """
     now = desk.now()
     reason = reason.strip()
     if not reason:
@@ -109,6 +137,8 @@ async def reject(session: AsyncSession, desk: Desk, number: int, reason: str, *,
     if isinstance(complaint, Outcome):
         return complaint
     ticket = desk.ticket(number)
+    answered = complaint.answered_at is not None
+    await corrections.record_rejection(session, desk, complaint, actor=actor)
     complaint.status = ComplaintStatus.REJECTED.value
     complaint.closed_at = now
     session.add(complaint)
@@ -125,15 +155,8 @@ async def reject(session: AsyncSession, desk: Desk, number: int, reason: str, *,
         complaint_id=number,
         purpose="rejected",
     )
-    if complaint.opd_code is not None:
-        await send_text(
-            session,
-            desk.staff(desk.group_of(complaint.opd_code)),
-            texts.TICKET_REJECTED.format(ticket=ticket),
-            now=now,
-            complaint_id=number,
-        )
-    return Outcome(True, texts.REJECTED_DONE.format(ticket=ticket))
+    await handover.after_reject(session, desk, complaint, reason=reason, answered=answered, admin=admin, here=here)
+    return Outcome(True, texts.REJECTED_DONE.format(ticket=ticket), told=here is not None)
 
 
 async def reprimand(session: AsyncSession, desk: Desk, code: str, text: str, *, actor: str) -> Outcome:

@@ -7,10 +7,11 @@ import base64
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import actions, cards, periods, reports, texts
+from handlers import actions, cards, contacts, overdue, periods, reports, texts
 from handlers.desk import Desk
-from handlers.events import Inbound
+from handlers.events import ChatKind, Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text
+from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
 from storage.filters import ComplaintFilter
@@ -61,9 +62,7 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
             session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
         )
         return
-    rows = await report_queries.overdue(session, now=now, opd_code=code)
-    for message in reports.overdue_messages(desk, rows, now=now, scope=code):
-        await send_text(session, here, message, now=now, purpose="report")
+    await overdue.answer(session, desk, here, scope=code)
 
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -147,8 +146,13 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             status=texts.STATUS_NAMES.get(complaint.status, complaint.status),
             owner=complaint.opd_code or texts.NOT_ROUTED_YET,
         ),
-        texts.LIHAT_CITIZEN.format(
-            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel), address=citizen.address
+        # The citizen's contact, for an admin in a private chat only: never in a group.
+        staff_texts.LIHAT_CITIZEN_PRIVATE.format(
+            name=citizen.display_name or "-", contact=contacts.contact_for_people(desk, citizen)
+        )
+        if inbound.chat_kind == ChatKind.PRIVATE
+        else staff_texts.LIHAT_CITIZEN_GROUP.format(
+            name=citizen.display_name or "-", channel=desk.channel_label(citizen.channel)
         ),
         texts.LIHAT_DATES.format(
             created=desk.local_time(complaint.created_at), deadline=desk.local_time(complaint.due_at)
@@ -177,7 +181,7 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
             texts.LIHAT_EVENT.format(
                 at=desk.local_time(event.at),
                 kind=texts.EVENT_NAMES.get(event.kind, event.kind),
-                actor=event.actor,
+                actor=staff_texts.ACTOR_NAMES.get(event.actor, event.actor),
                 detail=detail,
             )
         )
@@ -207,8 +211,11 @@ async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Rec
     if not code:
         await send_text(session, here, texts.USAGE_PINDAH.format(prefix=desk.ticket_prefix), now=desk.now())
         return
-    outcome = await actions.reroute(session, desk, number, code, actor=actor(inbound))
-    await send_text(session, here, outcome.message, now=desk.now())
+    outcome = await actions.reroute(
+        session, desk, number, code, actor=actor(inbound), admin=inbound.sender_name, here=here
+    )
+    if not outcome.told:
+        await send_text(session, here, outcome.message, now=desk.now())
 
 
 async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -216,8 +223,11 @@ async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
     if parsed is None:
         return
     number, reason = parsed
-    outcome = await actions.reject(session, desk, number, reason, actor=actor(inbound))
-    await send_text(session, here, outcome.message, now=desk.now())
+    outcome = await actions.reject(
+        session, desk, number, reason, actor=actor(inbound), admin=inbound.sender_name, here=here
+    )
+    if not outcome.told:
+        await send_text(session, here, outcome.message, now=desk.now())
 
 
 async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:

@@ -6,7 +6,7 @@ import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import assignments, texts
+from handlers import assignments, corrections, daftar, staff_help, texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import send_photo, send_text, to_citizen
@@ -16,14 +16,10 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 
 # "#KDI-0042 text" anywhere in a group message.
 _HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
-# The head of a ticket card (texts.CARD), as Telegram shows it or with its HTML.
-_CARD_HEAD = re.compile(r"^🆕\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
-_STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id"})
-
-
-def admin_help(desk: Desk) -> str:
-    """The humas command list (shown in the humas group's /bantuan)."""
-    return texts.ADMIN_HELP.format(prefix=desk.ticket_prefix, codes=", ".join(desk.agencies))
+# The head of a ticket card (texts.CARD) or of a card's photo (texts.staff.CARD_PHOTO), as Telegram
+# shows it or with its HTML.
+_CARD_HEAD = re.compile(r"^(?:🆕|📷)\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-\d{1,9})\b")
+_STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id", "daftar"})
 
 
 def staff_label(inbound: Inbound) -> str:
@@ -117,6 +113,16 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     return True
 
 
+async def _replied_ticket(session: AsyncSession, desk: Desk, inbound: Inbound) -> int | None:
+    """The ticket of the card (or card photo) a message replies to, if it replies to one."""
+    if not inbound.reply_to:
+        return None
+    number = await outbox.complaint_for_sent_message(
+        session, channel=inbound.channel, chat_id=inbound.chat_id, provider_message_id=inbound.reply_to
+    )
+    return number if number is not None else _card_ticket(desk, inbound.reply_to_text)
+
+
 def _card_ticket(desk: Desk, replied_text: str | None) -> int | None:
     """The complaint id a ticket card of the bot's names, or None if the text is no card."""
     head = _CARD_HEAD.match(replied_text or "")
@@ -193,13 +199,11 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
     here = desk.staff(inbound.chat_id)
     now = desk.now()
     _, rest = inbound.command()
-    if command in ("bantuan", "help", "start"):
-        help_text = texts.GROUP_HELP.format(
-            prefix=desk.ticket_prefix, hours=f"{desk.answer_within.total_seconds() / 3600:g}"
-        )
-        if owner == HUMAS:
-            help_text += "\n\n" + admin_help(desk)
-        await send_text(session, here, help_text, now=now)
+    if command in staff_help.HELP_COMMANDS:
+        await staff_help.group_help(session, desk, inbound, owner, await _replied_ticket(session, desk, inbound))
+        return
+    if command == "daftar":
+        await daftar.answer(session, desk, here, owner, reply_to=inbound.message_id)
         return
     if command == "id":
         await send_text(session, here, texts.GROUP_ID.format(chat_id=inbound.chat_id), now=now)
@@ -209,7 +213,9 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
     number = desk.parse_ticket(ticket_text) if ticket_text else None
     usage = texts.USAGE_SELESAI if command == "selesai" else texts.USAGE_BUKAN
     if number is None:
-        await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now, reply_to=inbound.message_id)
+        replied = await _replied_ticket(session, desk, inbound)
+        example, _ = await staff_help.example_ticket(session, desk, owner, replied)
+        await send_text(session, here, usage.format(ticket=example), now=now, reply_to=inbound.message_id)
         return
     complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
     ticket = desk.ticket(number)
@@ -297,6 +303,7 @@ async def _disown(
     assert complaint.id is not None
     now = desk.now()
     ticket = desk.ticket(complaint.id)
+    await corrections.record_refusal(session, desk, complaint, owner=owner, actor=staff_label(inbound))
     complaint.opd_code = None
     session.add(complaint)
     # The agency's clock stops with its own verdict; humas holds the ticket to the same deadline.
@@ -312,16 +319,18 @@ async def _disown(
     await audit.log_action(
         session, actor=staff_label(inbound), action="disown", target=ticket, detail=f"{owner}: {reason}", now=now
     )
+    notice = texts.DISOWNED_TO_HUMAS.format(
+        agency=desk.agency_name(owner),
+        ticket=ticket,
+        reason=reason or texts.NO_REASON,
+        codes=", ".join(desk.agencies),
+    )
     await send_text(
         session,
         desk.staff(desk.humas_chat_id),
-        texts.DISOWNED_TO_HUMAS.format(
-            agency=desk.agency_name(owner),
-            ticket=ticket,
-            reason=reason or texts.NO_REASON,
-            codes=", ".join(desk.agencies),
-        ),
+        notice + triage.unrouted_hint(desk, complaint, refused_by=owner),
         now=now,
+        buttons=triage.buttons(desk, complaint, refused_by=owner),
         complaint_id=complaint.id,
         purpose="disowned",
     )

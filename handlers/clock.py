@@ -20,8 +20,3 @@ class Clock:
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
         self._offset += delta
-
-    @property
-    def offset(self) -> timedelta:
-        """How far the clock has been moved."""
-        return self._offset

@@ -55,11 +55,16 @@ class Desk:
     # How each messenger is named to people ("WhatsApp").
     channel_labels: Mapping[str, str] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)
+    # How long after an agency's first answer the citizen is asked to rate it if the ticket stays open.
+    rate_after: timedelta | None = timedelta(hours=24)
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
     flood_window: timedelta = timedelta(seconds=60)
     # None while the web desk is switched off.
     web_login: WebLogin | None = None
+    # Ticket cards: the map link of a point ({lat}, {lon}), and whether a separate pin follows the card.
+    map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
+    card_location_pin: bool = False
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -76,6 +81,10 @@ class Desk:
     def staff(self, chat_id: str) -> Recipient:
         """A chat on the staff messenger (an agency group, the humas group, an admin)."""
         return Recipient(self.staff_channel, chat_id)
+
+    def map_link(self, lat: float, lon: float) -> str:
+        """The address of a point on the configured map."""
+        return self.map_url.format(lat=f"{lat:.6f}", lon=f"{lon:.6f}")
 
     def channel_label(self, channel: str) -> str:
         """A messenger's name as people write it."""

@@ -105,17 +105,28 @@ async def send_photo(
     *,
     ref: str,
     source: str,
-    caption: str,
+    caption: str | Markup,
     now: datetime,
     complaint_id: int | None = None,
     purpose: str = "photo",
-) -> None:
-    """Queue a photo; `source` says what `ref` is (a channel's own file id, or events.STORED key)."""
-    await outbox.enqueue(
+    caption_is_essential: bool = False,
+) -> int | None:
+    """Queue a photo; `source` says what `ref` is (a channel's own file id, or events.STORED key).
+
+    A Markup caption goes as HTML, like a Markup text (the handler keeps it within the messenger's
+    caption limit: a cut would break its tags). `caption_is_essential`: should the photo itself
+    prove unsendable, the caption still goes, as a text (a ticket card must not be lost with its photo).
+    """
+    payload: dict[str, object] = {"ref": ref, "source": source, "caption": str(caption)}
+    if isinstance(caption, Markup):
+        payload["html"] = True
+    if caption_is_essential:
+        payload["caption_is_essential"] = True
+    return await outbox.enqueue(
         session,
         channel=to.channel,
         chat_id=to.chat_id,
-        payload={"ref": ref, "source": source, "caption": caption},
+        payload=payload,
         now=now,
         kind="photo",
         complaint_id=complaint_id,
@@ -123,14 +134,38 @@ async def send_photo(
     )
 
 
-async def answer_button(session: AsyncSession, to: Recipient, *, callback_id: str, now: datetime) -> None:
-    """Acknowledge an inline button press (Telegram shows a spinner until then)."""
+async def answer_button(
+    session: AsyncSession, to: Recipient, *, callback_id: str, now: datetime, notice: str = ""
+) -> None:
+    """Acknowledge an inline button press (Telegram shows a spinner until then), with a short notice."""
+    payload: dict[str, object] = {"callback_id": callback_id}
+    if notice:
+        payload["text"] = notice
     await outbox.enqueue(
         session,
         channel=to.channel,
         chat_id=to.chat_id,
-        payload={"callback_id": callback_id},
+        payload=payload,
         now=now,
         kind="callback_answer",
         purpose="callback_answer",
     )
+
+
+async def clear_buttons(
+    session: AsyncSession, to: Recipient, *, now: datetime, message_id: str | None = None, outbox_ref: int | None = None
+) -> None:
+    """Remove the buttons of a message already sent: by the messenger's id, or by the outbox row that sent it.
+
+    Used buttons and buttons of a question that is no longer open are taken away, so that an old
+    message cannot be pressed into a new draft. Messengers without such buttons ignore it.
+    """
+    payload: dict[str, object] = {}
+    if message_id is not None:
+        payload["message_id"] = message_id
+    if outbox_ref is not None:
+        payload["outbox_ref"] = outbox_ref
+    if payload:
+        await outbox.enqueue(
+            session, channel=to.channel, chat_id=to.chat_id, payload=payload, now=now, kind="clear_buttons"
+        )

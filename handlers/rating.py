@@ -1,4 +1,4 @@
-"""After a ticket is closed the citizen rates the answer, 1 to 5; the rating shows in /stats."""
+"""The citizen rates the answer, 1 to 5: asked on /selesai, or a while after an answer never closed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import texts
 from handlers.desk import Desk
 from handlers.outgoing import Button, Recipient, send_text, to_citizen
-from storage import complaints, conversations
+from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint, ComplaintStatus
 
 # Conversation step while a rating is awaited, and how long the typed answer is awaited.
@@ -25,8 +25,10 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     assert complaint.id is not None and citizen.id is not None
     now = desk.now()
     ticket = desk.ticket(complaint.id)
+    complaint.rating_requested_at = complaint.rating_requested_at or now
+    session.add(complaint)
     prompt = texts.RATE_PROMPT.format(ticket=ticket)
-    await send_text(
+    sent = await send_text(
         session,
         to_citizen(citizen),
         prompt,
@@ -39,17 +41,23 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
     if live is None:
         # Only when no draft is in progress: a typed digit must not eat a new complaint's answer.
-        await await_typed_rating(session, desk, citizen, complaint.id)
+        await await_typed_rating(session, desk, citizen, complaint.id, keyboard=sent)
 
 
-async def await_typed_rating(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
-    """Take the citizen's next message as a rating of the complaint, if it is a digit 1 to 5."""
+async def await_typed_rating(
+    session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int, *, keyboard: int | None = None
+) -> None:
+    """Take the citizen's next message as a rating of the complaint (words or digits)."""
+    data: dict[str, object] = {"complaint_id": complaint_id}
+    if keyboard is not None:
+        # The request's 1-5 buttons are taken off once the rating is answered in words.
+        data["keyboard"] = keyboard
     await conversations.save_conversation(
         session,
         channel=citizen.channel,
         chat_id=citizen.address,
         step=RATING,
-        data={"complaint_id": complaint_id},
+        data=data,
         now=desk.now(),
         ttl=RATING_TTL,
     )
@@ -65,22 +73,16 @@ def parse_button(data: str) -> tuple[int, int] | None:
     return int(number), int(stars)
 
 
-def parse_typed(text: str) -> int | None:
-    """Stars from a typed answer such as "5" or "4 bagus"."""
-    head = text.strip().split()[0] if text.strip() else ""
-    return int(head) if head.isdigit() and 1 <= int(head) <= 5 else None
-
-
 async def rate(
     session: AsyncSession, desk: Desk, citizen: Citizen, me: Recipient, complaint_id: int, stars: int
 ) -> None:
-    """Store a rating for one of the citizen's own closed complaints."""
+    """Store a rating for one of the citizen's own answered or closed complaints."""
     now = desk.now()
     complaint = await complaints.get_complaint(session, complaint_id=complaint_id, lock=True)
     if (
         complaint is None
         or complaint.citizen_id != citizen.id
-        or complaint.status != ComplaintStatus.CLOSED
+        or complaint.status not in (ComplaintStatus.ANSWERED, ComplaintStatus.CLOSED)
         or not 1 <= stars <= 5
     ):
         return  # a stale or forged button: nothing to say
@@ -94,3 +96,15 @@ async def rate(
         session, complaint_id=complaint_id, kind="rated", now=now, actor="citizen", detail=str(stars)
     )
     await send_text(session, me, texts.RATE_THANKS.format(stars="⭐" * stars, ticket=ticket), now=now)
+
+
+async def request_due_ratings(session: AsyncSession, desk: Desk) -> int:
+    """Ask for a rating of answers the agency never closed, `rate_after` after the first answer (once each)."""
+    if desk.rate_after is None:
+        return 0
+    due = await deadlines.claim_rating_requests(session, now=desk.now(), after=desk.rate_after)
+    for complaint in due:
+        citizen = await session.get(Citizen, complaint.citizen_id)
+        if citizen is not None and citizen.reachable:
+            await ask_for_rating(session, desk, complaint, citizen)
+    return len(due)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import assignments, texts
 from handlers.desk import HUMAS, Desk
+from handlers.texts import staff as staff_texts
 from handlers.textsafe import utf16_len
 from handlers.timefmt import duration, hours
 from storage import reports as report_queries
-from storage.reports import ExportRow, OpenCount, OverdueRow, RatingSum, VerdictCount
+from storage.reports import ExportRow, OpenCount, OverdueSummary, RatingSum, VerdictCount
 
 # Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
@@ -59,23 +60,46 @@ def split_lines(lines: Iterable[Markup], limit: int = MESSAGE_LIMIT) -> list[Mar
     return messages
 
 
-def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, scope: str | None) -> list[Markup]:
-    """The /overdue answer: grouped by agency (unrouted first), oldest first, with a total line."""
-    scope_text = f" untuk {scope}" if scope else ""
-    if not rows:
+# /overdue lists each owner's most overdue complaints, at most this many, in at most this many
+# messages (the CSV with the full list is one more).
+OVERDUE_PER_OWNER = 10
+OVERDUE_MAX_MESSAGES = 2
+
+
+def overdue_messages(
+    desk: Desk, summary: OverdueSummary, *, now: datetime, scope: str | None, max_messages: int = OVERDUE_MAX_MESSAGES
+) -> list[Markup]:
+    """The /overdue answer: per owner (unrouted first) the count and the most overdue tickets.
+
+    However many complaints are late, the answer stays a few messages: each owner shows its count
+    and its ten most overdue; with very many agencies, fewer per agency, down to counts alone.
+    """
+    scope_text = texts.OVERDUE_SCOPE.format(scope=scope) if scope else ""
+    if not summary.total:
         return [texts.OVERDUE_NONE.format(scope=scope_text)]
-    groups: dict[str, list[OverdueRow]] = defaultdict(list)
-    for row in rows:
-        groups[row.opd_code or HUMAS].append(row)
+    shown = max((len(rows) for rows in summary.top.values()), default=0)
+    while True:
+        messages = split_lines(_overdue_lines(desk, summary, now=now, scope_text=scope_text, per_owner=shown))
+        if len(messages) <= max_messages or shown == 0:
+            return messages
+        shown = shown // 2 if shown > 1 else 0
+
+
+def _overdue_lines(
+    desk: Desk, summary: OverdueSummary, *, now: datetime, scope_text: str, per_owner: int
+) -> list[Markup]:
     lines = [texts.OVERDUE_HEADER.format(scope=scope_text, now=desk.local_time(now))]
-    order = ([HUMAS] if HUMAS in groups else []) + sorted(code for code in groups if code != HUMAS)
-    for owner in order:
-        items = groups[owner]
-        if owner == HUMAS:
-            lines.append(texts.OVERDUE_UNROUTED_GROUP.format(count=len(items)))
+    owners: list[str | None] = [None] if None in summary.counts else []
+    owners += sorted(code for code in summary.counts if code is not None)
+    left_out = False
+    for owner in owners:
+        count = summary.counts[owner]
+        if owner is None:
+            lines.append(texts.OVERDUE_UNROUTED_GROUP.format(count=count))
         else:
-            lines.append(texts.OVERDUE_GROUP.format(name=desk.agency_name(owner), count=len(items)))
-        for row in items:
+            lines.append(texts.OVERDUE_GROUP.format(name=desk.agency_name(owner), count=count))
+        rows = summary.top.get(owner, [])[:per_owner]
+        for row in rows:
             lines.append(
                 texts.OVERDUE_LINE.format(
                     ticket=desk.ticket(row.id),
@@ -84,8 +108,56 @@ def overdue_messages(desk: Desk, rows: Sequence[OverdueRow], *, now: datetime, s
                     category=texts.CARD_CATEGORY.format(category=row.category) if row.category else "",
                 )
             )
-    lines.append(texts.OVERDUE_TOTAL.format(count=len(rows)))
-    return split_lines(lines)
+        if count > len(rows):
+            lines.append(staff_texts.OVERDUE_MORE.format(count=count - len(rows)))
+            left_out = True
+    lines.append(texts.OVERDUE_TOTAL.format(count=summary.total))
+    if left_out:
+        if per_owner < OVERDUE_PER_OWNER:
+            lines.append(staff_texts.OVERDUE_SHORTENED.format(shown=per_owner))
+        lines.append(staff_texts.OVERDUE_CSV_NOTE.format(count=summary.total))
+    return lines
+
+
+def overdue_left_out(summary: OverdueSummary) -> bool:
+    """Whether the /overdue messages leave tickets out (the full list then comes as a CSV)."""
+    return any(count > len(summary.top.get(owner, [])) for owner, count in summary.counts.items())
+
+
+def overdue_csv(
+    desk: Desk, rows: Iterable[tuple[int, str | None, str | None, datetime, datetime]], *, now: datetime
+) -> bytes:
+    """The full overdue list as CSV (UTF-8 with a byte-order mark), times in the city's zone.
+
+    Rows are plain tuples whose times may be naive (UTC); built with plain formatting, since the
+    list may hold tens of thousands of rows.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(staff_texts.OVERDUE_CSV_COLUMNS)
+    zone = desk.zone
+    prefix = desk.ticket_prefix
+    unrouted = staff_texts.NOT_ROUTED
+    utc_now = now.astimezone(UTC)
+
+    def aware(moment: datetime) -> datetime:
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+    def local(moment: datetime) -> str:
+        return aware(moment).astimezone(zone).isoformat(" ", "minutes")[:16]
+
+    writer.writerows(
+        (
+            f"{prefix}-{number:04d}",
+            owner or unrouted,
+            category or "",
+            local(created),
+            local(due),
+            int((utc_now - aware(due)).total_seconds() // 3600),
+        )
+        for number, owner, category, created, due in rows
+    )
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 @dataclass(frozen=True)
@@ -190,7 +262,7 @@ def percent(share: float | None) -> str:
 def owner_label(desk: Desk, owner: str) -> str:
     """How a row of the figures is named."""
     if owner == HUMAS:
-        return "Belum diteruskan (humas)"
+        return texts.STATS_UNROUTED
     if owner == TOTAL:
         return "TOTAL"
     return f"{owner} — {desk.agencies[owner].name}" if owner in desk.agencies else owner
@@ -280,17 +352,19 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
     for row in rows:
         # Whether the complaint's current owner met its own deadline (handlers.assignments).
         verdict = row.handovers[-1][1] if row.handovers else None
-        on_time = {assignments.ON_TIME: "ya", assignments.LATE: "tidak", assignments.MISSED: "tidak"}.get(
-            verdict or "", ""
-        )
+        on_time = {
+            assignments.ON_TIME: texts.YES_WORD,
+            assignments.LATE: texts.NO_WORD,
+            assignments.MISSED: texts.NO_WORD,
+        }.get(verdict or "", "")
         history = "; ".join(f"{owner}: {VERDICT_WORDS.get(v, v or '')}" for owner, v in row.handovers)
         text_cells = [
             desk.ticket(row.id),
             when(row.created_at),
-            row.channel,
-            row.opd_code or "",
+            desk.channel_label(row.channel),
+            row.opd_code or staff_texts.NOT_ROUTED,
             row.category or "",
-            row.status,
+            texts.STATUS_NAMES.get(row.status, row.status),
             row.description,
             row.location_text or "",
         ]

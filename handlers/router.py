@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, desk_login, flood, intake, textsafe
+from handlers import admin, agency, desk_login, flood, intake, reroute_buttons, staff_help, textsafe
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -45,9 +45,10 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
         )
         return
     if inbound.chat_kind == ChatKind.PRIVATE:
+        admin_help = staff_help.wants_admin_help(desk, inbound)
         if inbound.is_command and inbound.command()[0] in desk_login.COMMANDS:
             await desk_login.handle(session, desk, inbound)
-        elif inbound.is_command and inbound.command()[0] in admin.COMMANDS:
+        elif inbound.is_command and (inbound.command()[0] in admin.COMMANDS or admin_help):
             # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
             await citizens.touch_citizen(
                 session,
@@ -56,9 +57,15 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
                 display_name=inbound.sender_name,
                 now=desk.now(),
             )
-            await admin.handle(session, desk, inbound)
+            if admin_help:
+                # An admin's /start or /help: the humas commands, and no citizen draft begun.
+                await staff_help.admin_private_help(session, desk, inbound)
+            else:
+                await admin.handle(session, desk, inbound)
         else:
             await intake.handle_private(session, desk, inbound)
+        return
+    if inbound.callback_data is not None and await reroute_buttons.handle(session, desk, inbound):
         return
     if await agency.handle_group(session, desk, inbound):
         return

@@ -1,6 +1,6 @@
 """Command line: `python -m routing classify [--config FILE]`, one message per stdin line, JSON out.
 
-This is an edge script: it alone in routing/ reads a file (the [[opd]] tables of the settings).
+This is an edge script: it alone in routing/ reads a file (the [[opd]] and [[other]] tables of the settings).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import os
 import sys
 import tomllib
 from collections.abc import Sequence
-from typing import Any
 
-from routing import AgencyLexicon, Lexicon, classify
+from routing import Lexicon, classify
+from routing.tables import lexicon_from_tables
 
 DEFAULT_CONFIG = "config.example.toml"
 USAGE_ERROR = 2
@@ -24,7 +24,7 @@ class CliError(Exception):
 
 
 def load_lexicon(path: str) -> Lexicon:
-    """The lexicon of the [[opd]] tables in a TOML settings file, or CliError."""
+    """The lexicon of the [[opd]] and [[other]] tables in a TOML settings file, or CliError."""
     try:
         with open(path, "rb") as file:
             data = tomllib.load(file)
@@ -38,34 +38,10 @@ def load_lexicon(path: str) -> Lexicon:
         raise CliError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"{path}: not valid TOML: {exc}") from None
-    tables = data.get("opd")
-    if not isinstance(tables, list) or not tables:
-        raise CliError(f"{path}: no [[opd]] tables")
-    agencies = [_agency(path, index, table) for index, table in enumerate(tables)]
     try:
-        return Lexicon.build(agencies)
+        return lexicon_from_tables(data)
     except ValueError as exc:
-        raise CliError(f"{path}: opd: {exc}") from None
-
-
-def _agency(path: str, index: int, table: Any) -> AgencyLexicon:
-    """One [[opd]] table as an AgencyLexicon; its other keys (name, chat id) are not ours."""
-    where = f"{path}: opd[{index}]"
-    if not isinstance(table, dict):
-        raise CliError(f"{where}: must be a table")
-    code = table.get("code")
-    if not isinstance(code, str) or not code:
-        raise CliError(f"{where}.code: missing or not a string")
-    keywords = table.get("keywords")
-    if not isinstance(keywords, list) or not keywords:
-        raise CliError(f"{where}.keywords: must be a non-empty list of strings")
-    categories = table.get("categories", {})
-    if not isinstance(categories, dict) or not all(isinstance(words, list) for words in categories.values()):
-        raise CliError(f"{where}.categories: must be a table of name -> list of strings")
-    exclude = table.get("exclude", [])
-    if not isinstance(exclude, list):
-        raise CliError(f"{where}.exclude: must be a list of strings")
-    return AgencyLexicon(code=code, keywords=keywords, categories=categories, exclude=exclude)
+        raise CliError(f"{path}: {exc}") from None
 
 
 def _classify_lines(lexicon: Lexicon) -> None:

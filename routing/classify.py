@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from routing.lexicon import Lexicon
 from routing.match import Hit, Matches, match
@@ -18,6 +19,17 @@ ROUTE_THRESHOLD = 0.55
 # The first keyword that is not a place usually names the complaint; the rest are often asides
 # ("jalan depan kantor Dukcapil berlubang, ... waktu mau urus KTP").
 TOPIC_BONUS = 0.5
+# An other matter's word weighs more than an agency's: a job ad that names a garbage truck is
+# about the job. Erring this way sends a doubtful complaint to humas rather than to the wrong office.
+OTHER_WEIGHT = 1.25
+
+
+class Guess(NamedTuple):
+    """An agency the text points to, with its score and the words that point there."""
+
+    code: str
+    score: float
+    words: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -27,10 +39,30 @@ class Classification:
     opd: str | None
     category: str | None
     confidence: float
+    # The routed agency's words; when unsure, every agency's words.
     matched: list[str]
+    # Every agency with evidence, best first (humas's triage shows them when unsure).
+    guesses: tuple[Guess, ...] = ()
+    # The other matter (not any agency's) the text is about, when that sent it to humas.
+    other: str | None = None
+
+    def words_for(self, code: str) -> tuple[str, ...]:
+        """The words that point to one agency (empty if none do)."""
+        return next((guess.words for guess in self.guesses if guess.code == code), ())
 
 
 _NOTHING = Classification(None, None, 0.0, [])
+# A message that only thanks for something done is no complaint: "makasih min, KTP sy udh jadi".
+THANKS = (("terima", "kasih"), ("makasih",), ("makasi",), ("trims",), ("thanks",), ("thank", "you"), ("thx",))
+_THANKS_FIRST = frozenset(phrase[0] for phrase in THANKS)
+THANKS_OTHER = "ucapan terima kasih"
+_DONE = frozenset(
+    {"sudah", "telah", "beres", "already", "finally", "done", "fixed", "repaired", "collected", "cleaned", "resolved"}
+)
+# ... unless it goes on to say what is still wrong.
+_STILL_WRONG = frozenset(
+    {"tapi", "tetapi", "namun", "belum", "tidak", "masih", "mohon", "tolong", "but", "still", "not"}
+)
 
 
 def classify(text: str, lexicon: Lexicon) -> Classification:
@@ -38,44 +70,90 @@ def classify(text: str, lexicon: Lexicon) -> Classification:
     words = tokens(text)
     if not words:
         return _NOTHING
+    if _only_thanks(words):
+        return Classification(None, None, 0.0, [], other=THANKS_OTHER)
     lookup = lexicon.lookup
     matches = match([lookup(word) for word in words], lexicon)
-    scores = _scores(matches)
-    ranked = sorted(range(len(scores)), key=lambda index: -scores[index])
-    if not ranked or scores[ranked[0]] <= 0.0:
-        return Classification(None, None, 0.0, _all_words(matches))
-    best = ranked[0]
-    top = scores[best]
-    second = scores[ranked[1]] if len(ranked) > 1 else 0.0
-    confidence = (1.0 - math.exp(-top / EVIDENCE_SCALE)) * (1.0 - second / top) ** DOMINANCE_POWER
+    if not matches.hits:
+        return _NOTHING
+    agencies = len(lexicon.codes)
+    scores = _scores(matches, agencies)
+    guesses = _guesses(matches, scores, lexicon)
+    other_scores = {index: value for index, value in scores.items() if index >= agencies and value > 0.0}
+    other_total = sum(other_scores.values())
+    other = lexicon.others[max(other_scores, key=other_scores.__getitem__) - agencies] if other_scores else None
+    if not guesses:
+        return Classification(None, None, 0.0, [], other=other)
+    best = guesses[0]
+    top = best.score
+    second = max(guesses[1].score if len(guesses) > 1 else 0.0, other_total)
+    if second >= top:
+        confidence = 0.0
+    else:
+        confidence = (1.0 - math.exp(-top / EVIDENCE_SCALE)) * (1.0 - second / top) ** DOMINANCE_POWER
     confidence = round(min(max(confidence, 0.0), 1.0), 4)
     if confidence < ROUTE_THRESHOLD:
-        return Classification(None, None, confidence, _all_words(matches))
-    hits = matches.hits[best]
+        wins = other_total >= top
+        return Classification(None, None, confidence, _all_words(matches, agencies), guesses, other if wins else None)
+    index = lexicon.index[best.code]
     return Classification(
-        lexicon.codes[best],
-        _category(hits, lexicon.categories[best]),
+        best.code,
+        _category(matches.hits.get(index, {}), lexicon.categories[index]),
         confidence,
-        [text for text, hit in hits.items() if hit.context > 0.0],
+        list(best.words),
+        guesses,
     )
 
 
-def _scores(matches: Matches) -> list[float]:
-    """Each agency's score; place words and the topic only count when agencies compete."""
+def _only_thanks(words: list[str]) -> bool:
+    """Whether a message opens with thanks, says something is done, and asks for nothing more."""
+    if words[0] not in _THANKS_FIRST:
+        return False
+    opens = any(tuple(words[: len(phrase)]) == phrase for phrase in THANKS)
+    return opens and any(word in _DONE for word in words) and not any(word in _STILL_WRONG for word in words)
+
+
+def _scores(matches: Matches, agencies: int) -> dict[int, float]:
+    """Each agency's (and other matter's) score; place words and the topic count when they compete."""
     hits = matches.hits
-    competing = sum(1 for agency_hits in hits if any(hit.context > 0.0 for hit in agency_hits.values())) > 1
-    if not competing:
-        return [sum(hit.score for hit in agency_hits.values() if hit.context > 0.0) for agency_hits in hits]
-    scores = [sum(hit.score * hit.context for hit in agency_hits.values()) for agency_hits in hits]
-    if matches.topic is not None:
-        scores[matches.topic] += TOPIC_BONUS
+    with_evidence = {
+        min(index, agencies) for index, slot in hits.items() if any(hit.context > 0.0 for hit in slot.values())
+    }
+    scores: dict[int, float]
+    if len(with_evidence) <= 1:
+        scores = {index: sum(hit.score for hit in slot.values() if hit.context > 0.0) for index, slot in hits.items()}
+    else:
+        scores = {index: sum(hit.score * hit.context for hit in slot.values()) for index, slot in hits.items()}
+        if matches.topic is not None:
+            scores[matches.topic] += TOPIC_BONUS
+    for index in scores:
+        if index >= agencies:
+            scores[index] *= OTHER_WEIGHT
     return scores
 
 
-def _all_words(matches: Matches) -> list[str]:
+def _guesses(matches: Matches, scores: dict[int, float], lexicon: Lexicon) -> tuple[Guess, ...]:
+    """Agencies with evidence, best first, with their words."""
+    codes = lexicon.codes
+    agencies = len(codes)
+    ranked = sorted(
+        (index for index, score in scores.items() if index < agencies and score > 0.0), key=lambda i: (-scores[i], i)
+    )
+    return tuple(Guess(codes[index], scores[index], _words(matches.hits[index])) for index in ranked)
+
+
+def _words(hits: dict[str, Hit]) -> tuple[str, ...]:
+    """The words of one agency's hits that counted, in text order."""
+    return tuple(text for text, hit in sorted(hits.items(), key=lambda item: item[1].start) if hit.context > 0.0)
+
+
+def _all_words(matches: Matches, agencies: int) -> list[str]:
     """Every matched keyword of every agency, once, for humas to see why it was unsure."""
     words: list[str] = []
-    for agency_hits in matches.hits:
+    for index in sorted(matches.hits):
+        if index >= agencies:
+            continue
+        agency_hits = matches.hits[index]
         for text, hit in agency_hits.items():
             if hit.context > 0.0 and text not in words:
                 words.append(text)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from routing.normalize import tokens
+from routing.normalize import KNOWN_WORDS, tokens
 
 # Tokens shorter than this are only matched exactly: at four letters one typo already turns
 # "asal" into "aspal" and "alan" into "jalan".
@@ -33,16 +33,37 @@ class AgencyLexicon:
     keywords: Sequence[str]
     categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
     exclude: Sequence[str] = ()
+    # Words that name a place as often as a problem ("jalan", "got", "road"): they count only with
+    # one of `problems` a few words away ("jalan ... berlubang", "the drain is clogged").
+    needs_problem: Sequence[str] = ()
+    problems: Sequence[str] = ()
+    # Words after which this agency's words are an attachment or proof, not the matter
+    # ("lampirkan foto KK", "upload NIK", "sesuai KTP").
+    proof: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class OtherMatter:
+    """A known topic that is none of the agencies' (electricity, traffic, schools...): to humas."""
+
+    name: str
+    words: Sequence[str]
 
 
 class Entry(NamedTuple):
-    """A compiled keyword or phrase of one agency."""
+    """A compiled keyword or phrase of one agency (or of an other matter, index >= the agencies)."""
 
     agency: int
     words: tuple[str, ...]
     text: str
     weight: float
     categories: tuple[str, ...]
+    # Counts only with one of the agency's problem words nearby.
+    conditional: bool = False
+
+
+# Kinds of the phrases a token may start (Token.starts).
+EXCLUDE, PROBLEM, PROOF = 0, 1, 2
 
 
 class Token(NamedTuple):
@@ -53,6 +74,10 @@ class Token(NamedTuple):
     similarity: float
     # Written with a glued preposition ("dijalan"): a place, like "di jalan".
     locative: bool = False
+    # The word without a possessive "-nya" ("keluarnya" -> "keluar"), if it had one.
+    bare: str | None = None
+    # The exclude, problem and proof phrases that may start here: (kind, agency, words).
+    starts: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
 
 
 class Lexicon:
@@ -63,57 +88,107 @@ class Lexicon:
         codes: tuple[str, ...],
         categories: tuple[tuple[str, ...], ...],
         entries: Mapping[str, tuple[Entry, ...]],
-        excludes: Mapping[str, tuple[tuple[int, tuple[str, ...]], ...]],
+        excludes: Mapping[str, tuple[Phrase, ...]],
         vocabulary: frozenset[str],
+        problems: Mapping[str, tuple[Phrase, ...]] | None = None,
+        proofs: Mapping[str, tuple[Phrase, ...]] | None = None,
+        others: tuple[str, ...] = (),
     ) -> None:
         self.codes = codes
+        self.index = {code: position for position, code in enumerate(codes)}
         self.categories = categories
         # First word of an entry -> the entries starting with it, longest first.
         self.entries = entries
+        # The same, split for speed: one-word entries by their word, longer ones by their first two words.
+        self.singles: dict[str, tuple[Entry, ...]] = {}
+        self.pairs: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        for first, group in entries.items():
+            singles = tuple(entry for entry in group if len(entry.words) == 1)
+            if singles:
+                self.singles[first] = singles
+            for entry in group:
+                if len(entry.words) > 1:
+                    pair = (first, entry.words[1])
+                    self.pairs[pair] = (*self.pairs.get(pair, ()), entry)
         # First word of an exclude phrase -> (agency, phrase words).
         self.excludes = excludes
+        # First word of a problem or proof phrase -> (agency, phrase words), longest first.
+        self.problems: Mapping[str, tuple[Phrase, ...]] = problems or {}
+        self.proofs: Mapping[str, tuple[Phrase, ...]] = proofs or {}
+        # Names of the other matters; their entries use agency index len(codes) + position.
+        self.others = others
         self.vocabulary = vocabulary
-        self._choices = sorted(word for word in vocabulary if len(word) >= MIN_FUZZY_LENGTH - 1)
+        # Typos are forgiven in the agencies' own words only: problem, proof and other-matter words
+        # are many and everyday ("tidak", "panjang"), and would catch real words as their "typos".
+        keywords = {
+            word for group in entries.values() for entry in group if entry.agency < len(codes) for word in entry.words
+        }
+        self._choices = sorted(word for word in keywords if len(word) >= MIN_FUZZY_LENGTH)
         # fuzz.ratio >= 86 needs lengths within about 25% of each other: skip hopeless long tokens.
         self._longest_fuzzy = max((len(word) for word in self._choices), default=0) * 4 // 3 + 1
         # Per instance, so that a discarded lexicon's cache goes with it.
-        self.lookup = lru_cache(maxsize=65536)(self._lookup)
+        self.lookup = lru_cache(maxsize=65536)(self._token)
+
+    def _token(self, raw: str) -> Token:
+        """The token of a word, with what the matcher needs precomputed (the result is cached)."""
+        token = self._lookup(raw)
+        bare = raw[:-3] if raw.endswith("nya") and len(raw) > 5 else None
+        starts: list[tuple[int, int, tuple[str, ...]]] = []
+        for kind, table in ((EXCLUDE, self.excludes), (PROBLEM, self.problems), (PROOF, self.proofs)):
+            seen: set[tuple[int, tuple[str, ...]]] = set()
+            for word in (raw, token.key, bare):
+                if word is None:
+                    continue
+                for phrase in table.get(word, ()):
+                    if phrase not in seen:
+                        seen.add(phrase)
+                        starts.append((kind, *phrase))
+        if bare is None and not starts:
+            return token
+        return token._replace(bare=bare, starts=tuple(starts))
 
     @classmethod
-    def build(cls, agencies: Iterable[AgencyLexicon]) -> Lexicon:
-        """Compile agencies' keywords, categories and exclude phrases; ValueError on nonsense."""
+    def build(cls, agencies: Iterable[AgencyLexicon], others: Iterable[OtherMatter] = ()) -> Lexicon:
+        """Compile agencies' words and the other matters' words; ValueError on nonsense."""
         codes: list[str] = []
         category_names: list[tuple[str, ...]] = []
         compiled: dict[tuple[int, tuple[str, ...]], Entry] = {}
-        exclude_phrases: list[tuple[int, tuple[str, ...]]] = []
+        exclude_phrases: list[Phrase] = []
+        problem_phrases: list[Phrase] = []
+        proof_phrases: list[Phrase] = []
         for index, agency in enumerate(agencies):
             code = _check_code(agency, codes)
             codes.append(code)
+            who = f"agency {code}"
             names = _check_categories(code, agency.categories)
             category_names.append(names)
+            needs_problem = _check_words(who, "needs_problem", agency.needs_problem)
+            conditional = {_phrase(who, "needs_problem", word) for word in needs_problem}
             word_categories: list[tuple[str, str | None]] = [
-                (word, None) for word in _check_words(code, "keywords", agency.keywords)
+                (word, None) for word in [*_check_words(who, "keywords", agency.keywords), *needs_problem]
             ]
             for name in names:
-                words = _check_words(code, f"categories.{name}", agency.categories[name])
+                words = _check_words(who, f"categories.{name}", agency.categories[name])
                 word_categories.extend((word, name) for word in words)
             if not word_categories:
-                raise ValueError(f"agency {code}: needs at least one keyword")
+                raise ValueError(f"{who}: needs at least one keyword")
             for word, category in word_categories:
-                words = tuple(tokens(word))
-                if not words:
-                    raise ValueError(f"agency {code}: keyword {word!r} has no letters or digits")
-                old = compiled.get((index, words))
-                cats = old.categories if old else ()
-                if category is not None and category not in cats:
-                    cats = (*cats, category)
-                weight = 1.0 + PHRASE_BONUS * (len(words) - 1)
-                compiled[(index, words)] = Entry(index, words, " ".join(words), weight, cats)
-            for phrase in _check_words(code, "exclude", agency.exclude):
-                words = tuple(tokens(phrase))
-                if not words:
-                    raise ValueError(f"agency {code}: exclude phrase {phrase!r} has no letters or digits")
-                exclude_phrases.append((index, words))
+                _add_entry(compiled, index, _phrase(who, "keyword", word), category, conditional)
+            for key, phrases in (("exclude", exclude_phrases), ("problems", problem_phrases), ("proof", proof_phrases)):
+                for phrase in _check_words(who, key, getattr(agency, key)):
+                    phrases.append((index, _phrase(who, f"{key} phrase", phrase)))
+        other_names: list[str] = []
+        for offset, other in enumerate(others):
+            name = other.name
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"other matter name must be a non-empty string, got {name!r}")
+            who = f"other matter {name!r}"
+            words = _check_words(who, "words", other.words)
+            if not words:
+                raise ValueError(f"{who}: needs at least one word")
+            for word in words:
+                _add_entry(compiled, len(codes) + offset, _phrase(who, "word", word), None, set())
+            other_names.append(name)
 
         by_first: dict[str, list[Entry]] = {}
         for entry in compiled.values():
@@ -121,16 +196,19 @@ class Lexicon:
         entries = {
             first: tuple(sorted(group, key=lambda e: (-len(e.words), e.agency))) for first, group in by_first.items()
         }
-        vocabulary = frozenset(word for entry in compiled.values() for word in entry.words)
-        excludes: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
-        for agency_index, words in exclude_phrases:
-            excludes.setdefault(words[0], []).append((agency_index, words))
+        vocabulary = frozenset(
+            [word for entry in compiled.values() for word in entry.words]
+            + [word for _, words in problem_phrases + proof_phrases for word in words]
+        )
         return cls(
             tuple(codes),
             tuple(category_names),
             entries,
-            {first: tuple(group) for first, group in excludes.items()},
+            _by_first(exclude_phrases),
             vocabulary,
+            problems=_by_first(problem_phrases),
+            proofs=_by_first(proof_phrases),
+            others=tuple(other_names),
         )
 
     def _lookup(self, raw: str) -> Token:
@@ -148,7 +226,7 @@ class Lexicon:
                 found = self._lookup(base)
                 return Token(raw, found.key, found.similarity)
             return Token(raw, None, 0.0)
-        if not MIN_FUZZY_LENGTH <= len(raw) <= self._longest_fuzzy or not raw.isalpha():
+        if not MIN_FUZZY_LENGTH <= len(raw) <= self._longest_fuzzy or not raw.isalpha() or raw in KNOWN_WORDS:
             return Token(raw, None, 0.0)
         best = process.extractOne(raw, self._choices, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF)
         if best is None:
@@ -160,10 +238,46 @@ class Lexicon:
         return Token(raw, word, best[1] / 100.0)
 
 
+Phrase = tuple[int, tuple[str, ...]]
+
+
+def _phrase(who: str, where: str, text: str) -> tuple[str, ...]:
+    """The normalized words of a configured word or phrase, or ValueError if it has none."""
+    words = tuple(tokens(text))
+    if not words:
+        raise ValueError(f"{who}: {where} {text!r} has no letters or digits")
+    return words
+
+
+def _add_entry(
+    compiled: dict[tuple[int, tuple[str, ...]], Entry],
+    index: int,
+    words: tuple[str, ...],
+    category: str | None,
+    conditional: set[tuple[str, ...]],
+) -> None:
+    """Add a word of an agency to the compiled entries, merging its categories."""
+    old = compiled.get((index, words))
+    cats = old.categories if old else ()
+    if category is not None and category not in cats:
+        cats = (*cats, category)
+    weight = 1.0 + PHRASE_BONUS * (len(words) - 1)
+    compiled[(index, words)] = Entry(index, words, " ".join(words), weight, cats, words in conditional)
+
+
+def _by_first(phrases: list[Phrase]) -> dict[str, tuple[Phrase, ...]]:
+    """Phrases grouped by their first word, longest first."""
+    grouped: dict[str, list[Phrase]] = {}
+    for agency, words in phrases:
+        grouped.setdefault(words[0], []).append((agency, words))
+    return {first: tuple(sorted(group, key=lambda p: -len(p[1]))) for first, group in grouped.items()}
+
+
 def _known_stem(raw: str, vocabulary: frozenset[str]) -> str | None:
     """The vocabulary word under a possessive suffix or a glued "di" ("jalannya", "dijalan")."""
     for suffix in _SUFFIXES:
-        if raw.endswith(suffix) and raw[: -len(suffix)] in vocabulary:
+        # A stem of two letters is too easily another word's start ("punya" is not "pu" + "nya").
+        if raw.endswith(suffix) and len(raw) - len(suffix) >= 3 and raw[: -len(suffix)] in vocabulary:
             return raw[: -len(suffix)]
     if raw.startswith(_PREFIX) and len(raw) > len(_PREFIX) + 2 and raw[len(_PREFIX) :] in vocabulary:
         return raw[len(_PREFIX) :]
@@ -191,11 +305,11 @@ def _check_categories(code: str, categories: Mapping[str, Sequence[str]]) -> tup
     return names
 
 
-def _check_words(code: str, where: str, words: Sequence[str]) -> list[str]:
+def _check_words(who: str, where: str, words: Sequence[str]) -> list[str]:
     """The words of one list, or ValueError if one is not a non-blank string."""
     if isinstance(words, str) or not isinstance(words, Sequence):
-        raise ValueError(f"agency {code}: {where} must be a list of strings, got {words!r}")
+        raise ValueError(f"{who}: {where} must be a list of strings, got {words!r}")
     for word in words:
         if not isinstance(word, str) or not word.strip():
-            raise ValueError(f"agency {code}: {where} has an empty or non-string word: {word!r}")
+            raise ValueError(f"{who}: {where} has an empty or non-string word: {word!r}")
     return list(words)

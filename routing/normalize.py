@@ -19,6 +19,7 @@ _TRANSLATE = {**_INVISIBLE, **_DASHES}
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 # "gorong2", "anak2nya": the 2 writes a reduplicated word.
 _REDUPLICATED = re.compile(r"^([^\W\d_]{2,})2(nya|an)?$")
+_REDUPLICATED_SUFFIXES = frozenset({"nya", "an"})
 _LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # Three or more of the same letter are emphasis ("tolonggg"); two can be real spelling ("maaf").
 _STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
@@ -33,6 +34,8 @@ ABBREVIATIONS: dict[str, str] = {
     "dngn": "dengan",
     "jln": "jalan",
     "jl": "jalan",
+    "jlan": "jalan",
+    "jlnan": "jalanan",
     "blm": "belum",
     "blum": "belum",
     "lom": "belum",
@@ -140,6 +143,30 @@ ABBREVIATIONS: dict[str, str] = {
     "dpt": "dapat",
 }
 
+# Everyday words one letter away from a routing word: never taken for its typo ("jualan" is not
+# "jalan", "pusing" is not "puing", "pembayaran" is not "pembakaran").
+KNOWN_WORDS = frozenset(
+    {
+        "jualan",
+        "perumahan",
+        "tindak",
+        "sepanjang",
+        "tepat",
+        "pulang",
+        "berkas",
+        "pembayaran",
+        "dibayar",
+        "pusing",
+        "berisi",
+        "pekerja",
+        "ditambah",
+        "whole",
+        "jalani",
+        "kebakaran",
+        "sumbangan",
+    }
+)
+
 # Greetings and forms of address after which "kk" is "kakak" (a polite "you"), not a family card.
 _KAKAK_BEFORE = frozenset(
     _DOUBLED.sub(r"\1", word)
@@ -178,6 +205,10 @@ def _word_tokens(word: str) -> tuple[str, ...]:
         if all(part == parts[0] for part in parts):
             base = _single(parts[0])
             return (f"{base}-{base}",)
+        if len(parts) == 2 and parts[1].startswith(parts[0]) and parts[1][len(parts[0]) :] in _REDUPLICATED_SUFFIXES:
+            # "gorong-gorongnya", "sampah-sampahan": a reduplicated word with a suffix.
+            base = _single(parts[0])
+            return (f"{base}-{base}{parts[1][len(parts[0]) :]}",)
         out: list[str] = []
         for part in parts:
             out.extend(_word_tokens(part))

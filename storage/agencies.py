@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.locks import hold_startup_lock
@@ -39,7 +39,7 @@ async def sync_agencies(session: AsyncSession, *, agencies: Iterable[AgencyConfi
 
 async def list_agencies(session: AsyncSession, *, active_only: bool = True) -> list[Agency]:
     """All agencies, by code."""
-    statement = select(Agency).order_by(Agency.code)
+    statement = select(Agency).order_by(col(Agency.code))
     if active_only:
-        statement = statement.where(Agency.active == True)  # noqa: E712 (SQL expression)
+        statement = statement.where(col(Agency.active))
     return list((await session.exec(statement)).all())

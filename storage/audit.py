@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import AuditLog
@@ -19,5 +19,5 @@ async def log_action(
 
 async def recent_actions(session: AsyncSession, *, limit: int = 50) -> list[AuditLog]:
     """The newest audit entries first."""
-    statement = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)  # type: ignore[union-attr]
+    statement = select(AuditLog).order_by(col(AuditLog.id).desc()).limit(limit)
     return list((await session.exec(statement)).all())

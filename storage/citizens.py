@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Citizen
+from storage.models import Citizen, table_of
 from storage.upsert import insert_ignore
 
 
@@ -15,7 +15,7 @@ async def touch_citizen(
     """The citizen writing from this address (created on first contact), marked as just heard from."""
     await insert_ignore(
         session,
-        table=Citizen.__table__,  # type: ignore[arg-type]
+        table=table_of(Citizen),
         values={
             "channel": channel,
             "address": address,
@@ -25,7 +25,8 @@ async def touch_citizen(
         },
         conflict=["channel", "address"],
     )
-    citizen = (await session.exec(select(Citizen).where(Citizen.channel == channel, Citizen.address == address))).one()
+    statement = select(Citizen).where(col(Citizen.channel) == channel, col(Citizen.address) == address)
+    citizen = (await session.exec(statement)).one()
     citizen.last_inbound_at = now
     # Writing again means they can be reached again (e.g. they unblocked the bot).
     citizen.reachable = True
@@ -37,7 +38,7 @@ async def touch_citizen(
 
 async def find_citizen(session: AsyncSession, *, channel: str, address: str, lock: bool = False) -> Citizen | None:
     """The citizen at this address, if known; `lock` holds the row until commit (PostgreSQL)."""
-    statement = select(Citizen).where(Citizen.channel == channel, Citizen.address == address)
+    statement = select(Citizen).where(col(Citizen.channel) == channel, col(Citizen.address) == address)
     if lock:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return (await session.exec(statement)).first()

@@ -60,7 +60,7 @@ async def complaints_of_citizen(
     session: AsyncSession, *, citizen_id: int, open_only: bool = True, limit: int = 20
 ) -> list[Complaint]:
     """A citizen's complaints, newest first."""
-    statement = select(Complaint).where(Complaint.citizen_id == citizen_id)
+    statement = select(Complaint).where(col(Complaint.citizen_id) == citizen_id)
     if open_only:
         statement = statement.where(col(Complaint.status).in_(OPEN_STATES))
     statement = statement.order_by(col(Complaint.id).desc()).limit(limit)
@@ -102,7 +102,9 @@ async def add_event(
 async def messages_of(session: AsyncSession, *, complaint_id: int) -> list[ComplaintMessage]:
     """A complaint's messages in order."""
     statement = (
-        select(ComplaintMessage).where(ComplaintMessage.complaint_id == complaint_id).order_by(col(ComplaintMessage.id))
+        select(ComplaintMessage)
+        .where(col(ComplaintMessage.complaint_id) == complaint_id)
+        .order_by(col(ComplaintMessage.id))
     )
     return list((await session.exec(statement)).all())
 
@@ -110,19 +112,6 @@ async def messages_of(session: AsyncSession, *, complaint_id: int) -> list[Compl
 async def events_of(session: AsyncSession, *, complaint_id: int) -> list[ComplaintEvent]:
     """A complaint's status history in order."""
     statement = (
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(col(ComplaintEvent.id))
+        select(ComplaintEvent).where(col(ComplaintEvent.complaint_id) == complaint_id).order_by(col(ComplaintEvent.id))
     )
-    return list((await session.exec(statement)).all())
-
-
-async def overdue_complaints(
-    session: AsyncSession, *, now: datetime, opd_code: str | None = None, limit: int | None = None
-) -> list[Complaint]:
-    """Unanswered complaints past their deadline, oldest deadline first."""
-    statement = select(Complaint).where(Complaint.status == ComplaintStatus.OPEN.value, col(Complaint.due_at) <= now)
-    if opd_code is not None:
-        statement = statement.where(Complaint.opd_code == opd_code)
-    statement = statement.order_by(col(Complaint.due_at), col(Complaint.id))
-    if limit is not None:
-        statement = statement.limit(limit)
     return list((await session.exec(statement)).all())

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Conversation
@@ -46,19 +46,12 @@ async def save_conversation(
 
 async def clear_conversation(session: AsyncSession, *, channel: str, chat_id: str) -> None:
     """Forget the chat's conversation."""
-    await session.exec(  # type: ignore[call-overload]
-        delete(Conversation).where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+    await session.exec(
+        delete(Conversation).where(col(Conversation.channel) == channel, col(Conversation.chat_id) == chat_id)
     )
 
 
 async def purge_expired_conversations(session: AsyncSession, *, now: datetime) -> int:
     """Delete abandoned drafts; return how many."""
-    result = await session.exec(  # type: ignore[call-overload]
-        delete(Conversation).where(Conversation.expires_at <= now)
-    )
+    result = await session.exec(delete(Conversation).where(col(Conversation.expires_at) <= now))
     return int(result.rowcount or 0)
-
-
-async def list_conversations(session: AsyncSession) -> list[Conversation]:
-    """All live conversations (for diagnostics)."""
-    return list((await session.exec(select(Conversation))).all())

@@ -6,7 +6,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Complaint, ComplaintStatus
+from storage.models import Complaint, ComplaintStatus, table_of
+
+# The claim is a Core UPDATE on the table; the claimed rows are then loaded as objects.
+_TABLE = table_of(Complaint)
 
 
 async def _claim(
@@ -17,15 +20,36 @@ async def _claim(
     One UPDATE ... RETURNING: a second sweeper (another process, another worker) waits on the rows
     and then finds them marked, so each complaint is claimed once.
     """
-    table = Complaint.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     conditions = [c.status == ComplaintStatus.OPEN.value, c.due_at <= due_before, c[column].is_(None)]
     if due_after is not None:
         conditions.append(c.due_at > due_after)
+    result = await session.exec(update(table).where(*conditions).values({column: now}).returning(c.id))
+    ids = sorted(result.scalars().all())
+    if not ids:
+        return []
+    rows = await session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(ids))
+        .order_by(col(Complaint.due_at), col(Complaint.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def claim_rating_requests(session: AsyncSession, *, now: datetime, after: timedelta) -> list[Complaint]:
+    """Answered complaints still not closed `after` their first answer, not asked for a rating yet (once)."""
+    c = _TABLE.c
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
-        .where(*conditions)
-        .values({column: now})
+        update(_TABLE)
+        .where(
+            c.status == ComplaintStatus.ANSWERED.value,
+            c.answered_at <= now - after,
+            c.rating.is_(None),
+            c.rating_requested_at.is_(None),
+        )
+        .values(rating_requested_at=now)
         .returning(c.id)
     )
     ids = sorted(result.scalars().all())
@@ -34,7 +58,7 @@ async def _claim(
     rows = await session.exec(
         select(Complaint)
         .where(col(Complaint.id).in_(ids))
-        .order_by(col(Complaint.due_at), col(Complaint.id))
+        .order_by(col(Complaint.id))
         .execution_options(populate_existing=True)
     )
     return list(rows.all())

@@ -8,17 +8,18 @@ count once and never move a message's delivery state backwards.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
-from sqlmodel import select
+from sqlalchemy import ColumnElement, case, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, table_of
 from storage.outbox import set_fields
 
 # The order in which a message moves forward; "failed" and "undelivered" end a send.
 _PROGRESS = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5}
 FAILURES = frozenset({"failed", "undelivered"})
-KNOWN = frozenset(_PROGRESS) | FAILURES
+# Taking a message back is a Core UPDATE on the table: it must not touch loaded objects.
+_TABLE = table_of(OutboxMessage)
 
 
 async def message_for_report(
@@ -30,7 +31,7 @@ async def message_for_report(
         if row is not None and row.channel == channel:
             return row
     statement = select(OutboxMessage).where(
-        OutboxMessage.channel == channel, OutboxMessage.provider_message_id == provider_message_id
+        col(OutboxMessage.channel) == channel, col(OutboxMessage.provider_message_id) == provider_message_id
     )
     return (await session.exec(statement)).first()
 
@@ -67,13 +68,13 @@ async def take_back_undelivered(
     the process dies first the dispatcher takes it over when the lease runs out. `part` (1-based)
     names the part of a split message that failed: a retry sends it and the ones after it again.
     """
-    table = OutboxMessage.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     # Only the send that is current may be taken back: a repeated callback finds the row no longer
     # "sent", and one about an earlier attempt names an attempt number that has passed.
     current = (c.attempts == attempt) if attempt is not None else (c.provider_message_id == provider_message_id)
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(table)
         .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
         .values(
             status=OutboxStatus.SENDING.value,
@@ -89,7 +90,7 @@ async def take_back_undelivered(
     return await session.get(OutboxMessage, outbox_id, populate_existing=True)
 
 
-def _resend_from(parts_sent: Any, part: int | None) -> Any:
+def _resend_from(parts_sent: ColumnElement[Any], part: int | None) -> ColumnElement[Any] | int:
     """parts_sent after part `part` failed: the parts before it stay sent (all of them resent if unknown)."""
     if part is None or part < 1:
         return 0

@@ -10,14 +10,16 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, text, update
 from sqlalchemy.sql.elements import TextClause
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import InboxEvent
+from storage.models import InboxEvent, table_of
 from storage.upsert import insert_ignore
 
 # After this many failed attempts an event is set aside (processed, with its error kept).
 MAX_ATTEMPTS = 5
+# Claims and bulk inserts are Core statements on the table: they must not touch loaded objects.
+_TABLE = table_of(InboxEvent)
 
 
 async def store_inbound(
@@ -32,7 +34,7 @@ async def store_inbound(
     """Keep a raw inbound event; return its id, or None if it was already stored (a redelivery)."""
     return await insert_ignore(
         session,
-        table=InboxEvent.__table__,  # type: ignore[arg-type]
+        table=_TABLE,
         values={
             "channel": channel,
             "external_id": external_id[:64],
@@ -53,17 +55,12 @@ _COLUMNS = ("channel", "external_id", "chat_key", "payload", "received_at")
 def _insert_many(n: int) -> TextClause:
     statement = _MANY.get(n)
     if statement is None:
-        table = InboxEvent.__table__
         rows = ", ".join("(" + ", ".join(f":{column}_{i}" for column in _COLUMNS) + ", 0)" for i in range(n))
         statement = text(
             "INSERT INTO inbox_event (channel, external_id, chat_key, payload, received_at, attempts) "
             f"VALUES {rows} ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
         ).bindparams(
-            *(
-                bindparam(f"{column}_{i}", type_=table.c[column].type)  # type: ignore[attr-defined]
-                for i in range(n)
-                for column in _COLUMNS
-            )
+            *(bindparam(f"{column}_{i}", type_=_TABLE.c[column].type) for i in range(n) for column in _COLUMNS)
         )
         _MANY[n] = statement
     return statement
@@ -86,26 +83,24 @@ async def store_many(session: AsyncSession, *, rows: Sequence[Mapping[str, Any]]
                 f"received_at_{i}": row["received_at"],
             }
         )
-    result = await session.exec(_insert_many(len(rows)), params=params)  # type: ignore[call-overload]
+    # A text() statement: run on the session's connection (same transaction; SQLModel's exec takes selects).
+    result = await (await session.connection()).execute(_insert_many(len(rows)), params)
     return {(str(channel), str(external_id)) for channel, external_id in result.all()}
 
 
 async def ready_event_ids(session: AsyncSession, *, limit: int = 50) -> list[int]:
     """Unprocessed events that are first in their chat's queue, oldest first."""
-    table = InboxEvent.__table__
-    earlier = table.alias("earlier")  # type: ignore[attr-defined]
+    table = _TABLE
+    earlier = table.alias("earlier")
     waiting_behind = exists().where(
         and_(
-            earlier.c.chat_key == table.c.chat_key,  # type: ignore[attr-defined]
+            earlier.c.chat_key == table.c.chat_key,
             earlier.c.processed_at.is_(None),
-            earlier.c.id < table.c.id,  # type: ignore[attr-defined]
+            earlier.c.id < table.c.id,
         )
     )
     statement = (
-        select(table.c.id)  # type: ignore[attr-defined]
-        .where(table.c.processed_at.is_(None), ~waiting_behind)  # type: ignore[attr-defined]
-        .order_by(table.c.id)  # type: ignore[attr-defined]
-        .limit(limit)
+        select(table.c.id).where(table.c.processed_at.is_(None), ~waiting_behind).order_by(table.c.id).limit(limit)
     )
     return list((await session.exec(statement)).all())
 
@@ -118,17 +113,14 @@ async def claim_event(session: AsyncSession, *, event_id: int) -> InboxEvent | N
     (SKIP LOCKED) rather than waited for: workers listing the same ready events would otherwise
     walk through them in lockstep, one working and the other waiting.
     """
-    table = InboxEvent.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     target = c.id == event_id
     if session.bind.dialect.name == "postgresql":
         free = select(c.id).where(c.id == event_id).with_for_update(skip_locked=True)
         target = c.id.in_(free.scalar_subquery())
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
-        .where(target, c.processed_at.is_(None))
-        .values(attempts=c.attempts + 1)
-        .returning(c.id)
+        update(table).where(target, c.processed_at.is_(None)).values(attempts=c.attempts + 1).returning(c.id)
     )
     if result.scalar_one_or_none() is None:
         return None
@@ -157,7 +149,7 @@ async def record_failure(session: AsyncSession, *, event_id: int, error: str, no
 
 async def count_unprocessed(session: AsyncSession) -> int:
     """How many events still wait (for health checks)."""
-    statement = select(func.count()).where(InboxEvent.processed_at.is_(None))  # type: ignore[union-attr]
+    statement = select(func.count()).where(col(InboxEvent.processed_at).is_(None))
     return int((await session.exec(statement)).one())
 
 
@@ -169,8 +161,8 @@ def chat_key(channel: str, chat_id: str) -> str:
 async def count_recent(session: AsyncSession, *, chat_key: str, since: datetime, until: datetime) -> int:
     """How many events a chat sent in (since, until], redeliveries excluded (flood control)."""
     statement = select(func.count()).where(
-        InboxEvent.chat_key == chat_key,
-        InboxEvent.received_at > since,  # type: ignore[operator]
-        InboxEvent.received_at <= until,  # type: ignore[operator]
+        col(InboxEvent.chat_key) == chat_key,
+        col(InboxEvent.received_at) > since,
+        col(InboxEvent.received_at) <= until,
     )
     return int((await session.exec(statement)).one())

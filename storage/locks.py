@@ -14,7 +14,7 @@ async def hold_startup_lock(session: AsyncSession) -> None:
     # N workers started together would each read the agency table, see it empty and insert the same
     # rows: all but one die on the unique key. SQLite serves one process and serialises writers itself.
     if session.bind.dialect.name == "postgresql":
-        await session.exec(_TAKE)  # type: ignore[call-overload]
+        await (await session.connection()).execute(_TAKE)
 
 
 def hold_startup_lock_sync(connection: Connection) -> None:

@@ -7,10 +7,10 @@ credentials, so the bytes are kept here and uploaded to the agency's Telegram gr
 import hashlib
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Media
+from storage.models import Media, table_of
 from storage.upsert import insert_ignore
 
 
@@ -18,7 +18,7 @@ async def save_media(session: AsyncSession, *, key: str, content_type: str, data
     """Keep photo bytes under `key`; a second save with the same key keeps the first."""
     await insert_ignore(
         session,
-        table=Media.__table__,  # type: ignore[arg-type]
+        table=table_of(Media),
         values={
             "key": key,
             "content_type": content_type[:100],
@@ -33,10 +33,10 @@ async def save_media(session: AsyncSession, *, key: str, content_type: str, data
 
 async def load_media(session: AsyncSession, *, key: str) -> Media | None:
     """The stored media under `key`, if any."""
-    return (await session.exec(select(Media).where(Media.key == key))).first()
+    return (await session.exec(select(Media).where(col(Media.key) == key))).first()
 
 
 async def has_media(session: AsyncSession, *, key: str) -> bool:
     """Whether media is stored under `key` (without loading its bytes)."""
-    statement = select(Media.id).where(Media.key == key)
+    statement = select(col(Media.id)).where(col(Media.key) == key)
     return (await session.exec(statement)).first() is not None

@@ -1,4 +1,5 @@
-"""SQLModel tables: agencies, citizens, complaints and their messages, conversations, inbox, outbox, media, audit.
+"""SQLModel tables: agencies, citizens, complaints and their messages, conversations, inbox, outbox, media, audit,
+routing corrections.
 
 Every datetime is timezone-aware UTC (see storage.types.UTCDateTime). Ticket numbers are the
 complaint's row id, assigned by the database, shown as <prefix>-0042.
@@ -12,13 +13,6 @@ from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Table, Text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
-
-
-class Channel(StrEnum):
-    """Where a citizen talks to us."""
-
-    TELEGRAM = "telegram"
-    WHATSAPP = "whatsapp"
 
 
 class ComplaintStatus(StrEnum):
@@ -47,7 +41,7 @@ class OutboxStatus(StrEnum):
 
 def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:
     """A UTC timestamp column; `now` defaults it to the current time."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if now:
         return Field(default_factory=utcnow, sa_column=column)
     return Field(default=None, sa_column=column)
@@ -129,6 +123,8 @@ class Complaint(SQLModel, table=True):
     reminded_at: datetime | None = _ts(nullable=True)
     reprimanded_at: datetime | None = _ts(nullable=True)
     rating: int | None = None
+    # When the citizen was asked to rate the answer (once: on /selesai, or a while after the answer).
+    rating_requested_at: datetime | None = _ts(nullable=True)
     reroute_count: int = 0
 
 
@@ -341,22 +337,68 @@ class AuditLog(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class CorrectionKind(StrEnum):
+    """What the last correction of a complaint's route was."""
+
+    # Humas moved a complaint the classifier had sent to an agency (/pindah).
+    REROUTED = "rerouted"
+    # Humas routed a complaint the classifier had left with humas, unsure (/pindah, a triage button).
+    ROUTED = "routed"
+    # An agency said "not ours" (/bukan); where it belongs is not known until humas routes it.
+    DISOWNED = "disowned"
+    # Humas rejected a complaint the classifier (or a correction) had given an agency: no agency's.
+    REJECTED = "rejected"
+
+
+class RoutingCorrection(SQLModel, table=True):
+    """A complaint whose route people corrected: a labelled example to improve the lexicon with.
+
+    One row per complaint: the first correction records what the classifier said; later ones
+    (a refusal, then humas's reroute) only change where it belongs.
+    """
+
+    __tablename__ = "routing_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", unique=True)
+    # The complaint's text as it was classified.
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # What the classifier said at filing: an agency code, or None when it left the complaint with humas.
+    said_opd: str | None = Field(default=None, max_length=20)
+    said_confidence: float = 0.0
+    # Where it belongs: an agency code; None for "no agency's" (kind rejected) or "not known yet" (disowned).
+    truth_opd: str | None = Field(default=None, max_length=20)
+    kind: str = Field(max_length=16)
+    # The agency that refused it with /bukan, if one did.
+    refused_by: str | None = Field(default=None, max_length=20)
+    actor: str = Field(default="", max_length=200)
+    created_at: datetime = _ts(index=True, now=True)
+    updated_at: datetime = _ts(now=True)
+
+    @property
+    def labelled(self) -> bool:
+        """Whether it is known where the complaint belongs (an agency, or none)."""
+        return self.kind != CorrectionKind.DISOWNED
+
+
 __all__ = [
     "Agency",
     "Assignment",
     "AuditLog",
-    "Channel",
     "Citizen",
     "Complaint",
     "ComplaintEvent",
     "ComplaintMessage",
     "ComplaintStatus",
     "Conversation",
+    "CorrectionKind",
     "DeskLogin",
     "DeskSession",
     "InboxEvent",
     "Media",
     "OutboxMessage",
     "OutboxStatus",
+    "RoutingCorrection",
+    "table_of",
     "utcnow",
 ]

@@ -10,13 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import OutboxMessage, OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus, table_of
 from storage.upsert import insert_ignore
 
 _UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+# Claims and bulk changes are Core statements on the table: they must not touch loaded objects.
+_TABLE = table_of(OutboxMessage)
 
 
 async def enqueue(
@@ -32,7 +34,7 @@ async def enqueue(
     dedup_key: str | None = None,
 ) -> int | None:
     """Add a message to send; with a dedup_key already used, add nothing and return None."""
-    values = {
+    values: dict[str, Any] = {
         "channel": channel,
         "chat_id": str(chat_id),
         "kind": kind,
@@ -50,12 +52,7 @@ async def enqueue(
         session.add(row)
         await session.flush()
         return row.id
-    return await insert_ignore(
-        session,
-        table=OutboxMessage.__table__,
-        values=values,
-        conflict=["dedup_key"],  # type: ignore[arg-type]
-    )
+    return await insert_ignore(session, table=_TABLE, values=values, conflict=["dedup_key"])
 
 
 @dataclass(frozen=True)
@@ -78,9 +75,9 @@ async def claim_due(
     counted here, in the shared table, the limit holds for all workers together. (One message per
     chat is in flight at a time, so the count of those sent is exact when the next is claimed.)
     """
-    table = OutboxMessage.__table__
-    c = table.c  # type: ignore[attr-defined]
-    earlier = table.alias("earlier")  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
+    earlier = table.alias("earlier")
     due = or_(
         and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
         # A worker that died while sending: its lease ran out, someone else takes over.
@@ -96,7 +93,7 @@ async def claim_due(
     )
     conditions = [due, ~waiting_behind]
     if window is not None:
-        recent = table.alias("recent")  # type: ignore[attr-defined]
+        recent = table.alias("recent")
         sent_recently = (
             select(func.count())
             .where(
@@ -113,7 +110,7 @@ async def claim_due(
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=table)
     claimed = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(table)
         .where(c.id.in_(candidates.scalar_subquery()))
         .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, attempts=c.attempts + 1)
         .returning(c.id)
@@ -123,8 +120,8 @@ async def claim_due(
         return []
     rows = await session.exec(
         select(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))  # type: ignore[union-attr]
-        .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        .where(col(OutboxMessage.id).in_(ids))
+        .order_by(col(OutboxMessage.id))
         .execution_options(populate_existing=True)
     )
     return list(rows.all())
@@ -134,15 +131,15 @@ async def renew_lease(
     session: AsyncSession, *, outbox_id: int, held_until: datetime | None, until: datetime
 ) -> datetime | None:
     """Extend the lease of a message still being sent under `held_until`; the new end, or None if lost."""
-    table = OutboxMessage.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(table)
         .where(c.id == outbox_id, c.status == OutboxStatus.SENDING.value, c.lease_until == held_until)
         .values(lease_until=until)
         .returning(c.lease_until)
     )
-    return result.scalar_one_or_none()  # type: ignore[no-any-return]
+    return result.scalar_one_or_none()
 
 
 async def set_fields(session: AsyncSession, *, outbox_id: int, **values: Any) -> OutboxMessage | None:
@@ -209,10 +206,10 @@ async def release_held(
 
     Returns (purpose, complaint id) of each released message, oldest first.
     """
-    table = OutboxMessage.__table__
-    c = table.c  # type: ignore[attr-defined]
+    table = _TABLE
+    c = table.c
     result = await session.exec(
-        update(table)  # type: ignore[arg-type]
+        update(table)
         .where(c.channel == channel, c.chat_id == str(chat_id), c.status == OutboxStatus.HELD.value)
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
         .returning(c.id, c.purpose, c.complaint_id)
@@ -222,27 +219,27 @@ async def release_held(
 
 async def record_parts_sent(session: AsyncSession, *, outbox_id: int, parts: int) -> None:
     """Note that the first `parts` parts of a split message went out: a retry resumes after them."""
-    table = OutboxMessage.__table__
-    c = table.c  # type: ignore[attr-defined]
-    await session.exec(update(table).where(c.id == outbox_id).values(parts_sent=parts))  # type: ignore[arg-type]
+    table = _TABLE
+    c = table.c
+    await session.exec(update(table).where(c.id == outbox_id).values(parts_sent=parts))
 
 
 async def complaint_for_sent_message(
     session: AsyncSession, *, channel: str, chat_id: str | int, provider_message_id: str
 ) -> int | None:
     """The complaint a sent message (e.g. a ticket card in an agency group) was about."""
-    statement = select(OutboxMessage.complaint_id).where(
-        OutboxMessage.channel == channel,
-        OutboxMessage.chat_id == str(chat_id),
-        OutboxMessage.provider_message_id == provider_message_id,
+    statement = select(col(OutboxMessage.complaint_id)).where(
+        col(OutboxMessage.channel) == channel,
+        col(OutboxMessage.chat_id) == str(chat_id),
+        col(OutboxMessage.provider_message_id) == provider_message_id,
     )
     return (await session.exec(statement)).first()
 
 
-async def find_by_provider_id(session: AsyncSession, *, provider_message_id: str) -> OutboxMessage | None:
-    """The outbox row a provider's message id belongs to."""
-    statement = select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
-    return (await session.exec(statement)).first()
+async def provider_id_of(session: AsyncSession, *, outbox_id: int) -> str | None:
+    """The messenger's id of the message an outbox row sent (None until it is sent)."""
+    row = await session.get(OutboxMessage, outbox_id)
+    return row.provider_message_id if row is not None else None
 
 
 async def queued_since(
@@ -250,12 +247,12 @@ async def queued_since(
 ) -> bool:
     """Whether a message for this purpose was queued to the chat after `since`."""
     statement = (
-        select(OutboxMessage.id)
+        select(col(OutboxMessage.id))
         .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == str(chat_id),
-            OutboxMessage.purpose == purpose,
-            OutboxMessage.created_at > since,  # type: ignore[operator]
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.chat_id) == str(chat_id),
+            col(OutboxMessage.purpose) == purpose,
+            col(OutboxMessage.created_at) > since,
         )
         .limit(1)
     )
@@ -264,5 +261,27 @@ async def queued_since(
 
 async def pending_count(session: AsyncSession) -> int:
     """How many messages still wait to be sent."""
-    statement = select(func.count()).where(OutboxMessage.status.in_(_UNSENT))  # type: ignore[attr-defined]
+    statement = select(func.count()).where(col(OutboxMessage.status).in_(_UNSENT))
     return int((await session.exec(statement)).one())
+
+
+async def latest_sent_id(
+    session: AsyncSession, *, channel: str, chat_id: str | int, complaint_id: int, purposes: tuple[str, ...]
+) -> str | None:
+    """The provider's id of the latest message about a complaint sent to a chat for one of `purposes`.
+
+    (E.g. the ticket card a note should reply to; None while it is not sent yet.)
+    """
+    statement = (
+        select(OutboxMessage.provider_message_id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_id == str(chat_id),
+            OutboxMessage.complaint_id == complaint_id,
+            col(OutboxMessage.purpose).in_(purposes),
+            col(OutboxMessage.provider_message_id).is_not(None),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()

@@ -32,15 +32,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             # A naive time is ambiguous (server local? WITA? UTC?): a bug to catch early.
             raise ValueError("naive datetime given; use timezone-aware UTC")
-        value = value.astimezone(UTC)
+        utc = value.astimezone(UTC)
         if dialect.name == "sqlite":
-            return value.replace(tzinfo=None)
-        return value
+            return utc.replace(tzinfo=None)
+        return utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         """Return timezone-aware UTC."""
         if value is None:
             return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

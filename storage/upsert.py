@@ -32,5 +32,7 @@ async def insert_ignore(
 ) -> int | None:
     """Insert a row unless one with the same `conflict` columns exists; return the new id or None."""
     statement = _statement(table, tuple(sorted(values)), tuple(conflict))
-    result = await session.exec(statement, params=values)  # type: ignore[call-overload]
-    return result.scalar_one_or_none()  # type: ignore[no-any-return]
+    # A text() statement: run on the session's connection (same transaction; SQLModel's exec takes selects).
+    result = await (await session.connection()).execute(statement, values)
+    new_id = result.scalar_one_or_none()
+    return None if new_id is None else int(new_id)

@@ -66,7 +66,11 @@ class Citizen(Protocol):
     """A person writing to the bot on one messenger."""
 
     channel: str
-    address: str  # the chat id as stored: "424242" or "whatsapp:+62..."
+
+    @property
+    def address(self) -> str:
+        """The chat id as stored: "424242" or "whatsapp:+62..."."""
+        ...
 
     def message(self, text: str) -> Any:
         """A new inbound message (an update or a form), not yet posted."""

@@ -92,7 +92,9 @@ class World:
 
     @property
     def runtime(self) -> Runtime:
-        return self.app.state.runtime  # type: ignore[no-any-return]
+        runtime = self.app.state.runtime
+        assert isinstance(runtime, Runtime)
+        return runtime
 
     async def post(self, update: dict[str, Any], *, secret: str | None = SECRET, **kwargs: Any) -> httpx.Response:
         """POST an update to the webhook the way Telegram does."""

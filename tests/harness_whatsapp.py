@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
+from sqlmodel import col
 from twilio.request_validator import RequestValidator
 
 from bot.app import Tuning
@@ -108,7 +109,8 @@ class WhatsApp:
 
     def signature(self, form: dict[str, str], url: str | None = None) -> str:
         """X-Twilio-Signature as Twilio computes it: over the public URL it was told to call."""
-        return RequestValidator(self.twilio.auth_token).compute_signature(url or self.public_url + WEBHOOK_PATH, form)
+        validator = RequestValidator(self.twilio.auth_token)
+        return str(validator.compute_signature(url or self.public_url + WEBHOOK_PATH, form))
 
     async def post(
         self, form: dict[str, str], *, signature: str | None = "auto", path: str = WEBHOOK_PATH
@@ -144,9 +146,9 @@ class WhatsApp:
     async def age_window(self, phone: Phone, hours: float = 25) -> None:
         """Pretend the citizen last wrote `hours` ago (outside WhatsApp's 24-hour window)."""
         async with self.world.runtime.sessions() as session, session.begin():
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Citizen)
-                .where(Citizen.channel == "whatsapp", Citizen.address == phone.address)  # type: ignore[arg-type]
+                .where(col(Citizen.channel) == "whatsapp", col(Citizen.address) == phone.address)
                 .values(last_inbound_at=self.world.clock.now() - timedelta(hours=hours))
             )
 

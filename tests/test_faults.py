@@ -14,8 +14,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import ColumnElement
 from sqlalchemy.engine import make_url
-from sqlmodel import func, select
+from sqlmodel import SQLModel, col, func, select
 
 from bot.app import Tuning
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
@@ -37,15 +38,17 @@ async def outbox_rows(desk: Desk, who: Citizen) -> list[OutboxMessage]:
     async with desk.world.runtime.sessions() as session:
         rows = await session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.channel == who.channel, OutboxMessage.chat_id == who.address)
-            .order_by(OutboxMessage.id)  # type: ignore[arg-type]
+            .where(col(OutboxMessage.channel) == who.channel, col(OutboxMessage.chat_id) == who.address)
+            # Taking buttons off old questions is housekeeping, not a message the citizen reads.
+            .where(col(OutboxMessage.kind) != "clear_buttons")
+            .order_by(col(OutboxMessage.id))
         )
         return list(rows.all())
 
 
-async def count(desk: Desk, model: type, *where: object) -> int:
+async def count(desk: Desk, model: type[SQLModel], *where: ColumnElement[bool]) -> int:
     async with desk.world.runtime.sessions() as session:
-        return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())  # type: ignore[arg-type]
+        return int((await session.exec(select(func.count()).select_from(model).where(*where))).one())
 
 
 # -- the messenger APIs fail for a while -------------------------------------------------------------
@@ -62,7 +65,7 @@ async def test_429_500_and_timeouts_are_outlasted_and_a_message_that_keeps_faili
         who.hang_sends(1, 3.0)  # longer than the client's 0.5 s timeout
         await who.send("Sampah dibakar warga tiap sore di Baruga, asapnya masuk rumah")
         [first] = await who.replies(1, timeout=15)
-        assert "lokasinya" in first
+        assert "lokasi" in first.lower()
         await walk_to_confirm_rest(who)
         await desk.world.settled(timeout=15)
         received = who.received()
@@ -163,7 +166,7 @@ async def test_an_unavailable_database_answers_503_and_leaves_nothing_half_writt
         assert "foto" in answer.lower()
         await desk.world.settled()
         assert await count(desk, InboxEvent) == before + 1
-        assert await count(desk, InboxEvent, InboxEvent.last_error.is_not(None)) == 0  # type: ignore[union-attr]
+        assert await count(desk, InboxEvent, col(InboxEvent.last_error).is_not(None)) == 0
 
 
 # -- duplicates ----------------------------------------------------------------------------------------
@@ -245,7 +248,7 @@ async def test_a_send_slower_than_its_lease_keeps_the_lease_and_goes_out_once(
         telegram.slow_next(1, seconds=2.0)  # over three leases
         await who.send("Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
         [answer] = await who.replies(1, timeout=10)
-        assert "lokasinya" in answer
+        assert "lokasi" in answer.lower()
         await desk.world.settled()
         assert who.received() == [answer]
         [row] = await outbox_rows(desk, who)

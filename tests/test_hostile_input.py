@@ -42,7 +42,7 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.request_validator import RequestValidator
 
-from bot.standins.telegram_api import TelegramStandIn
+from bot.standins.telegram_api import TelegramCall, TelegramStandIn
 from bot.standins.twilio_api import TwilioStandIn
 from bot.telegram.webhook import SECRET_HEADER
 from bot.whatsapp.webhooks import WEBHOOK_PATH as WHATSAPP_PATH
@@ -412,17 +412,20 @@ async def run_case(
             return accepted
         ticket = last.split("nomor ", 1)[1].split(".", 1)[0]
         filed.append((label, ticket, case.get("expect_description", "exact"), request.text or ""))
-        card = await desk.telegram.wait_for(
-            lambda c, t=ticket: c.method == "sendMessage" and f"Aduan {t}</b>" in (c.text or ""), timeout=5
-        )
+        card = await desk.telegram.wait_for(card_of(ticket), timeout=5)
         for needle in case.get("card_contains", []):
-            if needle not in (card.text or ""):
+            if needle not in card.text:
                 failures.append(f"{label}: card lacks {needle!r}")
         for needle in case.get("card_not_contains", []):
             if needle in (card.text or ""):
                 failures.append(f"{label}: card shows {needle!r}")
 
     return accepted
+
+
+def card_of(ticket: str) -> Callable[[TelegramCall], bool]:
+    """Matches the agency card of a ticket among the Bot API calls."""
+    return lambda call: call.method == "sendMessage" and f"Aduan {ticket}</b>" in call.text
 
 
 def _telegram_text(desk: Target, ctx: Context, text: str) -> dict[str, Any]:

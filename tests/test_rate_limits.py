@@ -16,7 +16,6 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot
 from telegram.error import RetryAfter
-from telegram.ext import Application
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
@@ -83,7 +82,7 @@ async def test_the_stand_in_answers_429_over_the_limits(telegram: TelegramStandI
 
 async def test_the_bots_limiter_lets_bursts_through_and_never_exceeds_a_window(
     telegram: TelegramStandIn,
-    limited: Application,  # type: ignore[type-arg]
+    limited: TelegramApp,
 ) -> None:
     bot = limited.bot
     started = time.monotonic()
@@ -101,7 +100,7 @@ async def test_the_bots_limiter_lets_bursts_through_and_never_exceeds_a_window(
 
 async def test_after_a_429_every_send_waits_as_telegram_asked(
     telegram: TelegramStandIn,
-    limited: Application,  # type: ignore[type-arg]
+    limited: TelegramApp,
 ) -> None:
     telegram.fail_next(1, status=429, retry_after=1)
     with pytest.raises(RetryAfter):

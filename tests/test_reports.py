@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,11 +13,18 @@ from handlers import texts
 from handlers.cards import render_card
 from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
-from handlers.reports import MESSAGE_LIMIT, combine, overdue_messages, split_lines
+from handlers.reports import (
+    MESSAGE_LIMIT,
+    combine,
+    overdue_csv,
+    overdue_left_out,
+    overdue_messages,
+    split_lines,
+)
 from handlers.timefmt import duration
 from routing import AgencyLexicon, Lexicon
 from storage.models import Citizen, Complaint
-from storage.reports import OpenCount, OverdueRow, RatingSum, VerdictCount
+from storage.reports import OpenCount, OverdueRow, OverdueSummary, RatingSum, VerdictCount
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DESK = Desk(
@@ -34,28 +42,66 @@ DESK = Desk(
 )
 
 
-def test_a_long_overdue_list_is_split_under_the_limit_and_complete() -> None:
-    rows = [
-        OverdueRow(
-            id=n,
-            opd_code=["DLHK", "PUPR", None][n % 3],
-            category="Sampah",
-            created_at=NOW - timedelta(hours=30 + n),
-            due_at=NOW - timedelta(hours=6 + n),
-        )
-        for n in range(1, 1201)
-    ]
-    messages = overdue_messages(DESK, rows, now=NOW, scope=None)
-    assert len(messages) > 5
-    assert all(len(m) <= MESSAGE_LIMIT for m in messages)
+def _summary(per_agency: dict[str | None, int], shown: int = 10) -> OverdueSummary:
+    rows: dict[str | None, list[OverdueRow]] = {}
+    number = 0
+    for owner, count in per_agency.items():
+        rows[owner] = []
+        for n in range(min(count, shown)):
+            number += 1
+            rows[owner].append(
+                OverdueRow(number, owner, "Sampah", NOW - timedelta(hours=90 - n), NOW - timedelta(hours=66 - n))
+            )
+        number += max(0, count - shown)
+    return OverdueSummary(counts=dict(per_agency), top=rows)
+
+
+def test_a_long_overdue_list_shows_counts_and_the_ten_most_overdue_per_agency() -> None:
+    summary = _summary({None: 3, "DLHK": 700, "PUPR": 12})
+    messages = overdue_messages(DESK, summary, now=NOW, scope=None)
+    assert len(messages) == 1
+    text = messages[0]
+    assert text.index("Belum diteruskan</b> (3)") < text.index("Dinas LH</b> (700)") < text.index("Dinas PU</b> (12)")
+    assert text.count("• KDI-") == 3 + 10 + 10
+    assert "… dan 690 lainnya" in text and "… dan 2 lainnya" in text
+    assert "Total: <b>715</b>" in text and "CSV terlampir" in text
+    assert overdue_left_out(summary)
+
+
+def test_with_very_many_agencies_the_answer_stays_within_two_messages() -> None:
+    agencies = {
+        f"OPD{n:02d}": AgencyInfo(f"OPD{n:02d}", f"Dinas Nomor {n} Kota Kendari", str(-100 - n)) for n in range(60)
+    }
+    desk = replace(DESK, agencies=agencies)
+    summary = _summary({code: 40 for code in agencies})
+    messages = overdue_messages(desk, summary, now=NOW, scope=None)
+    assert len(messages) <= 2 and all(len(m) <= MESSAGE_LIMIT for m in messages)
     joined = "\n".join(messages)
-    assert all(f"KDI-{n:04d} " in joined for n in range(1, 1201))
-    assert joined.index("Belum diteruskan") < joined.index("Dinas LH") < joined.index("Dinas PU")
-    assert "Total: <b>1200</b>" in messages[-1]
+    assert all(f"Dinas Nomor {n} Kota Kendari</b> (40)" in joined for n in range(60))
+    assert "Daftar dipersingkat" in joined and "Total: <b>2400</b>" in joined
+
+
+def test_a_short_overdue_list_is_complete_and_needs_no_file() -> None:
+    summary = _summary({"DLHK": 2})
+    text = overdue_messages(DESK, summary, now=NOW, scope=None)[0]
+    assert text.count("• KDI-") == 2 and "CSV" not in text and not overdue_left_out(summary)
 
 
 def test_nothing_overdue_says_so() -> None:
-    assert "Tidak ada aduan" in overdue_messages(DESK, [], now=NOW, scope="PUPR")[0]
+    assert "Tidak ada aduan" in overdue_messages(DESK, OverdueSummary(), now=NOW, scope="PUPR")[0]
+
+
+def test_the_overdue_csv_is_in_the_citys_time() -> None:
+    naive_due = datetime(2026, 11, 27, 2, 30)  # naive: UTC, as SQLite gives it
+    rows = [
+        (7, None, 'Sampah, "liar"', NOW - timedelta(days=2), NOW - timedelta(days=1)),
+        (12345, "DLHK", None, naive_due, naive_due),
+    ]
+    content = overdue_csv(DESK, rows, now=NOW).decode("utf-8-sig")
+    lines = content.splitlines()
+    assert lines[0] == "tiket,opd,kategori,dicatat,batas,terlambat_jam"
+    assert lines[1] == 'KDI-0007,belum diteruskan,"Sampah, ""liar""",2026-11-26 20:00,2026-11-27 20:00,24'
+    assert lines[2] == "KDI-12345,DLHK,,2026-11-27 10:30,2026-11-27 10:30,33"
 
 
 def test_split_lines_never_drops_text() -> None:

@@ -1,4 +1,4 @@
-"""The complaint classifier: normalization, lexicon, traps, corpus accuracy, CLI and fuzzing."""
+"""The complaint classifier: normalization, lexicon, traps, corpus and blind-set accuracy, CLI and fuzzing."""
 
 from __future__ import annotations
 
@@ -13,17 +13,32 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routing import AgencyLexicon, Classification, Lexicon, classify, normalize
+from routing import AgencyLexicon, Classification, Lexicon, OtherMatter, classify, normalize
+from routing.evaluate import parse_labelled, score
+from routing.tables import lexicon_from_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = ROOT / "config.example.toml"
 CORPUS = ROOT / "tests" / "data" / "routing_corpus.tsv"
+# Written by someone who never saw the classifier or the lexicon (docs/BENCHMARKS.md has its
+# first score, taken before any change made for it).
+BLIND = ROOT / "tests" / "data" / "routing_blind.tsv"
+# Written after the blind set was scored, by the engineer who changed the lexicon: not blind, but in
+# new wording, so that a rule that only fits the blind sentences shows.
+ENGINEER = ROOT / "tests" / "data" / "routing_engineer.tsv"
 CODES = ("DLHK", "PUPR", "DISDUKCAPIL")
 
-# The figures reached on the corpus when it was written (98.97% correct, no confident misroute):
-# a change to the lexicon or the scoring must not fall below them.
-MIN_ACCURACY = 0.985
+# The corpus was written together with the lexicon; before the blind set it scored 98.97% (384/388)
+# with no confident misroute. A change must not fall below that.
+MIN_ACCURACY = 0.9897
 MAX_MISROUTE = 0.01
+# On text the lexicon's authors never saw (issue 14): at least 97% right, at most 1% sent
+# confidently to the wrong agency.
+MIN_BLIND_ACCURACY = 0.97
+MAX_BLIND_MISROUTE = 0.01
+# The engineer's set is half adversarial (messages for no agency that carry an agency's word).
+MIN_ENGINEER_ACCURACY = 0.97
+MAX_ENGINEER_MISROUTE = 0.02
 
 
 def _agencies(path: Path) -> list[AgencyLexicon]:
@@ -36,17 +51,11 @@ def _agencies(path: Path) -> list[AgencyLexicon]:
 
 @pytest.fixture(scope="module")
 def lexicon() -> Lexicon:
-    return Lexicon.build(_agencies(EXAMPLE_CONFIG))
+    return lexicon_from_tables(tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8")))
 
 
-def _corpus() -> list[tuple[str | None, str]]:
-    rows = []
-    for line in CORPUS.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        label, message = line.split("\t", 1)
-        rows.append((None if label == "null" else label, message))
-    return rows
+def _corpus(path: Path = CORPUS) -> list[tuple[str | None, str]]:
+    return [(example.label, example.text) for example in parse_labelled(path.read_text(encoding="utf-8"))]
 
 
 def _route(text: str, lexicon: Lexicon) -> str | None:
@@ -68,6 +77,7 @@ def _route(text: str, lexicon: Lexicon) -> str | None:
         ("e-KTP", "e-ktp"),
         ("ektp", "e-ktp"),
         ("gorong2 mampet", "gorong-gorong mampet"),
+        ("gorong-gorongnya", "gorong-gorongnya"),
         ("gorong–gorong", "gorong-gorong"),
         ("udh 3hr", "sudah 3 hari"),
         ("sam\u200bpah", "sampah"),
@@ -111,6 +121,7 @@ def test_the_issue_examples_are_routed(text: str, opd: str, lexicon: Lexicon) ->
         ("perekamn ulang", "DISDUKCAPIL", "perekaman"),
         ("jalannya rusak", "PUPR", "jalan rusak"),
         ("gorong2nya jebol", "PUPR", "gorong-gorong"),
+        ("gorong-gorongnya jebol", "PUPR", "gorong-gorong"),
     ],
 )
 def test_typos_and_inflections_still_match(text: str, opd: str, keyword: str, lexicon: Lexicon) -> None:
@@ -128,6 +139,9 @@ def test_typos_and_inflections_still_match(text: str, opd: str, keyword: str, le
         "asal usul",  # four letters are matched exactly only: not "aspal"
         "minta sumbangan gedung",  # two edits away from "kubangan"
         "kebakaran rumah",  # not "pembakaran sampah"
+        "pembayaran sudah lunas",  # not "pembakaran"
+        "kepala saya pusing",  # not "puing"
+        "tindak lanjutnya mana?",  # not "tidak"
     ],
 )
 def test_near_words_are_not_taken_for_keywords(text: str, lexicon: Lexicon) -> None:
@@ -161,7 +175,7 @@ def test_a_phrase_word_alone_routes_nowhere(lexicon: Lexicon) -> None:
 @pytest.mark.parametrize(
     ("text", "opd"),
     [
-        ("got di lorong kami", "PUPR"),
+        ("got di lorong kami mampet", "PUPR"),
         ("selokan penuh lumpur", "PUPR"),
         ("gorong-gorong ambruk", "PUPR"),
         ("aspal mengelupas", "PUPR"),
@@ -231,21 +245,38 @@ def test_negated_subject_does_not_count(lexicon: Lexicon) -> None:
 
 
 def test_close_agencies_go_to_humas(lexicon: Lexicon) -> None:
-    result = classify("Sampah got jalan ktp", lexicon)
+    result = classify("Sampah numpuk, got mampet, KTP hilang", lexicon)
     assert result.opd is None
     assert result.category is None
     assert result.confidence < 0.55
-    assert set(result.matched) == {"sampah", "got", "jalan", "ktp"}
+    assert set(result.matched) == {"sampah", "numpuk", "got", "mampet", "ktp"}
+    # Humas still sees who it might be, best first, with each one's words.
+    assert {guess.code for guess in result.guesses} == set(CODES)
+    assert result.words_for("PUPR") == ("got", "mampet")
 
 
 def test_an_exact_tie_goes_to_humas() -> None:
     lexicon = Lexicon.build([AgencyLexicon("A", ["banjir"]), AgencyLexicon("B", ["banjir"])])
-    assert classify("banjir lagi", lexicon) == Classification(None, None, 0.0, ["banjir"])
+    result = classify("banjir lagi", lexicon)
+    assert (result.opd, result.category, result.confidence, result.matched) == (None, None, 0.0, ["banjir"])
+    assert [guess.code for guess in result.guesses] == ["A", "B"]
 
 
-@pytest.mark.parametrize("text", ["selamat pagi", "terima kasih", "", "air PDAM mati 3 hari", "harga cabai naik"])
+@pytest.mark.parametrize("text", ["selamat pagi", "terima kasih", "", "asdfghjkl", "kapan ya?"])
 def test_nothing_to_go_on_goes_to_humas(text: str, lexicon: Lexicon) -> None:
     assert classify(text, lexicon) == Classification(None, None, 0.0, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("air PDAM mati 3 hari", "Air bersih (PDAM)"),
+        ("harga cabai naik", "Harga, pasar dan BBM"),
+        ("the power has been out since this morning", "Listrik (PLN)"),
+    ],
+)
+def test_another_office_s_matter_goes_to_humas_with_its_name(text: str, other: str, lexicon: Lexicon) -> None:
+    assert classify(text, lexicon) == Classification(None, None, 0.0, [], other=other)
 
 
 def test_more_evidence_means_more_confidence(lexicon: Lexicon) -> None:
@@ -254,6 +285,174 @@ def test_more_evidence_means_more_confidence(lexicon: Lexicon) -> None:
     contested = classify("sampah numpuk di got", lexicon).confidence
     assert 0.55 <= one < three <= 1.0
     assert contested < three
+
+
+# --- words in another sense (issue 14) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        # A place word counts only with a problem within a few words...
+        ("mau tanya jalan ke kantor walikota lewat mana?", None),
+        ("Kabel internet menjuntai rendah di atas jalan lorong", None),
+        ("ada org mabuk tiap malam nongkrong di pinggir got", None),
+        ("my motorbike got stolen last night", None),
+        ("jalan di RT kami Anduonohu rusak parah", "PUPR"),
+        ("got di lorong kami terlalu kecil, hujan sebentar langsung banjir", "PUPR"),
+        ("why is the road in Baruga still not fixed??", "PUPR"),
+        ("the gutter in front of my house is clogged with mud", "PUPR"),
+        # ...that is not denied...
+        ("Sampah menumpuk menutupi got. Gotnya tidak rusak, sampahnya tolong diangkut", "DLHK"),
+        # ...and not as a place after "di", "ke", "dekat": the water runs onto the road.
+        ("TPS di Anawai meluber ke badan jalan, motor susah lewat", "DLHK"),
+    ],
+)
+def test_a_place_counts_only_with_a_problem(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+def test_a_problem_confirms_only_within_reach() -> None:
+    lexicon = Lexicon.build([AgencyLexicon("ROADS", ["aspal"], needs_problem=["jalan"], problems=["rusak"])])
+    assert _route("jalan depan rumah rusak", lexicon) == "ROADS"
+    assert _route("jalan " + "x " * 12 + "rusak", lexicon) is None
+    assert _route("rusak", lexicon) is None  # a problem alone routes nowhere
+    assert classify("jalan depan rumah rusak", lexicon).matched == ["jalan", "rusak"]
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("sy lampirkan foto KK sbg bukti domisili. jalan di RT kami rusak parah dan tdk pernah diperbaiki", "PUPR"),
+        ("Saya upload NIK dan foto rumah sebagai bukti. Mohon TPS di depan rumah saya dipindahkan", "DLHK"),
+        ("I attached a photo of my ID card. I applied for the social assistance program", None),
+        ("Sesuai KK sy warga Kadia tapi tdk pernah dapat BLT", None),
+        # Without a proof word the document is the matter.
+        ("KK saya hilang, bagaimana urus yang baru?", "DISDUKCAPIL"),
+        # A "but" ends the attachment: what follows is the matter again.
+        ("sudah saya upload bukti pembayaran tapi KTP belum jadi", "DISDUKCAPIL"),
+    ],
+)
+def test_a_document_attached_as_proof_is_not_the_matter(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("kantor dukcapil kayak tempat sampah, berkas sy hilang 2 kali", "DISDUKCAPIL"),
+        ("air PDAM keruh dan bau kayak air got", None),
+        ("seperti biasa sampah tidak diangkut", "DLHK"),  # "seperti biasa" compares with nothing
+        ("pelayanan sampah! akta anak sy 3 bln blm jadi", "DISDUKCAPIL"),
+        ("this city's public transport is garbage", None),
+    ],
+)
+def test_a_comparison_or_insult_is_not_the_matter(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("pelayanan dukcapil sdh lumayan cepat, tp sampah di samping kantornya numpuk dan bau", "DLHK"),
+        (
+            "Sy urus ktp di kantor capil, jalan menuju kantornya berlubang, tapi intinya ktp sy belum jadi",
+            "DISDUKCAPIL",
+        ),
+        ("Sampah bukan masalahnya, selokan kami yang rusak dan bocor", "PUPR"),
+        ("Ini bukan soal jalan rusak, ada orang buang sampah dari mobil tiap pagi", "DLHK"),
+        ("jalan keluarnya apa kalau blanko KTP habis terus?", "DISDUKCAPIL"),
+    ],
+)
+def test_what_the_citizen_says_the_matter_is(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+@pytest.mark.parametrize(
+    ("text", "other"),
+    [
+        ("ada lowongan sopir truk sampah gk?", "Kepegawaian dan lowongan kerja"),
+        ("PKL jualan di atas trotoar dan menutup selokan, tolong ditertibkan", "Ketertiban umum (Satpol PP)"),
+        (
+            "Parkir di depan kantor Dukcapil dipungut 5 ribu, karcisnya tidak ada",
+            "Lalu lintas, parkir dan angkutan (Dishub)",
+        ),
+        ("macet parah di Jembatan Bahteramas tiap sore", "Lalu lintas, parkir dan angkutan (Dishub)"),
+        ("Kartu BPJS kesehatan sy tdk aktif padahal NIK sdh benar", "Kesehatan (Dinkes, puskesmas, BPJS)"),
+    ],
+)
+def test_other_matters_outweigh_an_agency_word_that_is_only_there(text: str, other: str, lexicon: Lexicon) -> None:
+    result = classify(text, lexicon)
+    assert (result.opd, result.other) == (None, other)
+
+
+def test_an_agency_matter_near_another_office_still_routes(lexicon: Lexicon) -> None:
+    assert _route("jalan rusak depan kantor capil, mobil susah parkir", lexicon) == "PUPR"
+    assert (
+        _route("Ada bangkai anjing di tengah jalan dekat lampu merah Baruga, bau. Tolong diangkat", lexicon) == "DLHK"
+    )
+
+
+def test_other_matters_are_data() -> None:
+    agencies = [AgencyLexicon("ROADS", ["jalan rusak"])]
+    plain = Lexicon.build(agencies)
+    with_other = Lexicon.build(agencies, [OtherMatter("Lampu", ["lampu jalan"])])
+    text = "lampu jalan mati, jalan rusak"
+    assert _route(text, plain) == "ROADS"
+    result = classify(text, with_other)
+    assert (result.opd, result.other) == (None, "Lampu")
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("Makasih min, KTP sy udh jadi 🙏", None),
+        ("terima kasih DLH, sampah di lorong kami sdh diangkut tadi pagi", None),
+        ("thank you, the garbage was collected this morning", None),
+        ("thanks, but the garbage was not collected again", "DLHK"),
+        ("terima kasih, sampah sudah diangkut tapi selokan masih mampet", "PUPR"),
+        ("Terima kasih. Sampah di depan rumah sudah 5 hari tidak diangkut", "DLHK"),
+    ],
+)
+def test_thanks_for_something_done_is_no_complaint(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("the garbage near my kos hasn't been picked up for a week", "DLHK"),
+        ("someone keeps dumping trash on the empty lot next to our house", "DLHK"),
+        ("dead dog on the road near the roundabout, it smells really bad", "DLHK"),
+        ("the rubbish bins at the city park are overflowing again", "DLHK"),
+        ("pothole di depan kampus dangerous bgt", "PUPR"),
+        ("there's a broken bridge in Abeli, the wooden planks are rotten", "PUPR"),
+        ("our street floods every time it rains because the drain is too small", "PUPR"),
+        ("The retaining wall behind our boarding house is cracking badly", "PUPR"),
+        ("there is a deep hole in the road near the roundabout", "PUPR"),
+        ("birth certificate for my baby, what documents do I need?", "DISDUKCAPIL"),
+        ("How can we register the marriage here in Kendari?", "DISDUKCAPIL"),
+        ("The staff at the civil registry office were so rude", "DISDUKCAPIL"),
+        ("my wife and I are divorced now, how do we update the family card?", "DISDUKCAPIL"),
+        ("street vendors block the whole sidewalk every night", None),
+        ("no water from the tap for 3 days now", None),
+    ],
+)
+def test_english_and_mixed_messages(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
+
+
+@pytest.mark.parametrize(
+    ("text", "opd"),
+    [
+        ("Sy sudah 17 tahun tapi belum punya KTP", "DISDUKCAPIL"),  # "punya" is not "pu" + "nya"
+        ("lobang besar di jln Malaka tlg ditimbun", "PUPR"),
+        ("jlnan di perumahan kami kayak kubangan kerbau", "PUPR"),
+        ("area Tugu Religi banyak sampah bekas jualan malam", "DLHK"),  # "jualan" is not "jalan"
+    ],
+)
+def test_everyday_spelling(text: str, opd: str | None, lexicon: Lexicon) -> None:
+    assert _route(text, lexicon) == opd
 
 
 # --- the lexicon is data -------------------------------------------------------------------------
@@ -299,7 +498,7 @@ def test_category_falls_back_to_the_first_one() -> None:
         ([AgencyLexicon("A", ["   "])], "empty"),
         ([AgencyLexicon("A", ["!!!"])], "no letters"),
         ([AgencyLexicon("A", [])], "at least one keyword"),
-        ([AgencyLexicon("A", ["x", 3])], "non-string"),  # type: ignore[list-item]
+        ([AgencyLexicon("A", ["x", 3])], "non-string"),  # type: ignore[list-item]  # a wrong type on purpose
         ([AgencyLexicon("A", "sampah")], "list of strings"),
         ([AgencyLexicon("", ["x"])], "code"),
         ([AgencyLexicon("A", ["x"]), AgencyLexicon("A", ["y"])], "duplicate"),
@@ -332,18 +531,39 @@ def test_corpus_is_large_varied_and_labelled() -> None:
     assert len({message for _, message in rows}) == len(rows), "duplicate messages"
 
 
+def _wrong(path: Path, lexicon: Lexicon) -> tuple[float, float, str]:
+    figures = score(parse_labelled(path.read_text(encoding="utf-8")), lexicon)
+    wrong = "\n".join(
+        f"{outcome.example.label} -> {outcome.result.opd}: {outcome.example.text}" for outcome in figures.wrong()
+    )
+    return figures.rate(figures.right), figures.rate(figures.misrouted), wrong
+
+
 def test_corpus_accuracy_and_misroutes(lexicon: Lexicon) -> None:
-    rows = _corpus()
-    wrong = []
-    misroutes = 0
-    for label, message in rows:
-        opd = _route(message, lexicon)
-        if opd != label:
-            wrong.append(f"{label} -> {opd}: {message}")
-            misroutes += opd is not None
-    accuracy = 1 - len(wrong) / len(rows)
-    assert accuracy >= MIN_ACCURACY, "\n".join(wrong)
-    assert misroutes / len(rows) <= MAX_MISROUTE, "\n".join(wrong)
+    accuracy, misroutes, wrong = _wrong(CORPUS, lexicon)
+    assert accuracy >= MIN_ACCURACY, wrong
+    assert misroutes <= MAX_MISROUTE, wrong
+
+
+def test_blind_set_is_large_varied_and_labelled() -> None:
+    rows = _corpus(BLIND)
+    labels = Counter(label for label, _ in rows)
+    assert len(rows) >= 400
+    assert set(labels) == {*CODES, None}
+    assert min(labels.values()) >= 80
+    assert len({message for _, message in rows}) == len(rows), "duplicate messages"
+
+
+def test_blind_set_accuracy_and_misroutes(lexicon: Lexicon) -> None:
+    accuracy, misroutes, wrong = _wrong(BLIND, lexicon)
+    assert accuracy >= MIN_BLIND_ACCURACY, wrong
+    assert misroutes <= MAX_BLIND_MISROUTE, wrong
+
+
+def test_engineer_set_accuracy_and_misroutes(lexicon: Lexicon) -> None:
+    accuracy, misroutes, wrong = _wrong(ENGINEER, lexicon)
+    assert accuracy >= MIN_ENGINEER_ACCURACY, wrong
+    assert misroutes <= MAX_ENGINEER_MISROUTE, wrong
 
 
 # --- command line --------------------------------------------------------------------------------

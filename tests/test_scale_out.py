@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.standins.telegram_api import SEND_METHODS, RateLimits, TelegramCall, TelegramStandIn
@@ -98,7 +99,8 @@ async def test_workers_started_together_prepare_the_database_once(empty_database
         await asyncio.gather(*(start(engine) for engine in engines))
         async with create_session_factory(engines[0])() as session:
             rows = await agencies.list_agencies(session)
-            versions = (await session.exec(text("SELECT version_num FROM alembic_version"))).all()  # type: ignore[call-overload]
+            connection = await session.connection()
+            versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
     finally:
         for engine in engines:
             await engine.dispose()
@@ -165,7 +167,7 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
             assert "tercatat dengan nomor" in (telegram.sent_messages(user.id)[-1].text or "")
         for phone, _ in WHATSAPP_CITIZENS:
             bodies = [c.body or "" for c in twilio.sent_messages(phone.address)]
-            assert "lokasinya" in bodies[0] and "tercatat dengan nomor" in bodies[3], bodies
+            assert "lokasi" in bodies[0].lower() and "tercatat dengan nomor" in bodies[3], bodies
 
         # DLHK answers Ani's ticket in time, through whichever process gets the reply.
         ani = TELEGRAM_CITIZENS[0][0]
@@ -206,7 +208,7 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
         await bots.settled(timeout=20)
 
         async with sessions() as session:
-            rows = list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())  # type: ignore[arg-type]
+            rows = list((await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all())
             events = list((await session.exec(select(InboxEvent))).all())
 
     assert all(e.processed_at is not None and e.last_error is None for e in events)
@@ -214,7 +216,11 @@ async def test_two_processes_share_the_desk_and_send_everything_once(
     assert all(row.status == OutboxStatus.SENT for row in rows), [(r.id, r.status, r.last_error) for r in rows]
     purposes = [row.purpose for row in rows]
     assert purposes.count("teguran") == sum(1 for c in late if c.opd_code is not None)
-    assert purposes.count("overdue_alert") == len(late)
+    # Humas hears of each late ticket once, in the summary of the sweep that claimed it.
+    alerts = [row.payload["text"] for row in rows if row.purpose == "overdue_alert"]
+    assert 1 <= len(alerts) <= len(late)
+    named = sorted(number for text in alerts for number in re.findall(r"• (KDI-\d{4}) ·", text))
+    assert named == sorted(f"KDI-{c.id:04d}" for c in late)
     assert purposes.count("reminder") >= 1
     # Telegram: the Bot API saw each outbox row exactly once, and nothing that is not an outbox row.
     counts = send_counts(telegram)

@@ -162,10 +162,12 @@ async def test_send_message_echoes_keyboard_and_reply(tg: TelegramStandIn, bot: 
 
     assert (first.message_id, second.message_id, in_group.message_id) == (1, 2, 1)  # per chat
     assert first.chat.type == "private" and in_group.chat.type == "supergroup"
-    assert second.from_user.username == "ehumas_test_bot"
+    assert second.from_user is not None and second.from_user.username == "ehumas_test_bot"
     assert second.reply_markup == keyboard
-    assert second.reply_to_message.message_id == first.message_id
-    assert second.reply_to_message.text == "Aduan Anda tercatat: KDI-0042"
+    replied = second.reply_to_message
+    assert replied is not None
+    assert replied.message_id == first.message_id
+    assert replied.text == "Aduan Anda tercatat: KDI-0042"
     call = tg.sent_messages(CITIZEN)[1]
     assert call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "done:42"
     assert call.message_id == 2 and call.text == "Nilai jawaban"
@@ -198,6 +200,7 @@ async def test_send_photo_with_unknown_file_id_is_a_bad_request(bot: Bot) -> Non
 
 async def test_send_location(tg: TelegramStandIn, bot: Bot) -> None:
     message = await bot.send_location(OPD_GROUP, latitude=-3.9985, longitude=122.5129)
+    assert message.location is not None
     assert (message.location.latitude, message.location.longitude) == (-3.9985, 122.5129)
     assert tg.sent_messages()[0].params["latitude"] == -3.9985
 
@@ -205,16 +208,18 @@ async def test_send_location(tg: TelegramStandIn, bot: Bot) -> None:
 async def test_send_document_with_in_memory_csv(tg: TelegramStandIn, bot: Bot) -> None:
     csv = b"tiket,opd,status\nKDI-0042,DLHK,terlambat\n"
     message = await bot.send_document(OPD_GROUP, InputFile(io.BytesIO(csv), filename="overdue.csv"))
-    assert message.document.file_name == "overdue.csv"
-    assert message.document.mime_type == "text/csv"
-    assert message.document.file_size == len(csv)
+    document = message.document
+    assert document is not None
+    assert document.file_name == "overdue.csv"
+    assert document.mime_type == "text/csv"
+    assert document.file_size == len(csv)
     assert tg.sent_messages()[0].files == {"document": csv}
 
 
 async def test_get_file_downloads_a_stored_user_photo(tg: TelegramStandIn, bot: Bot) -> None:
     file_id = tg.store_file(PNG)
     file = await bot.get_file(file_id)
-    assert file.file_path.startswith(tg.base_file_url)
+    assert file.file_path is not None and file.file_path.startswith(tg.base_file_url)
     assert bytes(await file.download_as_bytearray()) == PNG
     assert tg.calls[-1].method == "downloadFile"
 
@@ -236,7 +241,8 @@ async def test_get_updates_long_polls_for_a_pushed_update(tg: TelegramStandIn, b
     )
     updates = await asyncio.wait_for(poll, 2)
     assert [u.update_id for u in updates] == [update_id]
-    assert updates[0].message.text == "Sampah menumpuk di Jl. Saranani"
+    message = updates[0].message
+    assert message is not None and message.text == "Sampah menumpuk di Jl. Saranani"
     # The offset confirms it; the bot's own next message id continues after the citizen's.
     assert await bot.get_updates(offset=update_id + 1, timeout=0) == ()
     assert (await bot.send_message(CITIZEN, "Terima kasih")).message_id == 8
@@ -244,13 +250,16 @@ async def test_get_updates_long_polls_for_a_pushed_update(tg: TelegramStandIn, b
 
 async def test_application_polling_round_trip(tg: TelegramStandIn) -> None:
     async def echo(update: telegram.Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.message.reply_text(f"Diterima: {update.message.text}")
+        if update.message is not None:
+            await update.message.reply_text(f"Diterima: {update.message.text}")
 
     app = Application.builder().token(tg.token).base_url(tg.base_url).base_file_url(tg.base_file_url).build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
+    updater = app.updater
+    assert updater is not None
     async with app:
         await app.start()
-        await app.updater.start_polling(poll_interval=0, timeout=10)
+        await updater.start_polling(poll_interval=0, timeout=10)
         tg.push_update(
             {
                 "message": {
@@ -263,7 +272,7 @@ async def test_application_polling_round_trip(tg: TelegramStandIn) -> None:
             }
         )
         [reply] = await tg.wait_for_count(1, "sendMessage", chat_id=CITIZEN)
-        await app.updater.stop()
+        await updater.stop()
         await app.stop()
     assert reply.text == "Diterima: halo" and reply.message_id == 4
     assert [c.method for c in tg.calls[:3]] == ["getMe", "deleteWebhook", "getUpdates"]
@@ -283,12 +292,15 @@ async def test_edits_and_not_modified(tg: TelegramStandIn, bot: Bot) -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Ambil", callback_data="take:42")]])
     sent = await bot.send_message(OPD_GROUP, "Tiket KDI-0042", reply_markup=keyboard)
     edited = await bot.edit_message_text("Tiket KDI-0042 (diambil)", OPD_GROUP, sent.message_id)
+    assert isinstance(edited, telegram.Message)
     assert edited.text == "Tiket KDI-0042 (diambil)" and edited.edit_date is not None
     assert edited.reply_markup is None
-    assert tg.message(OPD_GROUP, sent.message_id)["text"] == "Tiket KDI-0042 (diambil)"
+    stored = tg.message(OPD_GROUP, sent.message_id)
+    assert stored is not None and stored["text"] == "Tiket KDI-0042 (diambil)"
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("Tiket KDI-0042 (diambil)", OPD_GROUP, sent.message_id)
     marked = await bot.edit_message_reply_markup(OPD_GROUP, sent.message_id, reply_markup=keyboard)
+    assert isinstance(marked, telegram.Message)
     assert marked.reply_markup == keyboard
 
 

@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "inbox_event",
     "media",
     "outbox",
+    "routing_correction",
 }
 
 
@@ -185,10 +186,12 @@ async def test_inbox_events_of_one_chat_wait_for_the_earlier_one(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session, session.begin():
-        ids = [
+        stored = [
             await inbox.store_inbound(session, channel="telegram", external_id=str(n), chat_key=key, payload={}, now=T0)
             for n, key in enumerate(["a", "a", "b"])
         ]
+    ids = [event_id for event_id in stored if event_id is not None]
+    assert len(ids) == 3
     async with sessions() as session:
         assert await inbox.ready_event_ids(session) == [ids[0], ids[2]]
     async with sessions() as session, session.begin():
@@ -223,6 +226,7 @@ async def test_outbox_sends_each_chat_in_order_and_once(sessions: async_sessionm
         a1 = await outbox.enqueue(session, channel="telegram", chat_id=1, payload={"text": "a1"}, now=T0)
         a2 = await outbox.enqueue(session, channel="telegram", chat_id=1, payload={"text": "a2"}, now=T0)
         b1 = await outbox.enqueue(session, channel="telegram", chat_id=2, payload={"text": "b1"}, now=T0)
+    assert a1 is not None and b1 is not None
     lease = timedelta(seconds=30)
     async with sessions() as session, session.begin():
         first = await outbox.claim_due(session, now=T0, lease=lease)

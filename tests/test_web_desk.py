@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot.standins.telegram_api import TelegramStandIn
-from storage import audit, complaints
-from storage.models import DeskLogin
+from storage import audit, complaints, corrections
+from storage.models import CorrectionKind, DeskLogin
 from tests.harness import ADMIN_ID, DLHK_CHAT, PUPR_CHAT, User, World, running_bot, settings_for
 from tests.test_e2e_telegram import BUDI, STAFF_DLHK, STAFF_PUPR, file_complaint
 from tests.web_desk import (
@@ -206,7 +206,8 @@ async def test_the_forms_do_what_the_chat_commands_do(world: World) -> None:
     assert f"{ticket} dialihkan ke PUPR" in page.text and 'data-testid="flash"' in page.text
     card = await world.reply(PUPR_CHAT)
     assert f"Aduan {ticket}" in (card.text or "")
-    assert "dialihkan oleh humas ke PUPR" in ((await world.reply(DLHK_CHAT)).text or "")
+    # The old group's note and the routing correction, as /pindah gives them (handlers.handover, corrections).
+    assert "dialihkan humas ke PUPR" in ((await world.reply(DLHK_CHAT)).text or "")
     assert "diteruskan ke Dinas Pekerjaan Umum" in ((await world.reply(BUDI.id)).text or "")
 
     reprimand = await admin.post(f"/desk/aduan/{ticket}/tegur", {"csrf": token, "pesan": "Mohon segera ditambal"})
@@ -216,6 +217,7 @@ async def test_the_forms_do_what_the_chat_commands_do(world: World) -> None:
     rejected = await admin.post(f"/desk/aduan/{ticket}/tolak", {"csrf": token, "alasan": "laporan ganda"})
     assert "ditolak" in (await admin.get(rejected.headers["location"])).text
     assert "Alasan: laporan ganda" in ((await world.reply(BUDI.id)).text or "")
+    assert "ditolak humas. Alasan: laporan ganda" in ((await world.reply(PUPR_CHAT)).text or "")
     again = await admin.post(f"/desk/aduan/{ticket}/pindah", {"csrf": token, "opd": "DLHK"})
     assert "sudah ditolak" in (await admin.get(again.headers["location"])).text
     # A forged confirmation in the address is not shown.
@@ -229,6 +231,11 @@ async def test_the_forms_do_what_the_chat_commands_do(world: World) -> None:
     assert done == [("reroute", ticket), ("reprimand", "PUPR"), ("reject", ticket)]
     assert all(f"telegram {ADMIN_ID}" in actor for action, _, actor in entries)
     assert history[-2:] == ["rerouted", "rejected"]
+    async with world.runtime.sessions() as session:
+        corrected = await corrections.correction_of(session, complaint_id=1)
+    assert corrected is not None
+    assert (corrected.said_opd, corrected.kind, corrected.truth_opd) == ("DLHK", CorrectionKind.REJECTED, None)
+    assert "via web" in corrected.actor
 
 
 async def test_the_list_filters_and_pages(world: World) -> None:

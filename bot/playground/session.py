@@ -46,11 +46,11 @@ class Pane:
 
 @dataclass
 class Event:
-    """One message in a pane, as the page shows it."""
+    """One message in a pane, as the page shows it; or (sender "edit") the bot's change to an earlier one."""
 
     seq: int
     pane: str
-    sender: str  # "user" or "bot"
+    sender: str  # "user", "bot", or "edit" (message_id names the message edited)
     name: str
     text: str = ""
     html: bool = False
@@ -252,19 +252,21 @@ class Playground:
             self._telegram_seen += 1
             if call.ok and call.method in ("sendMessage", "sendPhoto", "sendLocation", "sendDocument"):
                 self._telegram_event(call)
+            elif call.ok and call.method in ("editMessageText", "editMessageReplyMarkup"):
+                self._telegram_edit(call)
         if self.twilio is not None:
             sent = self.twilio.calls
             while self._twilio_seen < len(sent):
-                call = sent[self._twilio_seen]
-                if call.status is None:
+                twilio_call = sent[self._twilio_seen]
+                if twilio_call.status is None:
                     break
-                created = call.ok and call.method == "Messages.create"
-                photo = self._fetched_photo(call) if created and call.media_urls else None
-                if created and call.media_urls and photo is None:
+                created = twilio_call.ok and twilio_call.method == "Messages.create"
+                photo = self._fetched_photo(twilio_call) if created and twilio_call.media_urls else None
+                if created and twilio_call.media_urls and photo is None:
                     break  # Twilio is still fetching the photo from the bot; look again next time
                 self._twilio_seen += 1
                 if created:
-                    self._twilio_event(call, photo)
+                    self._twilio_event(twilio_call, photo)
 
     def feed(self, after: int) -> list[dict[str, Any]]:
         """Events newer than `after`, oldest first."""
@@ -324,6 +326,26 @@ class Playground:
             event.document = (name, next(iter(call.files.values()), b""))
         self.events.append(event)
 
+    def _telegram_edit(self, call: TelegramCall) -> None:
+        """The bot changed a message it sent (above all: took its buttons away once they were used)."""
+        pane = self._pane_of_chat("telegram", call.chat_id)
+        message_id = str(call.params.get("message_id", ""))
+        sent = [e for e in self.events if pane and e.pane == pane.key and e.sender == "bot"]
+        original = next((e for e in sent if str(e.message_id) == message_id), None)
+        if pane is None or original is None:
+            return
+        # The original event stays as sent (a late press of its button is still named by its label).
+        edit = Event(next(self._seq), pane.key, "edit", original.name, message_id=original.message_id)
+        markup = call.params.get("reply_markup") or {}
+        edit.buttons = [
+            [{"text": b.get("text", ""), "data": b.get("callback_data", "")} for b in row]
+            for row in markup.get("inline_keyboard", [])
+        ]
+        if call.method == "editMessageText":
+            edit.text = str(call.params.get("text", ""))
+            edit.html = call.params.get("parse_mode") == "HTML"
+        self.events.append(edit)
+
     def _fetched_photo(self, call: TwilioCall) -> bytes | None:
         """The photo Twilio fetched for a sent message (b"" if the fetch failed); None while it is fetching."""
         assert self.twilio is not None
@@ -339,7 +361,7 @@ class Playground:
         pane = self._pane_of_chat("whatsapp", call.to)
         if pane is None:
             return
-        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body or "", image=photo or None)
+        event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body, image=photo or None)
         variables = call.content_variables
         if call.params.get("ContentSid"):
             event.note = "template WhatsApp (di luar jendela 24 jam)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -73,7 +74,7 @@ def whatsapp_form(
     to: str,
     profile_name: str,
     body: str = "",
-    media: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    media: Sequence[tuple[str, str]] = (),
     location: tuple[float, float] | None = None,
     address: str = "",
 ) -> dict[str, str]:

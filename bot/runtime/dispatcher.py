@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,8 +58,12 @@ class OutboxDispatcher:
         ticket_prefix: str,
         policy: DispatchPolicy | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
+        build_document: Callable[[AsyncSession, Mapping[str, Any]], Awaitable[bytes]] | None = None,
     ) -> None:
         self._sessions = sessions
+        # A document queued as a recipe (payload "build", e.g. /overdue's full list) is built here,
+        # when it is sent: not in the transaction that queued it, and not kept in the outbox.
+        self._build_document = build_document
         # Awaited before each claim: intake (the webhooks' writes) goes first (bot.runtime.inbox_writer).
         self._yield_to = yield_to
         self._senders = senders
@@ -135,10 +141,13 @@ class OutboxDispatcher:
         if self._too_late(message):
             await self._drop_expired(message)
             return
+        outbox_id = message.id
         sender = self._senders.get(message.channel)
         try:
             if sender is None:
                 raise Undeliverable(f"no sender for channel {message.channel!r}")
+            if message.kind == "document" and "build" in message.payload:
+                message = await self._built(message)
             provider_id = await self._renewing_lease(message, sender.send(message))
         except RetryLater as exc:
             await self._retry_or_fail(message, str(exc), exc.after)
@@ -152,7 +161,7 @@ class OutboxDispatcher:
         else:
             async with self._sessions() as session, session.begin():
                 await outbox.mark_sent(
-                    session, outbox_id=message.id, provider_message_id=provider_id, now=self._clock.now()
+                    session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
                 )
 
     def _too_late(self, message: OutboxMessage) -> bool:
@@ -165,6 +174,16 @@ class OutboxDispatcher:
         log.info("outbox %s (%s): not sent, too late now", message.id, message.purpose or message.kind)
         async with self._sessions() as session, session.begin():
             await outbox.mark_expired(session, outbox_id=message.id, reason="expired: send_before passed")
+
+    async def _built(self, message: OutboxMessage) -> OutboxMessage:
+        """A copy of a recipe document with its content (the row itself keeps the recipe)."""
+        if self._build_document is None:
+            raise Undeliverable("no document builder for this outbox row")
+        async with self._sessions() as session:
+            content = await self._build_document(session, message.payload["build"])
+        built = OutboxMessage(**{name: getattr(message, name) for name in OutboxMessage.model_fields})
+        built.payload = {**message.payload, "content_b64": base64.b64encode(content).decode("ascii")}
+        return built
 
     async def _renewing_lease(self, message: OutboxMessage, sending: Awaitable[str | None]) -> str | None:
         """Await a send, renewing the message's lease meanwhile.

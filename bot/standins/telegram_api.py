@@ -121,9 +121,9 @@ class TelegramCall(Call):
         return None
 
     @property
-    def text(self) -> str | None:
-        """The text or caption sent."""
-        return self.params.get("text", self.params.get("caption"))
+    def text(self) -> str:
+        """The text or caption sent ("" if neither)."""
+        return str(self.params.get("text", self.params.get("caption")) or "")
 
 
 @dataclass
@@ -337,7 +337,8 @@ class TelegramStandIn(StandIn[TelegramCall]):
         update = dict(update)
         if "update_id" not in update:
             update["update_id"] = self.next_update_id()
-        self._last_update_id = max(self._last_update_id, update["update_id"])
+        update_id = int(update["update_id"])
+        self._last_update_id = max(self._last_update_id, update_id)
         # Remember the messages inside, so replies and edits referring to them find them.
         for key in ("message", "edited_message", "channel_post"):
             if isinstance(update.get(key), dict):
@@ -347,7 +348,7 @@ class TelegramStandIn(StandIn[TelegramCall]):
             self._remember_message(query["message"])
         self._updates.append(update)
         self._notify_updates()
-        return update["update_id"]
+        return update_id
 
     def store_file(self, data: bytes, file_path: str | None = None) -> str:
         """Store bytes as a Telegram file (e.g. a citizen's photo); return its file_id."""
@@ -626,14 +627,14 @@ class TelegramStandIn(StandIn[TelegramCall]):
             case "editMessageReplyMarkup":
                 return self._edit(params, text=None)
             case "getFile":
-                stored = self._files.get(_require(params, "file_id"))
-                if stored is None:
+                known = self._files.get(_require(params, "file_id"))
+                if known is None:
                     raise BotApiError(400, "Bad Request: invalid file_id")
                 return {
-                    "file_id": stored.file_id,
-                    "file_unique_id": stored.file_unique_id,
-                    "file_size": len(stored.data),
-                    "file_path": stored.file_path,
+                    "file_id": known.file_id,
+                    "file_unique_id": known.file_unique_id,
+                    "file_size": len(known.data),
+                    "file_path": known.file_path,
                 }
             case "setMyCommands":
                 self.commands = list(_require(params, "commands"))

@@ -91,14 +91,14 @@ class TwilioCall(Call):
     """One Twilio REST request the stand-in received ("Messages.create", ...)."""
 
     @property
-    def to(self) -> str | None:
-        """The To parameter."""
-        return self.params.get("To")
+    def to(self) -> str:
+        """The To parameter ("" if absent)."""
+        return str(self.params.get("To") or "")
 
     @property
-    def body(self) -> str | None:
-        """The Body parameter."""
-        return self.params.get("Body")
+    def body(self) -> str:
+        """The Body parameter ("" if absent)."""
+        return str(self.params.get("Body") or "")
 
     @property
     def media_urls(self) -> list[str]:
@@ -112,11 +112,11 @@ class TwilioCall(Call):
         return json.loads(raw) if raw else None
 
     @property
-    def sid(self) -> str | None:
-        """The SID of the Message resource created or fetched."""
+    def sid(self) -> str:
+        """The SID of the Message resource created or fetched ("" if the call answered none)."""
         if isinstance(self.result, dict):
-            return self.result.get("sid")
-        return None
+            return str(self.result.get("sid") or "")
+        return ""
 
 
 @dataclass

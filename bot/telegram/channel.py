@@ -20,7 +20,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels import Channel, ChannelContext, Sender
 from bot.config import Settings
-from bot.media import media_loader
+from bot.media import media_loader, sent_id_lookup
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.telegram.inbound import CHANNEL, decode
 from bot.telegram.outbound import TelegramSender, photo_fetcher
@@ -90,18 +90,18 @@ def build_application(settings: Settings) -> TelegramApp:
     builder = ApplicationBuilder().token(tg.token).updater(None)
     builder = builder.connect_timeout(tg.timeout_seconds).read_timeout(tg.timeout_seconds)
     builder = builder.write_timeout(tg.timeout_seconds)
-    # Telegram allows ~30 messages/s overall and 20 per minute per group, in any window
-    # (bot.telegram.ratelimit). Retries are the outbox's job (it knows retry_after and keeps the
-    # message), so the limiter itself never retries.
-    builder = builder.rate_limiter(
-        WindowRateLimiter(per_second=tg.max_messages_per_second, per_group_per_minute=tg.max_group_messages_per_minute)
-    )
     base = settings.telegram.api_base_url.rstrip("/")
     if base:
         builder = builder.base_url(base).base_file_url(
             base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
         )
-    return builder.build()
+    # Telegram allows ~30 messages/s overall and 20 per minute per group, in any window
+    # (bot.telegram.ratelimit). Retries are the outbox's job (it knows retry_after and keeps the
+    # message), so the limiter itself never retries. Set last: it changes the builder's bot type.
+    limiter = WindowRateLimiter(
+        per_second=tg.max_messages_per_second, per_group_per_minute=tg.max_group_messages_per_minute
+    )
+    return builder.rate_limiter(limiter).build()
 
 
 def group_window(settings: Settings) -> ChatWindow:
@@ -124,7 +124,9 @@ class TelegramChannel:
         self.context = context
         self.application = build_application(context.settings)
         # Photos that came through another messenger are kept in the media table and uploaded from there.
-        self.sender: Sender = TelegramSender(self.application.bot, load_media=media_loader(context.sessions))
+        self.sender: Sender = TelegramSender(
+            self.application.bot, load_media=media_loader(context.sessions), sent_id=sent_id_lookup(context.sessions)
+        )
         self._fetch = photo_fetcher(self.application.bot)
         self._connected = asyncio.Event()
         self._connect_retry_seconds = context.connect_retry_seconds

@@ -102,18 +102,21 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
     if update.callback_query is not None:
         query = update.callback_query
         message = query.message
-        if message is None or _kind(message.chat) is None:
+        kind = None if message is None else _kind(message.chat)
+        if message is None or kind is None:
             return None
         return Inbound(
             channel=CHANNEL,
             chat_id=str(message.chat.id),
-            chat_kind=_kind(message.chat),  # type: ignore[arg-type]
+            chat_kind=kind,
             sender_id=str(query.from_user.id),
             sender_name=_name(query.from_user),
             at=at,
             external_id=external_id,
             callback_data=query.data or "",
             callback_id=query.id,
+            # The message whose button was pressed (to take its buttons away).
+            message_id=str(message.message_id),
             sender_is_bot=query.from_user.is_bot,
         )
     member = update.my_chat_member
@@ -223,7 +226,9 @@ def _undecodable_private(payload: dict[str, Any], received_at: datetime) -> Inbo
     chat_id, sender_id = chat.get("id"), sender.get("id")
     if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not isinstance(sender_id, int):
         return None
-    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    text = message.get("text")
+    if not isinstance(text, str):
+        text = ""
     return Inbound(
         channel=CHANNEL,
         chat_id=str(chat_id),

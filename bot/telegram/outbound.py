@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -83,10 +84,32 @@ def photo_fetcher(bot: Bot) -> Callable[[str], Awaitable[bytes]]:
 class TelegramSender:
     """Sends outbox rows with a python-telegram-bot Bot (rate-limited: bot.telegram.ratelimit)."""
 
-    def __init__(self, bot: Bot, *, load_media: Callable[[str], Awaitable[bytes]] | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        load_media: Callable[[str], Awaitable[bytes]] | None = None,
+        sent_id: Callable[[int], Awaitable[str | None]] | None = None,
+    ) -> None:
         self._bot = bot
         # Photos that came from another messenger are stored by us and uploaded as bytes.
         self._load_media = load_media
+        # The Telegram message id an earlier outbox row was sent as (to take its buttons away).
+        self._sent_id = sent_id
+
+    async def _clear_buttons(self, chat_id: int, payload: dict[str, object]) -> None:
+        """Take the inline keyboard off a message sent earlier; nothing to do if it is gone already."""
+        message_id = payload.get("message_id")
+        if message_id is None and payload.get("outbox_ref") is not None and self._sent_id is not None:
+            message_id = await self._sent_id(int(str(payload["outbox_ref"])))
+        if message_id is None or not str(message_id).isdigit():
+            return None
+        try:
+            await self._bot.edit_message_reply_markup(chat_id, int(str(message_id)), reply_markup=None)
+        except BadRequest as exc:
+            # "message is not modified" (no buttons left), or deleted: the goal is reached either way.
+            log.info("buttons not cleared: %s", exc.message)
+        return None
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send one outbox row; return Telegram's message id."""
@@ -115,7 +138,7 @@ class TelegramSender:
                 chat_id,
                 parts[-1],
                 parse_mode=ParseMode.HTML if html else None,
-                reply_markup=_keyboard(payload.get("buttons")),  # type: ignore[arg-type]
+                reply_markup=_keyboard(payload.get("buttons")),
                 reply_parameters=_reply(payload),
                 link_preview_options=preview,
             )
@@ -124,14 +147,7 @@ class TelegramSender:
                 chat_id, latitude=float(str(payload["lat"])), longitude=float(str(payload["lon"]))
             )
         elif message.kind == "photo":
-            photo: str | bytes = str(payload["ref"])
-            if payload.get("source") == "media":
-                if self._load_media is None:
-                    raise Undeliverable("no media store to read the photo from")
-                photo = await self._load_media(str(payload["ref"]))
-            sent = await self._bot.send_photo(
-                chat_id, photo=photo, caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None
-            )
+            sent = await self._send_photo(chat_id, payload)
         elif message.kind == "document":
             content = base64.b64decode(str(payload["content_b64"]))
             sent = await self._bot.send_document(
@@ -140,9 +156,14 @@ class TelegramSender:
                 filename=str(payload.get("filename", "file")),
                 caption=cut_utf16(str(payload.get("caption", "")), CAPTION_LIMIT) or None,
             )
+        elif message.kind == "clear_buttons":
+            await self._clear_buttons(chat_id, payload)
+            return None
         elif message.kind == "callback_answer":
             try:
-                await self._bot.answer_callback_query(str(payload["callback_id"]))
+                await self._bot.answer_callback_query(
+                    str(payload["callback_id"]), text=str(payload.get("text") or "") or None
+                )
             except BadRequest as exc:
                 # A button pressed long ago: the acknowledgement is moot, not a failure to report.
                 log.info("callback answer not accepted: %s", exc.message)
@@ -150,3 +171,29 @@ class TelegramSender:
         else:
             raise Undeliverable(f"unknown outbox kind {message.kind!r}")
         return str(sent.message_id) if isinstance(sent, Message) else None
+
+    async def _send_photo(self, chat_id: int, payload: dict[str, Any]) -> Message:
+        """A photo with its caption; an HTML caption (a ticket card) is sized by the handlers, never cut."""
+        html = bool(payload.get("html"))
+        caption = str(payload.get("caption", ""))
+        try:
+            photo: str | bytes = str(payload["ref"])
+            if payload.get("source") == "media":
+                if self._load_media is None:
+                    raise Undeliverable("no media store to read the photo from")
+                photo = await self._load_media(str(payload["ref"]))
+            return await self._bot.send_photo(
+                chat_id,
+                photo=photo,
+                caption=(caption if html else cut_utf16(caption, CAPTION_LIMIT)) or None,
+                parse_mode=ParseMode.HTML if html else None,
+            )
+        except (BadRequest, Undeliverable) as exc:
+            if not payload.get("caption_is_essential") or not caption:
+                raise
+            # The photo cannot be sent (a file id Telegram no longer knows, a stored photo gone):
+            # the caption is a ticket card, which the group must still get, as a text.
+            log.warning("photo not sendable (%s); sending its caption as a text", exc)
+            return await self._bot.send_message(
+                chat_id, caption, parse_mode=ParseMode.HTML if html else None, link_preview_options=None
+            )

@@ -81,11 +81,13 @@ class WindowRateLimiter(BaseRateLimiter[int]):
 
     def _group(self, data: dict[str, Any]) -> _Window | None:
         """The window of the group a request goes to; None for a private chat."""
-        chat_id = data.get("chat_id")
-        try:
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
+        raw = data.get("chat_id")
+        chat_id: int | str | None = raw if isinstance(raw, int | str) else None
+        if isinstance(chat_id, str):
+            try:
+                chat_id = int(chat_id)
+            except ValueError:  # an @username
+                pass
         # Groups and channels have negative ids (or an @username); private chats positive ones.
         if not ((isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)):
             return None

@@ -394,12 +394,16 @@ def desk_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Base
     async def do_reroute(
         session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer
     ) -> actions.Outcome:
-        return await actions.reroute(session, desk, number, str(form.get("opd", "")), actor=viewer.actor())
+        return await actions.reroute(
+            session, desk, number, str(form.get("opd", "")), actor=viewer.actor(), admin=viewer.name
+        )
 
     async def do_reject(
         session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer
     ) -> actions.Outcome:
-        return await actions.reject(session, desk, number, str(form.get("alasan", ""))[:500], actor=viewer.actor())
+        return await actions.reject(
+            session, desk, number, str(form.get("alasan", ""))[:500], actor=viewer.actor(), admin=viewer.name
+        )
 
     async def do_reprimand(
         session: AsyncSession, desk: Desk, number: int, form: FormData, viewer: Viewer

@@ -138,7 +138,7 @@ class WhatsAppSender:
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send one outbox row; return the (first) Twilio message SID."""
-        if message.kind == "callback_answer":
+        if message.kind in ("callback_answer", "clear_buttons"):
             return None  # WhatsApp has no buttons to acknowledge
         if message.kind == "template":
             variables = message.payload.get("variables", {})
@@ -176,7 +176,9 @@ class WhatsAppSender:
             lat, lon = float(str(message.payload["lat"])), float(str(message.payload["lon"]))
             return f"📍 https://maps.google.com/?q={lat:.6f},{lon:.6f}"
         if message.kind == "photo":
-            return str(message.payload.get("caption", ""))
+            # An HTML caption (a ticket card) loses its markup like an HTML text.
+            caption = message.payload.get("caption", "")
+            return plain_text({"text": caption, "html": message.payload.get("html")})
         return plain_text(message.payload)
 
     async def _last_heard(self, address: str) -> datetime | None:

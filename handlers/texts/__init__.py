@@ -24,6 +24,9 @@ ASK_LOCATION = (
 )
 ASK_PHOTO = 'Ada foto? Kirim fotonya sekarang, atau ketik "lewati".'
 PHOTO_RECEIVED = "📷 Foto diterima."
+DESCRIBE_PROBLEM = "Terima kasih. Ceritakan masalahnya: apa yang terjadi, di mana, dan sejak kapan."
+# The history line of a filed complaint (/lihat).
+FILED_EVENT = "diteruskan ke {owner} (keyakinan {confidence})"
 LOCATION_RECEIVED = "📍 Lokasi diterima."
 TOO_MANY_PHOTOS = "Cukup {max} foto untuk satu aduan; foto berikutnya tidak kami simpan."
 SUMMARY = (
@@ -32,12 +35,12 @@ SUMMARY = (
     "📍 {location}\n"
     "📷 {photos}\n"
     "🏢 Diteruskan ke: {agency}\n\n"
-    'Ketik "ya" untuk mengirim atau "batal" untuk membatalkan.'
+    'Ketik "ya" untuk mengirim, "ubah" untuk mengubah, atau "batal" untuk membatalkan.'
 )
 SUMMARY_TO_HUMAS = "Humas {city} (akan diteruskan ke dinas terkait)"
 NO_LOCATION = "tanpa lokasi"
 NO_PHOTO = "tanpa foto"
-CONFIRM_AGAIN = 'Ketik "ya" untuk mengirim aduan atau "batal" untuk membatalkan.'
+CONFIRM_AGAIN = 'Ketik "ya" untuk mengirim aduan, "ubah" untuk mengubahnya, atau "batal" untuk membatalkan.'
 FILED = (
     "✅ Aduan Anda tercatat dengan nomor {ticket}.\n"
     "{agency} akan menanggapi paling lambat {deadline}.\n"
@@ -123,13 +126,14 @@ BOT_ADDED_KNOWN = "Halo {name}! Tiket aduan warga akan dikirim ke grup ini. Keti
 GROUP_HELP = (
     "Petunjuk untuk petugas:\n"
     "• Balas kartu aduan untuk menanggapi; tanggapan diteruskan ke pelapor.\n"
-    "• Atau ketik #{prefix}-0042 diikuti tanggapan.\n"
-    "• /selesai {prefix}-0042 [catatan] — aduan selesai ditangani.\n"
-    "• /bukan {prefix}-0042 [alasan] — aduan bukan kewenangan dinas ini (humas meneruskan).\n"
+    "• Atau ketik #{ticket} diikuti tanggapan.\n"
+    "• /selesai {ticket} [catatan] — aduan selesai ditangani.\n"
+    "• /bukan {ticket} [alasan] — aduan bukan kewenangan dinas ini (humas meneruskan).\n"
+    "• /daftar — aduan grup ini yang masih terbuka, dengan batas waktunya.\n"
     "Tanggapan pertama harus masuk paling lambat {hours} jam setelah aduan dicatat."
 )
-USAGE_SELESAI = "Cara pakai: /selesai {prefix}-0042 [catatan]"
-USAGE_BUKAN = "Cara pakai: /bukan {prefix}-0042 [alasan]"
+USAGE_SELESAI = "Cara pakai: /selesai {ticket} [catatan]"
+USAGE_BUKAN = "Cara pakai: /bukan {ticket} [alasan]"
 CLOSED_TO_CITIZEN = "✅ Aduan {ticket} dinyatakan selesai oleh {agency}.{note}\nTerima kasih atas laporan Anda."
 CLOSED_IN_GROUP = "✅ Aduan {ticket} ditutup. Pelapor sudah diberi tahu."
 ALREADY_CLOSED = "Aduan {ticket} sudah {state}."
@@ -148,23 +152,13 @@ DELIVERY_FAILED_TO_HUMAS = (
 
 # Deadlines (SLA)
 REMINDER = Markup(
-    "⏰ <b>Pengingat {agency}</b>\n"
-    "Aduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n"
-    "Balas kartu aduannya atau ketik <code>#{prefix}-0042 tanggapan</code>."
+    "⏰ <b>Pengingat {agency}</b>\nAduan berikut belum ditanggapi dan akan melewati batas 1×24 jam:\n{lines}\n{howto}"
 )
 REMINDER_LINE = Markup("• <b>{ticket}</b> — batas {deadline} (sisa {left})")
 TEGURAN = Markup(
     "⚠️ <b>TEGURAN HUMAS</b>\n"
     "Aduan <b>{ticket}</b> belum ditanggapi {agency} melewati batas waktu ({deadline}), "
     "terlambat {late}.\nMohon segera ditindaklanjuti dan dibalas."
-)
-OVERDUE_TO_HUMAS = Markup(
-    "🚨 Aduan <b>{ticket}</b> ({owner}) belum ditanggapi melewati batas {deadline}, terlambat {late}. "
-    "Teguran sudah dikirim ke grup {owner}."
-)
-OVERDUE_UNROUTED_TO_HUMAS = Markup(
-    "🚨 Aduan <b>{ticket}</b> belum diteruskan ke dinas mana pun dan melewati batas {deadline}. "
-    "Teruskan dengan <code>/pindah {ticket} KODE</code>."
 )
 OVERDUE_TO_CITIZEN = (
     "Mohon maaf, aduan {ticket} belum ditanggapi {agency} dalam batas waktu. "
@@ -193,6 +187,13 @@ ADMIN_HELP = (
     "• /export [30d] — unduh CSV aduan\n"
     "Kode dinas: {codes}"
 )
+OVERDUE_SCOPE = " untuk {scope}"
+STATS_UNROUTED = "Belum diteruskan (humas)"
+# A citizen with no usable name, as agencies see them.
+CITIZEN_DEFAULT_NAME = "Warga"
+# Yes/no cells of the export.
+YES_WORD = "ya"
+NO_WORD = "tidak"
 OVERDUE_NONE = Markup("✅ Tidak ada aduan yang melewati batas waktu{scope}.")
 OVERDUE_HEADER = Markup("🚨 <b>Aduan melewati batas</b>{scope} — per {now}")
 OVERDUE_GROUP = Markup("\n<b>{name}</b> ({count})")
@@ -216,8 +217,6 @@ USAGE_PINDAH = "Cara pakai: /pindah {prefix}-0042 KODE"
 USAGE_TOLAK = "Cara pakai: /tolak {prefix}-0042 alasan"
 USAGE_TEGUR = "Cara pakai: /tegur KODE [pesan]"
 USAGE_EXPORT = "Cara pakai: /export [7d|30d|bulan|all]"
-REROUTED_IN_NEW_GROUP = "↪️ Aduan {ticket} dialihkan ke {code} oleh humas."
-REROUTED_IN_OLD_GROUP = "↪️ Aduan {ticket} dialihkan oleh humas ke {code}; grup ini tidak perlu menanggapinya lagi."
 REROUTED_TO_CITIZEN = "Aduan {ticket} diteruskan ke {agency}. Tanggapan paling lambat {deadline}."
 REROUTED_DONE = "✅ {ticket} dialihkan ke {code}. Batas baru: {deadline}."
 REROUTE_SAME = "Aduan {ticket} sudah ditangani {code}."
@@ -228,7 +227,6 @@ TEGURAN_MANUAL_DEFAULT = "Mohon aduan warga yang masih terbuka segera ditanggapi
 # /lihat: the whole story of one complaint, for humas.
 LIHAT_HEAD = Markup("🔎 <b>Aduan {ticket}</b> · {category}")
 LIHAT_STATUS = Markup("<b>Status:</b> {status} · <b>OPD:</b> {owner}")
-LIHAT_CITIZEN = Markup("<b>Pelapor:</b> {name} · {channel} <code>{address}</code>")
 LIHAT_DATES = Markup("<b>Dicatat:</b> {created} · <b>Batas:</b> {deadline}")
 LIHAT_LOCATION = Markup("<b>Lokasi:</b> {location}{point}")
 LIHAT_POINT = " ({lat:.5f}, {lon:.5f})"
@@ -253,6 +251,8 @@ EVENT_NAMES = {
     "reminded": "diingatkan",
     "reprimanded": "ditegur",
     "rated": "dinilai",
+    "addition": "tambahan pelapor",
+    "disputed": "keberatan pelapor",
 }
 # The card's category after the ticket number.
 CARD_CATEGORY = Markup(" · {category}")

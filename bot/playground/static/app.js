@@ -37,7 +37,9 @@ function paneElement(key) {
 function render(event) {
   const host = paneElement(event.pane);
   if (!host) return;
+  if (event.sender === "edit") return applyEdit(host, event);
   const list = host.querySelector(".messages");
+  list.querySelector(".hint")?.remove();
   const box = document.createElement("div");
   box.className = "msg " + event.sender;
   box.dataset.testid = "message";
@@ -88,7 +90,19 @@ function render(event) {
     note.textContent = event.note;
     box.append(note);
   }
-  for (const row of event.buttons || []) {
+  appendButtons(box, event, event.buttons);
+  if (event.sender === "bot" && event.message_id && state.panes[event.pane].channel === "telegram") {
+    box.title = "Klik untuk membalas pesan ini";
+    box.addEventListener("click", () => setReply(event.pane, event.message_id, body.textContent));
+  }
+  list.append(box);
+  sizes.observe(box); // an image that loads later makes it taller
+  follow(list);
+  if (host.hidden) countUnread(event.pane);
+}
+
+function appendButtons(box, event, rows) {
+  for (const row of rows || []) {
     const line = document.createElement("div");
     line.className = "buttons";
     for (const button of row) {
@@ -107,13 +121,97 @@ function render(event) {
     }
     box.append(line);
   }
-  if (event.sender === "bot" && event.message_id && state.panes[event.pane].channel === "telegram") {
-    box.title = "Klik untuk membalas pesan ini";
-    box.addEventListener("click", () => setReply(event.pane, event.message_id, body.textContent));
+}
+
+function applyEdit(host, event) {
+  // The bot changed a message it sent: above all, it took the buttons away once they were used.
+  const box = host.querySelector(`.msg.bot[data-message-id="${event.message_id}"]`);
+  if (!box) return;
+  for (const line of box.querySelectorAll(".buttons")) line.remove();
+  if (event.text) {
+    const body = box.querySelector(".body");
+    body.replaceChildren();
+    if (event.html) body.append(sanitize(event.text));
+    else body.textContent = event.text;
   }
-  const stick = list.scrollTop + list.clientHeight >= list.scrollHeight - 30;
-  list.append(box);
-  if (stick) list.scrollTop = list.scrollHeight;
+  appendButtons(box, event, event.buttons);
+}
+
+// -- each pane stays at its newest message, unless the reader scrolled up to read older ones --------
+
+const NEAR_BOTTOM = 30; // px
+
+function atBottom(list) {
+  return list.scrollHeight - list.scrollTop - list.clientHeight <= NEAR_BOTTOM;
+}
+
+function follow(list) {
+  if (list.dataset.follow !== "no") list.scrollTop = list.scrollHeight;
+}
+
+function watchScrolling(list) {
+  let lastTop = 0;
+  list.addEventListener("scroll", () => {
+    // Content growing below (an image loading) never moves scrollTop; only the reader scrolls up.
+    if (atBottom(list)) list.dataset.follow = "yes";
+    else if (list.scrollTop < lastTop) list.dataset.follow = "no";
+    lastTop = list.scrollTop;
+  });
+  sizes.observe(list); // a pane shown again, or the window resized
+}
+
+const sizes = new ResizeObserver((entries) => {
+  const lists = new Set(entries.map((entry) => entry.target.closest(".messages")));
+  for (const list of lists) if (list) follow(list);
+});
+
+// -- what to try in an empty pane ---------------------------------------------------------------
+
+const HINTS = {
+  "tg-citizen": ["Coba:", "sampah numpuk depan SD 5 seminggu"],
+  "wa-citizen": ["Coba:", "jalan berlubang dekat jembatan By Pass"],
+  "group-HUMAS": ["Aduan tanpa dinas dan teguran tampil di sini."],
+  admin: ["Coba perintah humas:", "/overdue"],
+};
+
+function addHint(node, pane) {
+  const [text, example] = HINTS[pane.key] ||
+    (pane.group ? [`Klik kartu aduan ${pane.title.replace(/^Grup /, "")} untuk membalas.`] : []);
+  if (!text) return;
+  const hint = document.createElement("p");
+  hint.className = "hint";
+  hint.dataset.testid = "hint";
+  hint.append(text);
+  if (example) {
+    const sample = document.createElement("button");
+    sample.type = "button";
+    sample.className = "example";
+    sample.textContent = example;
+    sample.title = "Klik untuk menulisnya";
+    sample.addEventListener("click", () => {
+      const input = node.querySelector(".text");
+      input.value = example;
+      input.focus();
+    });
+    hint.append(" ", sample);
+  }
+  node.querySelector(".messages").append(hint);
+}
+
+// -- the agency column: one group at a time, the selector names it, unread counts on the others -----
+
+const unread = {}; // pane key -> messages that arrived while its group was not shown
+
+function countUnread(key) {
+  unread[key] = (unread[key] || 0) + 1;
+  labelGroups();
+}
+
+function labelGroups() {
+  for (const option of document.querySelectorAll(".group-select option")) {
+    const count = unread[option.value] || 0;
+    option.textContent = state.panes[option.value].title + (count ? ` (${count} baru)` : "");
+  }
 }
 
 function setReply(key, messageId, text) {
@@ -130,6 +228,7 @@ async function send(key, fields) {
   form.append("pane", key);
   if (host.dataset.replyTo) form.append("reply_to", host.dataset.replyTo);
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  host.querySelector(".messages").dataset.follow = "yes"; // who writes sees their message arrive
   await api("send", { method: "POST", body: form });
   setReply(key, null);
 }
@@ -177,13 +276,25 @@ function buildPane(pane, extraGroups) {
     if (file) send(node.dataset.key, { photo: file, text: node.querySelector(".text").value.trim() }).catch(alert);
   });
   node.querySelector(".cancel-reply").addEventListener("click", () => setReply(node.dataset.key, null));
+  if (NO_ATTACHMENTS.has(pane.key)) for (const tool of node.querySelectorAll(".location, .photo")) tool.remove();
+  addHint(node, pane);
+  watchScrolling(node.querySelector(".messages"));
   return node;
 }
 
+// Humas types commands in its private chat: a location or a photo means nothing there.
+const NO_ATTACHMENTS = new Set(["admin"]);
+
 function showGroup(key) {
   // The agency column holds one group pane at a time; the others stay hidden but keep their messages.
-  for (const element of document.querySelectorAll(".pane.group")) element.hidden = element.dataset.key !== key;
+  // Every group pane has its own selector: each names the group shown, so title and selector agree.
+  for (const element of document.querySelectorAll(".pane.group")) {
+    element.hidden = element.dataset.key !== key;
+    element.querySelector(".group-select").value = key;
+  }
   state.groupPane = key;
+  unread[key] = 0;
+  labelGroups();
 }
 
 async function poll() {

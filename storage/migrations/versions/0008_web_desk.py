@@ -1,7 +1,7 @@
 """web desk: each complaint's handovers with their own deadlines and verdicts; desk logins and sessions
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import storage.types
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -42,6 +41,7 @@ def _aware(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -51,33 +51,33 @@ def upgrade() -> None:
         "complaint_assignment",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("complaint_id", sa.Integer(), nullable=False),
-        sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("owner", sa.String(length=20), nullable=False),
         sa.Column("complaint_created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("due_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("answered_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("answer_seconds", sa.Float(), nullable=True),
         sa.Column("ended_at", storage.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("end_reason", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("verdict", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("end_reason", sa.String(length=16), nullable=True),
+        sa.Column("verdict", sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(["complaint_id"], ["complaint.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("complaint_assignment", schema=None) as batch_op:
-        for name, columns in ASSIGNMENT_INDEXES.items():
-            batch_op.create_index(name, columns, unique=False)
+        for name, indexed in ASSIGNMENT_INDEXES.items():
+            batch_op.create_index(name, indexed, unique=False)
     with op.batch_alter_table("complaint", schema=None) as batch_op:
-        for name, columns in COMPLAINT_INDEXES.items():
-            batch_op.create_index(name, columns, unique=False)
+        for name, indexed in COMPLAINT_INDEXES.items():
+            batch_op.create_index(name, indexed, unique=False)
 
     for table in ("desk_login", "desk_session"):
-        columns = [
+        columns: list[sa.schema.SchemaItem] = [
             sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-            sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-            sa.Column("user_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-            sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-            sa.Column("opd_code", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+            sa.Column("token_hash", sa.String(length=64), nullable=False),
+            sa.Column("user_id", sa.String(length=64), nullable=False),
+            sa.Column("user_name", sa.String(length=200), nullable=False),
+            sa.Column("role", sa.String(length=16), nullable=False),
+            sa.Column("opd_code", sa.String(length=20), nullable=True),
             sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
             sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         ]
