@@ -27,7 +27,7 @@ from bot.runtime.inbox_writer import writer_for
 from bot.runtime.retention import purge_daily
 from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
-from handlers.desk import AgencyInfo, Desk
+from handlers.desk import AgencyInfo, Desk, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
@@ -92,6 +92,12 @@ def build_lexicon(settings: Settings) -> Lexicon:
 
 def build_desk(settings: Settings, clock: Clock) -> Desk:
     """The handlers' view of the settings."""
+    web_login = None
+    if settings.web.enabled:
+        from bot.web.auth import DeskAuth
+
+        auth = DeskAuth(settings)
+        web_login = WebLogin(link=auth.link, lifetime=auth.link_lifetime)
     return Desk(
         city=settings.bot.city,
         ticket_prefix=settings.bot.ticket_prefix,
@@ -109,6 +115,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),
+        web_login=web_login,
         map_url=settings.cards.map_url,
         card_location_pin=settings.cards.location_pin,
         staff_flood_max_messages=settings.flood.staff_max_messages,
@@ -193,6 +200,10 @@ def create_app(
     for messenger in MESSENGERS:
         if messenger.enabled(settings):
             routes.extend(messenger.routes(settings, current(messenger.name)))
+    if settings.web.enabled:
+        from bot.web.routes import desk_routes
+
+        routes.extend(desk_routes(settings, lambda: holder["runtime"]))
     routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -218,6 +218,41 @@ class HumasSection(_Section):
     group_chat_id: int
 
 
+DEFAULT_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+# A secret this short could be guessed offline from one signed link.
+MIN_WEB_SECRET_CHARS = 32
+
+
+class WebSection(_Section):
+    """[web]: the humas web desk at public_url/desk/ (login through the bot, no passwords)."""
+
+    enabled: bool = False
+    # Signs login links and session cookies; required (32+ characters) when enabled.
+    secret: str = ""
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    login_link_minutes: float = Field(default=10.0, gt=0, le=24 * 60)
+    # A Leaflet tile URL template; empty: the map shows its pins on a blank background.
+    map_tiles_url: str = DEFAULT_TILES
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        if not value:
+            return value
+        if not re.match(r"^https?://[^\s/]+/\S*$", value) or not all(p in value for p in ("{z}", "{x}", "{y}")):
+            raise ValueError('expected an http(s) URL template with {z}, {x} and {y}, or "" for no tiles')
+        return value
+
+    @model_validator(mode="after")
+    def _secret_when_enabled(self) -> WebSection:
+        if self.enabled and len(self.secret) < MIN_WEB_SECRET_CHARS:
+            raise _KeyError(
+                "web.secret",
+                f"required when enabled: at least {MIN_WEB_SECRET_CHARS} characters (openssl rand -hex 32)",
+            )
+        return self
+
+
 class OpdSection(_Section):
     """[[opd]]: one agency, its Telegram group and the words that route complaints to it."""
 
@@ -266,6 +301,7 @@ class Settings(_Section):
     sla: SlaSection = Field(default_factory=SlaSection)
     outbox: OutboxSection = Field(default_factory=OutboxSection)
     flood: FloodSection = Field(default_factory=FloodSection)
+    web: WebSection = Field(default_factory=WebSection)
     cards: CardsSection = Field(default_factory=CardsSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
     humas: HumasSection
@@ -297,6 +333,8 @@ class Settings(_Section):
             found.append("telegram.webhook_secret")
         if self.whatsapp.auth_token == PLACEHOLDER:
             found.append("whatsapp.auth_token")
+        if self.web.enabled and PLACEHOLDER in self.web.secret:
+            found.append("web.secret")
         return found
 
     def security_review(self) -> tuple[list[str], list[str]]:
@@ -344,6 +382,7 @@ class Settings(_Section):
         return (
             f"{self.bot.city}: {len(self.opd)} OPD ({codes}), {channels} ({self.telegram.mode}), "
             f"{backend} database, deadline {self.sla.answer_within_hours:g} h"
+            + (", web desk on" if self.web.enabled else "")
         )
 
 

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, chat_policy, contacts, corrections, forget, handover, overdue, reports, texts
-from handlers.desk import HUMAS, Desk
+from handlers import (
+    actions,
+    cards,
+    chat_policy,
+    contacts,
+    forget,
+    overdue,
+    periods,
+    reports,
+    texts,
+)
+from handlers.desk import Desk
 from handlers.events import Inbound
-from handlers.outgoing import Recipient, send_location, send_photo, send_text, to_citizen
+from handlers.outgoing import Recipient, send_location, send_photo, send_text
 from handlers.texts import privacy as privacy_texts
 from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
 from storage import reports as report_queries
-from storage.models import Citizen, Complaint, ComplaintStatus
+from storage.filters import ComplaintFilter
+from storage.models import Citizen
 
 COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan"})
-PERIODS = {"7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 
 
 def is_admin(desk: Desk, inbound: Inbound) -> bool:
@@ -74,25 +83,24 @@ async def _overdue(session: AsyncSession, desk: Desk, inbound: Inbound, here: Re
 
 async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
     now = desk.now()
-    period = rest.split()[0].lower() if rest.split() else "30d"
-    if period not in PERIODS:
+    period = rest.split()[0].lower() if rest.split() else periods.DEFAULT
+    if period not in periods.PERIODS:
         await send_text(session, here, texts.STATS_USAGE, now=now)
         return
-    span = PERIODS[period]
-    rows = await report_queries.stats_rows(session, since=now - span if span else None)
-    figures = reports.compute_stats(rows, now=now)
+    since = periods.since(period, now=now, zone=desk.zone)
+    figures = await reports.load_stats(session, since=since, now=now)
     for message in reports.stats_message(desk, figures, period):
         await send_text(session, here, message, now=now, purpose="report")
 
 
 async def _export(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
     now = desk.now()
-    period = rest.split()[0].lower() if rest.split() else "30d"
-    if period not in PERIODS:
+    period = rest.split()[0].lower() if rest.split() else periods.DEFAULT
+    if period not in periods.PERIODS:
         await send_text(session, here, texts.USAGE_EXPORT.format(), now=now)
         return
-    span = PERIODS[period]
-    rows = await report_queries.export_rows(session, since=now - span if span else None)
+    since = periods.since(period, now=now, zone=desk.zone)
+    rows = await report_queries.export_rows(session, found=ComplaintFilter(since=since), now=now)
     label = texts.STATS_PERIODS[period]
     if not rows:
         await send_text(session, here, texts.EXPORT_EMPTY.format(period=label), now=now)
@@ -128,21 +136,6 @@ async def _ticket_arg(
         await send_text(session, here, usage.format(prefix=desk.ticket_prefix), now=now)
         return None
     return number, tail.strip()
-
-
-async def _still_open(session: AsyncSession, desk: Desk, here: Recipient, number: int) -> Complaint | None:
-    """The complaint, locked, if it exists and is not closed or rejected; otherwise say why and None."""
-    now = desk.now()
-    complaint = await complaints.get_complaint(session, complaint_id=number, lock=True)
-    ticket = desk.ticket(number)
-    if complaint is None:
-        await send_text(session, here, texts.TICKET_NOT_FOUND.format(ticket=ticket), now=now)
-        return None
-    if complaint.status in (ComplaintStatus.CLOSED, ComplaintStatus.REJECTED):
-        state = "selesai" if complaint.status == ComplaintStatus.CLOSED else "ditolak"
-        await send_text(session, here, texts.ALREADY_CLOSED.format(ticket=ticket, state=state), now=now)
-        return None
-    return complaint
 
 
 async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
@@ -226,118 +219,37 @@ async def _lihat(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
 
 
 async def _pindah(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
-    now = desk.now()
     parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_PINDAH)
     if parsed is None:
         return
     number, tail = parsed
-    code = tail.split()[0].upper() if tail.split() else ""
-    if code not in desk.agencies:
-        if not code:
-            await send_text(session, here, texts.USAGE_PINDAH.format(prefix=desk.ticket_prefix), now=now)
-        else:
-            await send_text(
-                session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
-            )
+    code = tail.split()[0] if tail.split() else ""
+    if not code:
+        await send_text(session, here, texts.USAGE_PINDAH.format(prefix=desk.ticket_prefix), now=desk.now())
         return
-    complaint = await _still_open(session, desk, here, number)
-    if complaint is None:
-        return
-    ticket = desk.ticket(number)
-    if complaint.opd_code == code:
-        await send_text(session, here, texts.REROUTE_SAME.format(ticket=ticket, code=code), now=now)
-        return
-    old = complaint.opd_code
-    old_answered = old is not None and complaint.answered_at is not None
-    await corrections.record_reroute(session, desk, complaint, code=code, actor=actor(inbound))
-    # The new agency gets a full, fresh deadline; the old answer (if any) does not count for it.
-    complaint.opd_code = code
-    complaint.status = ComplaintStatus.OPEN.value
-    complaint.answered_at = None
-    complaint.due_at = now + desk.answer_within
-    complaint.reminded_at = None
-    complaint.reprimanded_at = None
-    complaint.reroute_count += 1
-    session.add(complaint)
-    await session.flush()
-    await complaints.add_event(
-        session, complaint_id=number, kind="rerouted", now=now, actor=actor(inbound), detail=f"{old or HUMAS} -> {code}"
+    outcome = await actions.reroute(
+        session, desk, number, code, actor=actor(inbound), admin=inbound.sender_name, here=here
     )
-    await audit.log_action(
-        session, actor=actor(inbound), action="reroute", target=ticket, detail=f"{old or HUMAS} -> {code}", now=now
-    )
-    citizen = await session.get(Citizen, complaint.citizen_id)
-    assert citizen is not None
-    deadline = desk.local_time(complaint.due_at)
-    await send_text(
-        session,
-        to_citizen(citizen),
-        texts.REROUTED_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(code), deadline=deadline),
-        now=now,
-        complaint_id=number,
-        purpose="rerouted",
-    )
-    await handover.after_reroute(
-        session, desk, complaint, citizen, old=old, old_answered=old_answered, admin=inbound.sender_name, here=here
-    )
+    if not outcome.told:
+        await send_text(session, here, outcome.message, now=desk.now())
 
 
 async def _tolak(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
-    now = desk.now()
     parsed = await _ticket_arg(session, desk, here, rest, texts.USAGE_TOLAK)
     if parsed is None:
         return
     number, reason = parsed
-    if not reason:
-        await send_text(session, here, texts.USAGE_TOLAK.format(prefix=desk.ticket_prefix), now=now)
-        return
-    complaint = await _still_open(session, desk, here, number)
-    if complaint is None:
-        return
-    ticket = desk.ticket(number)
-    answered = complaint.answered_at is not None
-    await corrections.record_rejection(session, desk, complaint, actor=actor(inbound))
-    complaint.status = ComplaintStatus.REJECTED.value
-    complaint.closed_at = now
-    session.add(complaint)
-    await complaints.add_event(
-        session, complaint_id=number, kind="rejected", now=now, actor=actor(inbound), detail=reason
+    outcome = await actions.reject(
+        session, desk, number, reason, actor=actor(inbound), admin=inbound.sender_name, here=here
     )
-    await audit.log_action(session, actor=actor(inbound), action="reject", target=ticket, detail=reason, now=now)
-    citizen = await session.get(Citizen, complaint.citizen_id)
-    assert citizen is not None
-    await send_text(
-        session,
-        to_citizen(citizen),
-        texts.REJECTED_TO_CITIZEN.format(ticket=ticket, reason=reason[:500]),
-        now=now,
-        complaint_id=number,
-        purpose="rejected",
-    )
-    await handover.after_reject(
-        session, desk, complaint, reason=reason, answered=answered, admin=inbound.sender_name, here=here
-    )
+    if not outcome.told:
+        await send_text(session, here, outcome.message, now=desk.now())
 
 
 async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
-    now = desk.now()
     code, _, text = rest.partition(" ")
-    code = code.upper()
     if not code:
-        await send_text(session, here, texts.USAGE_TEGUR, now=now)
+        await send_text(session, here, texts.USAGE_TEGUR, now=desk.now())
         return
-    if code not in desk.agencies:
-        await send_text(
-            session, here, texts.UNKNOWN_AGENCY.format(code=code[:20], codes=", ".join(desk.agencies)), now=now
-        )
-        return
-    body = text.strip() or texts.TEGURAN_MANUAL_DEFAULT
-    await send_text(
-        session,
-        desk.staff(desk.group_of(code)),
-        texts.TEGURAN_MANUAL.format(agency=desk.agency_name(code), text=body),
-        now=now,
-        purpose="teguran",
-    )
-    await audit.log_action(session, actor=actor(inbound), action="reprimand", target=code, detail=body, now=now)
-    await send_text(session, here, texts.TEGURAN_SENT.format(code=code), now=now)
+    outcome = await actions.reprimand(session, desk, code, text, actor=actor(inbound))
+    await send_text(session, here, outcome.message, now=desk.now())

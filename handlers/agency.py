@@ -6,7 +6,7 @@ import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import corrections, daftar, staff_help, texts, triage
+from handlers import assignments, corrections, daftar, staff_help, texts, triage
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import send_photo, send_text, to_citizen
@@ -170,6 +170,8 @@ async def relay_answer(
         await complaints.add_event(
             session, complaint_id=complaint.id, kind="answered", now=now, actor=staff_label(inbound)
         )
+    # The owner's own clock (handlers.assignments); a no-op once this handover has its first answer.
+    await assignments.record_answer(session, complaint, now=now)
     await send_text(
         session,
         to,
@@ -256,6 +258,7 @@ async def _close(
         # Closing is an answer too: the deadline is met if it happens in time.
         complaint.answered_at = now
     session.add(complaint)
+    await assignments.record_answer(session, complaint, now=now)
     await complaints.add_event(
         session, complaint_id=complaint.id, kind="closed", now=now, actor=staff_label(inbound), detail=note
     )
@@ -303,6 +306,8 @@ async def _disown(
     await corrections.record_refusal(session, desk, complaint, owner=owner, actor=staff_label(inbound))
     complaint.opd_code = None
     session.add(complaint)
+    # The agency's clock stops with its own verdict; humas holds the ticket to the same deadline.
+    await assignments.hand_over(session, complaint, now=now, reason="disowned")
     await complaints.add_event(
         session,
         complaint_id=complaint.id,

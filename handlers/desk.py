@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +29,14 @@ class AgencyInfo:
 
 
 @dataclass(frozen=True)
+class WebLogin:
+    """The web desk's login links, when [web] is enabled: bot/ signs the token into a public URL."""
+
+    link: Callable[[str], str]
+    lifetime: timedelta
+
+
+@dataclass(frozen=True)
 class Desk:
     """Everything the handlers need besides the database session."""
 
@@ -52,6 +60,8 @@ class Desk:
     # Flood control: a citizen's chat may send this many messages per window before being slowed.
     flood_max_messages: int = 20
     flood_window: timedelta = timedelta(seconds=60)
+    # None while the web desk is switched off.
+    web_login: WebLogin | None = None
     # Ticket cards: the map link of a point ({lat}, {lon}), and whether a separate pin follows the card.
     map_url: str = "https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=18/{lat}/{lon}"
     card_location_pin: bool = False

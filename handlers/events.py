@@ -70,6 +70,9 @@ class Inbound:
     callback_data: str | None = None
     callback_id: str | None = None
     sender_is_bot: bool = False
+    # The agencies whose Telegram group the sender belongs to, as the messenger reported while the
+    # event was prepared (looked up only for commands that need it, handlers.desk_login); None: not looked up.
+    staff_of: frozenset[str] | None = None
     # Anything else the adapter reports, e.g. {"event": "bot_added"}.
     extra: dict[str, str] = field(default_factory=dict)
 

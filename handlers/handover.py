@@ -39,9 +39,12 @@ async def after_reroute(
     old: str | None,
     old_answered: bool,
     admin: str,
-    here: Recipient,
+    here: Recipient | None,
 ) -> None:
-    """/pindah done: the card to the new group, a note to the old one (or to humas's card), and the admin told."""
+    """/pindah done: the card to the new group, a note to the old one (or to humas's card), and the admin told.
+
+    `here` is the admin's chat; None when the admin is not in one (the web desk shows its own answer).
+    """
     assert complaint.id is not None and complaint.opd_code is not None
     ticket = desk.ticket(complaint.id)
     code = complaint.opd_code
@@ -65,13 +68,24 @@ async def after_reroute(
         )
         if here == humas:
             return  # the note in the humas group tells the admin too
-    await send_text(session, here, done, now=desk.now())
+    if here is not None:
+        await send_text(session, here, done, now=desk.now())
 
 
 async def after_reject(
-    session: AsyncSession, desk: Desk, complaint: Complaint, *, reason: str, answered: bool, admin: str, here: Recipient
+    session: AsyncSession,
+    desk: Desk,
+    complaint: Complaint,
+    *,
+    reason: str,
+    answered: bool,
+    admin: str,
+    here: Recipient | None,
 ) -> None:
-    """/tolak done: the owning group (an agency's, or humas's for an unrouted ticket) told, and the admin."""
+    """/tolak done: the owning group (an agency's, or humas's for an unrouted ticket) told, and the admin.
+
+    `here` as for after_reroute.
+    """
     assert complaint.id is not None
     ticket = desk.ticket(complaint.id)
     reason = reason[:500]
@@ -90,4 +104,5 @@ async def after_reject(
         )
         if here == humas:
             return
-    await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=desk.now())
+    if here is not None:
+        await send_text(session, here, texts.REJECTED_DONE.format(ticket=ticket), now=desk.now())

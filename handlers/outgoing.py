@@ -51,11 +51,19 @@ async def send_text(
     complaint_id: int | None = None,
     purpose: str = "",
     dedup_key: str | None = None,
+    link_preview: bool = True,
+    send_before: datetime | None = None,
 ) -> int | None:
     """Queue a text message; a Markup text goes as HTML (its arguments were escaped when it was formatted)."""
     payload: dict[str, object] = {"text": str(text)}
     if isinstance(text, Markup):
         payload["html"] = True
+    if not link_preview:
+        # The messenger must not fetch the links in it (a one-time link would be used up).
+        payload["no_preview"] = True
+    if send_before is not None:
+        # Pointless (or wrong) later: the dispatcher drops it then instead of sending it.
+        payload["send_before"] = send_before.isoformat()
     if buttons:
         payload["buttons"] = [[[b.label, b.data] for b in row] for row in buttons]
         if typed_hint:

@@ -1,23 +1,24 @@
-"""Pure rendering of humas reports: the overdue list, statistics, the CSV export."""
+"""Humas reports: the overdue list, the statistics (one definition for every place that shows them), the CSV export."""
 
 from __future__ import annotations
 
 import csv
 import io
-import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import assignments, texts
 from handlers.desk import HUMAS, Desk
 from handlers.texts import staff as staff_texts
 from handlers.textsafe import utf16_len
 from handlers.timefmt import duration, hours
-from storage.reports import ExportRow, OverdueSummary, StatsRow
+from storage import reports as report_queries
+from storage.reports import ExportRow, OpenCount, OverdueSummary, RatingSum, VerdictCount
 
 # Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
@@ -161,79 +162,137 @@ def overdue_csv(
 
 @dataclass(frozen=True)
 class AgencyStats:
-    """The figures of one agency (or the total) over a period."""
+    """The figures of one owner (or the total) over a period, counted per handover.
+
+    A handover is one spell of a ticket with one owner, with the deadline that owner was given
+    (handlers.assignments). A ticket that stays where it was filed is one handover.
+    """
 
     received: int
     answered: int
     answered_on_time: int
     median_answer: timedelta | None
     still_open: int
+    # Waiting for an answer past the deadline right now (what /overdue lists).
     overdue: int
     average_rating: float | None
-    # Complaints that can already be judged: answered, or past their deadline (rejected ones aside).
-    judged: int = 0
+    # Answered, but after the deadline.
+    answered_late: int = 0
+    # Left this owner unanswered after its deadline (rerouted, handed back, rejected): still late.
+    missed: int = 0
+
+    @property
+    def judged(self) -> int:
+        """Handovers whose deadline already has a verdict: answered, past it now, or left past it."""
+        return self.answered_on_time + self.answered_late + self.missed + self.overdue
 
     @property
     def on_time_share(self) -> float | None:
-        """Answered on time, as a share of the complaints that can already be judged."""
+        """Answered on time, as a share of the handovers that can already be judged."""
         return self.answered_on_time / self.judged if self.judged else None
 
 
-def compute_stats(rows: Iterable[StatsRow], *, now: datetime) -> dict[str, AgencyStats]:
-    """Per-owner figures plus a "TOTAL" entry."""
-    buckets: dict[str, list[StatsRow]] = defaultdict(list)
-    for row in rows:
-        buckets[row.opd_code or HUMAS].append(row)
-        buckets["TOTAL"].append(row)
-    return {owner: _figures(items, now) for owner, items in buckets.items()}
+TOTAL = "TOTAL"
 
 
-def _median(waits: list[timedelta]) -> timedelta | None:
-    """The median wait (statistics.median is typed for numbers, so it is taken in seconds)."""
-    if not waits:
-        return None
-    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits))
+def combine(
+    verdicts: Iterable[VerdictCount],
+    open_counts: Iterable[OpenCount],
+    medians: tuple[dict[str, float], float | None],
+    ratings: Iterable[RatingSum],
+) -> dict[str, AgencyStats]:
+    """Per-owner figures plus a TOTAL entry (the sum of the owners), from what storage counted."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in verdicts:
+        for owner in (row.owner, TOTAL):
+            counts[owner]["received"] += row.handovers
+            counts[owner]["answered"] += row.answered
+            counts[owner][row.verdict or "running"] += row.handovers
+    for waiting in open_counts:
+        for owner in (waiting.owner, TOTAL):
+            counts[owner]["open"] += waiting.still_open
+            counts[owner]["overdue"] += waiting.overdue
+    rating_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for rated in ratings:
+        for owner in (rated.owner, TOTAL):
+            rating_totals[owner][0] += rated.total
+            rating_totals[owner][1] += rated.count
+    per_owner, overall = medians
+    seconds = {**per_owner, TOTAL: overall}
+    figures: dict[str, AgencyStats] = {}
+    for owner in set(counts) | set(rating_totals):
+        count = counts[owner]
+        rating_sum, rating_count = rating_totals.get(owner, [0, 0])
+        median = seconds.get(owner)
+        figures[owner] = AgencyStats(
+            received=count["received"],
+            answered=count["answered"],
+            answered_on_time=count[assignments.ON_TIME],
+            median_answer=None if median is None else timedelta(seconds=median),
+            still_open=count["open"],
+            overdue=count["overdue"],
+            average_rating=rating_sum / rating_count if rating_count else None,
+            answered_late=count[assignments.LATE],
+            missed=count[assignments.MISSED],
+        )
+    return figures
 
 
-def _figures(items: list[StatsRow], now: datetime) -> AgencyStats:
-    answered = [r for r in items if r.answered_at is not None]
-    waits = [r.answered_at - r.created_at for r in answered if r.answered_at is not None]
-    ratings = [r.rating for r in items if r.rating is not None]
-    open_items = [r for r in items if r.status == "open"]
-    return AgencyStats(
-        received=len(items),
-        answered=len(answered),
-        answered_on_time=sum(1 for r in answered if r.answered_at is not None and r.answered_at <= r.due_at),
-        median_answer=_median(waits),
-        still_open=len(open_items),
-        overdue=sum(1 for r in open_items if r.due_at <= now),
-        average_rating=sum(ratings) / len(ratings) if ratings else None,
-        judged=sum(1 for r in items if r.answered_at is not None or (r.status != "rejected" and r.due_at <= now)),
+async def load_stats(
+    session: AsyncSession, *, since: datetime | None, now: datetime, owner: str | None = None
+) -> dict[str, AgencyStats]:
+    """The figures of complaints filed since `since`: what /stats, the web desk and the export show."""
+    verdicts = await report_queries.verdict_counts(session, since=since, owner=owner)
+    answered: Counter[str] = Counter()
+    for row in verdicts:
+        answered[row.owner] += row.answered
+    return combine(
+        verdicts,
+        await report_queries.open_counts(session, since=since, now=now, owner=owner),
+        await report_queries.answer_medians(session, since=since, answered=answered, owner=owner),
+        await report_queries.rating_sums(session, since=since, owner=owner),
     )
+
+
+def percent(share: float | None) -> str:
+    """A share as people read it: "67%", or "-" when there is nothing to judge yet."""
+    return "-" if share is None else f"{round(share * 100)}%"
+
+
+def owner_label(desk: Desk, owner: str) -> str:
+    """How a row of the figures is named."""
+    if owner == HUMAS:
+        return texts.STATS_UNROUTED
+    if owner == TOTAL:
+        return "TOTAL"
+    return f"{owner} — {desk.agencies[owner].name}" if owner in desk.agencies else owner
+
+
+def owners_in_order(desk: Desk, figures: dict[str, AgencyStats]) -> list[str]:
+    """Every configured agency, then humas (if it held tickets) and agencies no longer configured, then TOTAL."""
+    others = sorted(owner for owner in figures if owner not in desk.agencies and owner not in (HUMAS, TOTAL))
+    return list(desk.agencies) + ([HUMAS] if HUMAS in figures else []) + others + [TOTAL]
+
+
+EMPTY = AgencyStats(0, 0, 0, None, 0, 0, None)
 
 
 def stats_message(desk: Desk, figures: dict[str, AgencyStats], period: str) -> list[Markup]:
     """The /stats answer: one block per agency, then the totals; reads well on a phone."""
     lines = [texts.STATS_HEADER.format(period=texts.STATS_PERIODS[period])]
-    empty = AgencyStats(0, 0, 0, None, 0, 0, None, 0)
-    for owner in list(desk.agencies) + ([HUMAS] if HUMAS in figures else []) + ["TOTAL"]:
-        stats = figures.get(owner, empty)
-        if owner == HUMAS:
-            name = texts.STATS_UNROUTED
-        elif owner == "TOTAL":
-            name = "TOTAL"
-        else:
-            name = f"{owner} — {desk.agencies[owner].name}"
-        share = stats.on_time_share
+    for owner in owners_in_order(desk, figures):
+        stats = figures.get(owner, EMPTY)
         lines.append(
             texts.STATS_BLOCK.format(
-                name=name,
+                name=owner_label(desk, owner),
                 received=stats.received,
                 answered=stats.answered,
-                on_time="-" if share is None else f"{round(share * 100)}%",
+                on_time=percent(stats.on_time_share),
+                late=stats.answered_late,
+                overdue=stats.overdue,
+                missed=texts.STATS_MISSED.format(missed=stats.missed) if stats.missed else "",
                 median="-" if stats.median_answer is None else hours(stats.median_answer),
                 open=stats.still_open,
-                overdue=stats.overdue,
                 rating=""
                 if stats.average_rating is None
                 else f" · nilai {stats.average_rating:.1f}".replace(".", ",") + " ⭐",
@@ -258,7 +317,23 @@ EXPORT_COLUMNS = [
     "ditutup",
     "tepat_waktu",
     "nilai",
+    "penanganan",
 ]
+# A handover's verdict in the export's "penanganan" column.
+VERDICT_WORDS = {
+    assignments.ON_TIME: "tepat waktu",
+    assignments.LATE: "dijawab terlambat",
+    assignments.MISSED: "lewat batas lalu dialihkan",
+    assignments.MOVED: "dialihkan",
+    None: "berjalan",
+}
+# A spreadsheet takes a cell starting with one of these for a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading ' before anything it would run as a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
@@ -273,8 +348,8 @@ def csv_text(value: str) -> str:
 def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
     """The complaints as CSV: UTF-8 with a byte-order mark so spreadsheets read it as UTF-8.
 
-    Every text cell goes through csv_text (what a citizen typed may start like a formula); the
-    coordinates are numbers this function writes itself and stay numbers.
+    Times are the city's (WITA). Every text cell is neutralised against formula injection; the
+    coordinates and the rating are numbers the desk formats itself and stay numbers (-3.967500).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -284,28 +359,31 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
         return moment.astimezone(desk.zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     for row in rows:
-        on_time = (
-            "" if row.answered_at is None else (texts.YES_WORD if row.answered_at <= row.due_at else texts.NO_WORD)
-        )
+        # Whether the complaint's current owner met its own deadline (handlers.assignments).
+        verdict = row.handovers[-1][1] if row.handovers else None
+        on_time = {
+            assignments.ON_TIME: texts.YES_WORD,
+            assignments.LATE: texts.NO_WORD,
+            assignments.MISSED: texts.NO_WORD,
+        }.get(verdict or "", "")
+        history = "; ".join(f"{owner}: {VERDICT_WORDS.get(v, v or '')}" for owner, v in row.handovers)
+        text_cells = [
+            desk.ticket(row.id),
+            when(row.created_at),
+            desk.channel_label(row.channel),
+            row.opd_code or staff_texts.NOT_ROUTED,
+            row.category or "",
+            texts.STATUS_NAMES.get(row.status, row.status),
+            row.description,
+            row.location_text or "",
+        ]
         writer.writerow(
-            [
-                *map(
-                    csv_text,
-                    (
-                        desk.ticket(row.id),
-                        when(row.created_at),
-                        desk.channel_label(row.channel),
-                        row.opd_code or staff_texts.NOT_ROUTED,
-                        row.category or "",
-                        texts.STATUS_NAMES.get(row.status, row.status),
-                        row.description,
-                        row.location_text or "",
-                    ),
-                ),
+            [neutralised(cell) for cell in text_cells]
+            + [
                 "" if row.location_lat is None else f"{row.location_lat:.6f}",
                 "" if row.location_lon is None else f"{row.location_lon:.6f}",
-                *map(csv_text, (when(row.due_at), when(row.answered_at), when(row.closed_at), on_time)),
-                "" if row.rating is None else row.rating,
             ]
+            + [neutralised(cell) for cell in (when(row.due_at), when(row.answered_at), when(row.closed_at), on_time)]
+            + ["" if row.rating is None else row.rating, neutralised(history)]
         )
     return buffer.getvalue().encode("utf-8-sig")

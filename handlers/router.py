@@ -7,7 +7,18 @@ from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import admin, agency, chat_policy, flood, intake, privacy, reroute_buttons, staff_help, textsafe
+from handlers import (
+    admin,
+    agency,
+    chat_policy,
+    desk_login,
+    flood,
+    intake,
+    privacy,
+    reroute_buttons,
+    staff_help,
+    textsafe,
+)
 from handlers.desk import Desk
 from handlers.events import ChatKind, Inbound
 from storage import citizens
@@ -58,7 +69,9 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
         return
     if inbound.chat_kind == ChatKind.PRIVATE:
         admin_help = staff_help.wants_admin_help(desk, inbound)
-        if inbound.is_command and (inbound.command()[0] in admin.COMMANDS or admin_help):
+        if inbound.is_command and inbound.command()[0] in desk_login.COMMANDS:
+            await desk_login.handle(session, desk, inbound)
+        elif inbound.is_command and (inbound.command()[0] in admin.COMMANDS or admin_help):
             # They wrote to us, as in any private chat (WhatsApp answers only within 24 h of that).
             await citizens.touch_citizen(
                 session,
@@ -80,6 +93,8 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
     if await agency.handle_group(session, desk, inbound):
         return
     if inbound.is_command and await admin.handle(session, desk, inbound):
+        return
+    if inbound.is_command and await desk_login.handle(session, desk, inbound):
         return
     # Other commands in groups (meant for other bots, typos) get no answer: groups stay quiet.
     log.debug("group message in %s not handled: %r", inbound.chat_id, inbound.text[:40])

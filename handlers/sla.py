@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,12 @@ from handlers.texts import staff as staff_texts
 from handlers.timefmt import duration
 from storage import complaints, conversations, deadlines
 from storage.models import Citizen, Complaint
+
+# A reminder that cannot leave this long before the earliest deadline it names is not sent at all:
+# "about to be late" must never arrive after the deadline (a group's queue, Telegram's rate limits:
+# a message may wait up to a minute for its group's window). A tenth of the reminder's lead when
+# that is shorter (deadlines of seconds in tests and demos).
+REMINDER_MARGIN = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,7 @@ async def _remind(session: AsyncSession, desk: Desk, owner: str, items: list[Com
         purpose="reminder",
         dedup_key=_batch_key("reminder", items),
         complaint_id=items[0].id if len(items) == 1 else None,
+        send_before=min(c.due_at for c in items) - min(REMINDER_MARGIN, desk.remind_before / 10),
     )
     for complaint in items:
         assert complaint.id is not None

@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.assignments import start_assignment
 from storage.models import Complaint, ComplaintEvent, ComplaintMessage, ComplaintStatus
 
 OPEN_STATES = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
@@ -26,7 +27,7 @@ async def create_complaint(
     location_text: str | None = None,
     media: list[dict[str, Any]] | None = None,
 ) -> Complaint:
-    """Store a new complaint; its id (the ticket number) is assigned by the database."""
+    """Store a new complaint and its first handover; its id (the ticket number) is assigned by the database."""
     complaint = Complaint(
         citizen_id=citizen_id,
         description=description,
@@ -43,6 +44,10 @@ async def create_complaint(
     )
     session.add(complaint)
     await session.flush()
+    assert complaint.id is not None
+    await start_assignment(
+        session, complaint_id=complaint.id, owner=opd_code, complaint_created_at=now, now=now, due_at=due_at
+    )
     return complaint
 
 

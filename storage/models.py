@@ -35,6 +35,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
     # Waiting for the citizen to write again (WhatsApp's 24-hour window); released to pending then.
     HELD = "held"
+    # Not sent: it could no longer go out in time (a deadline reminder once the deadline is near).
+    EXPIRED = "expired"
 
 
 def _ts(*, nullable: bool = False, index: bool = False, now: bool = False) -> Any:
@@ -96,6 +98,9 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_opd_status", "opd_code", "status", "due_at"),
         Index("ix_complaint_citizen_status", "citizen_id", "status"),
         Index("ix_complaint_created", "created_at"),
+        # The dashboard's categories and ratings, and the list's category choices, from the index alone (0008).
+        Index("ix_complaint_category", "category", "created_at", "opd_code"),
+        Index("ix_complaint_rating", "rating", "created_at", "opd_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -150,6 +155,83 @@ class ComplaintEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     actor: str = Field(default="", max_length=200)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Assignment(SQLModel, table=True):
+    """One handover of a complaint to an owner (an agency, or humas while it is unrouted).
+
+    Each owner is measured against the deadline it was given while the ticket was its own: a
+    reroute ends that owner's clock with its own verdict, and the next owner starts a new one.
+    The verdict is decided when the clock stops (handlers.assignments); None while it runs.
+    """
+
+    __tablename__ = "complaint_assignment"
+    __table_args__ = (
+        # The figures (storage.reports) read these indexes alone, never the table: over 100,000
+        # complaints the dashboard stays well under its 300 ms (docs/BENCHMARKS.md).
+        # Handovers by owner and verdict (a short period: by filing time first).
+        Index("ix_assignment_verdicts", "owner", "verdict", "complaint_created_at", "answer_seconds"),
+        Index("ix_assignment_period", "complaint_created_at", "owner", "verdict", "answer_seconds"),
+        # The middle answer times, per owner and over all.
+        Index("ix_assignment_answers", "owner", "answer_seconds", "complaint_created_at"),
+        Index("ix_assignment_answer_times", "answer_seconds", "complaint_created_at"),
+        # Handovers per week.
+        Index("ix_assignment_started", "started_at", "owner"),
+        # The one running handover of a complaint has no end yet.
+        Index("ix_assignment_complaint", "complaint_id", "ended_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    # An agency code, or "HUMAS" while no agency has the ticket.
+    owner: str = Field(max_length=20)
+    # The complaint's filing time, copied so that a period's figures need no join.
+    complaint_created_at: datetime = _ts()
+    started_at: datetime = _ts()
+    due_at: datetime = _ts()
+    # The owner's first answer during this handover (closing counts as one), and how long it took.
+    answered_at: datetime | None = _ts(nullable=True)
+    answer_seconds: float | None = None
+    # When the ticket left this owner (rerouted, handed back, rejected); None while it is theirs.
+    ended_at: datetime | None = _ts(nullable=True)
+    end_reason: str | None = Field(default=None, max_length=16)
+    # "on_time", "late" (answered after the deadline), "missed" (left this owner unanswered after
+    # its deadline) or "moved" (left unanswered before it); None while the clock runs.
+    verdict: str | None = Field(default=None, max_length=16)
+
+
+class DeskLogin(SQLModel, table=True):
+    """A one-time login link for the web desk, as /masuk issued it (only its hash is kept)."""
+
+    __tablename__ = "desk_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The Telegram user it was issued to, and what they may see: "humas", or "opd" with its code.
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    opd_code: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _ts(now=True)
+    expires_at: datetime = _ts(index=True)
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class DeskSession(SQLModel, table=True):
+    """A web desk session started by a login link (only the cookie token's hash is kept)."""
+
+    __tablename__ = "desk_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: str = Field(max_length=64)
+    user_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=16)
+    opd_code: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _ts(now=True)
+    expires_at: datetime = _ts(index=True)
+    # Set by POST /desk/keluar: the cookie stops working at once, on every process.
+    ended_at: datetime | None = _ts(nullable=True)
 
 
 class Conversation(SQLModel, table=True):
@@ -310,6 +392,7 @@ class JobRun(SQLModel, table=True):
 
 __all__ = [
     "Agency",
+    "Assignment",
     "AuditLog",
     "Citizen",
     "Complaint",
@@ -318,6 +401,8 @@ __all__ = [
     "ComplaintStatus",
     "Conversation",
     "CorrectionKind",
+    "DeskLogin",
+    "DeskSession",
     "InboxEvent",
     "JobRun",
     "Media",

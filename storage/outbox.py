@@ -185,6 +185,13 @@ async def mark_failed(session: AsyncSession, *, outbox_id: int, error: str) -> O
     )
 
 
+async def mark_expired(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
+    """Drop a message that can no longer go out in time (payload "send_before" passed)."""
+    await set_fields(
+        session, outbox_id=outbox_id, status=OutboxStatus.EXPIRED.value, lease_until=None, last_error=reason[:2000]
+    )
+
+
 async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
     """Park a message until its chat may be written to again (WhatsApp's 24-hour window)."""
     await set_fields(

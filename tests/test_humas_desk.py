@@ -199,8 +199,11 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     dlhk = stats.split("<b>DLHK")[1].split("<b>")[0]
     assert "masuk 2 · dijawab 2 · tepat waktu 50%" in dlhk
     assert "median jawab 1,0 jam" in dlhk and "nilai 4,0" in dlhk
+    # Answered late and overdue now are separate figures: the late answer is not forgotten.
+    assert "dijawab terlambat 1 · lewat batas 0" in dlhk
     pupr = stats.split("<b>PUPR")[1].split("<b>")[0]
-    assert "masuk 1 · dijawab 0 · tepat waktu 0%" in pupr and "masih buka 1 · terlambat 1" in pupr
+    assert "masuk 1 · dijawab 0 · tepat waktu 0%" in pupr and "dijawab terlambat 0 · lewat batas 1" in pupr
+    assert "masih buka 1" in pupr
     total = stats.split("<b>TOTAL")[1]
     assert "masuk 3 · dijawab 2" in total
 
@@ -212,6 +215,7 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     assert [r["tiket"] for r in rows] == [on_time, late, "KDI-0003"]
     assert [r["opd"] for r in rows] == ["DLHK", "DLHK", "PUPR"]
     assert [r["tepat_waktu"] for r in rows] == ["ya", "tidak", ""]
+    assert [r["penanganan"] for r in rows] == ["DLHK: tepat waktu", "DLHK: dijawab terlambat", "PUPR: berjalan"]
     assert rows[0]["nilai"] == "4" and rows[0]["status"] == "selesai" and rows[0]["kanal"] == "Telegram"
     assert [r["status"] for r in rows] == ["selesai", "dijawab", "terbuka"]
     assert "TPS Wua-Wua" in rows[0]["uraian"]

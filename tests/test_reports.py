@@ -15,7 +15,7 @@ from handlers.desk import AgencyInfo, Desk
 from handlers.events import ChannelName
 from handlers.reports import (
     MESSAGE_LIMIT,
-    compute_stats,
+    combine,
     overdue_csv,
     overdue_left_out,
     overdue_messages,
@@ -24,7 +24,7 @@ from handlers.reports import (
 from handlers.timefmt import duration
 from routing import AgencyLexicon, Lexicon
 from storage.models import Citizen, Complaint
-from storage.reports import OverdueRow, OverdueSummary, StatsRow
+from storage.reports import OpenCount, OverdueRow, OverdueSummary, RatingSum, VerdictCount
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 DESK = Desk(
@@ -112,31 +112,32 @@ def test_split_lines_never_drops_text() -> None:
 
 
 def test_stats_figures() -> None:
-    def row(
-        opd: str | None, status: str, age: float, answer_after: float | None, rating: int | None = None
-    ) -> StatsRow:
-        created = NOW - timedelta(hours=age)
-        answered = created + timedelta(hours=answer_after) if answer_after is not None else None
-        return StatsRow(opd, status, created, created + timedelta(hours=24), answered, rating)
-
-    stats = compute_stats(
+    stats = combine(
         [
-            row("DLHK", "closed", 50, 2, rating=5),
-            row("DLHK", "answered", 40, 30),
-            row("DLHK", "open", 30, None),
-            row("DLHK", "open", 1, None),
-            row("PUPR", "closed", 10, 4, rating=3),
-            row(None, "open", 2, None),
+            # DLHK: one on time (rated 5), one answered late, one left unanswered after its deadline,
+            # one left before it (no verdict), two still running; PUPR: one on time; humas: one running.
+            VerdictCount("DLHK", "on_time", 1, 1),
+            VerdictCount("DLHK", "late", 1, 1),
+            VerdictCount("DLHK", "missed", 1, 0),
+            VerdictCount("DLHK", "moved", 1, 0),
+            VerdictCount("DLHK", None, 2, 0),
+            VerdictCount("PUPR", "on_time", 1, 1),
+            VerdictCount("HUMAS", None, 1, 0),
         ],
-        now=NOW,
+        [OpenCount("DLHK", 2, 1), OpenCount("HUMAS", 1, 0)],
+        ({"DLHK": 16 * 3600.0, "PUPR": 4 * 3600.0}, 4 * 3600.0),
+        [RatingSum("DLHK", 5, 1), RatingSum("PUPR", 3, 1)],
     )
     dlhk = stats["DLHK"]
-    assert (dlhk.received, dlhk.answered, dlhk.answered_on_time, dlhk.still_open, dlhk.overdue) == (4, 2, 1, 2, 1)
+    assert (dlhk.received, dlhk.answered, dlhk.answered_on_time, dlhk.answered_late, dlhk.missed) == (6, 2, 1, 1, 1)
+    assert (dlhk.still_open, dlhk.overdue) == (2, 1)
     assert dlhk.median_answer == timedelta(hours=16)
-    assert dlhk.on_time_share == 1 / 3  # the fresh open one cannot be judged yet
+    # Judged: on time, answered late, left late, overdue now; the moved one and the fresh one are not.
+    assert dlhk.judged == 4 and dlhk.on_time_share == 1 / 4
     assert dlhk.average_rating == 5
-    assert stats["TOTAL"].received == 6 and stats["TOTAL"].average_rating == 4
-    assert stats["HUMAS"].still_open == 1
+    total = stats["TOTAL"]
+    assert total.received == 8 and total.average_rating == 4 and total.median_answer == timedelta(hours=4)
+    assert stats["HUMAS"].still_open == 1 and stats["HUMAS"].on_time_share is None
 
 
 def test_durations_read_naturally() -> None:

@@ -17,7 +17,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
+from telegram import (
+    Bot,
+    ChatMemberAdministrator,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from twilio.base.exceptions import TwilioRestException
@@ -304,6 +311,21 @@ async def test_small_methods(tg: TelegramStandIn, bot: Bot) -> None:
     assert tg.commands == [{"command": "status", "description": "Cek status aduan"}]
     chat = await bot.get_chat(OPD_GROUP)
     assert chat.type == "supergroup" and chat.id == OPD_GROUP
+
+
+async def test_get_chat_member_says_who_belongs_to_a_group(tg: TelegramStandIn, bot: Bot) -> None:
+    tg.set_member(OPD_GROUP, 501)
+    tg.set_member(OPD_GROUP, 502, "administrator")
+    tg.set_member(OPD_GROUP, 503, "creator")
+    tg.set_member(OPD_GROUP, 504, "kicked")
+    statuses = [(await bot.get_chat_member(OPD_GROUP, user)).status for user in (501, 502, 503, 504, 505)]
+    assert statuses == ["member", "administrator", "creator", "kicked", "left"]
+    member = await bot.get_chat_member(OPD_GROUP, 502)
+    assert member.user.id == 502 and isinstance(member, ChatMemberAdministrator)
+    with pytest.raises(BadRequest, match=r"(?i)participant_id_invalid"):
+        await bot.get_chat_member(OPD_GROUP, -5)
+    with pytest.raises(ValueError, match="unknown chat member status"):
+        tg.set_member(OPD_GROUP, 506, "boss")
 
 
 async def test_limits_are_enforced(bot: Bot) -> None:

@@ -79,6 +79,7 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
                     for p in playground.panes.values()
                 ],
                 "city": playground.settings.bot.city,
+                "desk": playground.desk_panes(),
                 "now": playground.now_text(),
                 "kendari": list(KENDARI),
             }
@@ -134,6 +135,13 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
             return JSONResponse({"error": "hours must be between 0 and 336"}, status_code=400)
         return JSONResponse({"now": await playground.advance(hours)})
 
+    async def desk(request: Request) -> Response:
+        # The pane's person logs in to the web desk the real way: /masuk, then the link the bot sent.
+        pane = request.query_params.get("pane", "")
+        if pane not in playground.desk_panes():
+            return JSONResponse({"error": "this pane has no web desk"}, status_code=400)
+        return RedirectResponse(await playground.desk_link(pane), status_code=303)
+
     async def blob(request: Request) -> Response:
         found = playground.blob(int(request.path_params["seq"]))
         if found is None:
@@ -152,6 +160,7 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
         Route("/playground/api/send", local.guard(send), methods=["POST"]),
         Route("/playground/api/press", local.guard(press), methods=["POST"]),
         Route("/playground/api/clock", local.guard(clock), methods=["POST"]),
+        Route("/playground/desk", local.guard(desk), methods=["GET"]),
         Route("/playground/api/blob/{seq:int}", local.guard(blob)),
         Mount("/playground/static", local.guard_app(StaticFiles(directory=STATIC)), name="playground-static"),
     ]

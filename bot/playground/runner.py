@@ -69,6 +69,9 @@ def playground_settings(telegram: TelegramStandIn, twilio: TwilioStandIn, port: 
         },
         "sla": {"answer_within_hours": 24.0, "remind_before_hours": 3.0, "sweep_seconds": 30.0},
         "humas": {"admin_user_ids": [ADMIN_ID], "group_chat_id": example["humas"]["group_chat_id"]},
+        # The web desk, opened from the admin's and the agencies' panes. Sessions outlast the demo's
+        # clock jumps (+24 jam moves the desk's time, and the sessions' with it).
+        "web": {"enabled": True, "secret": secrets.token_urlsafe(32), "session_hours": 24.0 * 30},
         "opd": example["opd"],
         "other": example.get("other", []),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,7 @@ TELEGRAM_WEBHOOK = "/telegram/webhook"
 WHATSAPP_WEBHOOK = "/whatsapp/webhook"
 # Kendari's town square (Tugu Persatuan, Mandonga), for the "send location" buttons.
 KENDARI = (-3.9675, 122.5147)
+_LINK = re.compile(r'href="([^"]*/desk/masuk/[^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ class Playground:
         self.twilio = twilio
         self.clock = clock
         self.panes = build_panes(settings, citizen_wa)
+        # Each agency pane's clerk is a member of the agency's group (the web desk asks getChatMember).
+        for pane in self.panes.values():
+            if pane.is_group and pane.key != "group-HUMAS":
+                telegram.set_member(int(pane.chat_id), int(pane.user_id))
         self.events: list[Event] = []
         self._seq = itertools.count(1)
         self._message_ids = itertools.count(50_000)
@@ -192,6 +198,35 @@ class Playground:
                 (b["text"] for row in self._buttons_of(pane, message_id) for b in row if b["data"] == data), data
             )
             self.events.append(Event(next(self._seq), pane.key, "user", pane.user_name, note=f"menekan [{label}]"))
+
+    def desk_panes(self) -> list[str]:
+        """The panes whose person can open the web desk: the humas admin and each agency's clerk."""
+        if not self.settings.web.enabled:
+            return []
+        return [key for key, pane in self.panes.items() if key == "admin" or (pane.is_group and key != "group-HUMAS")]
+
+    async def desk_link(self, pane_key: str, timeout: float = 10.0) -> str:
+        """Ask the bot for a web desk login link as this pane's person would: /masuk in a private chat."""
+        pane = self.panes[pane_key]
+        user_id = int(pane.user_id)
+        before = len(self.telegram.sent_messages(user_id))
+        if pane_key == "admin":
+            await self.send(pane_key, text="/masuk")  # the admin's private chat is a pane: it shows there
+        else:
+            update = updates.telegram_message_update(
+                self.telegram.next_update_id(),
+                message_id=next(self._message_ids),
+                chat=updates.telegram_chat(user_id, first_name=pane.user_name),
+                sender=updates.telegram_user(user_id, pane.user_name),
+                text="/masuk",
+            )
+            async with self._lock:
+                await self._post_json(update)
+        answers = await self.telegram.wait_for_count(before + 1, chat_id=user_id, timeout=timeout)
+        found = _LINK.search(answers[-1].text or "")
+        if found is None:
+            raise RuntimeError(f"no login link in the bot's answer: {answers[-1].text!r}")
+        return found.group(1).replace("&amp;", "&")
 
     async def advance(self, hours: float) -> str:
         """Move the desk's clock forward and run the deadline sweep at once."""

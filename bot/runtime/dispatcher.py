@@ -7,7 +7,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -139,6 +139,9 @@ class OutboxDispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert message.id is not None
+        if self._too_late(message):
+            await self._drop_expired(message)
+            return
         outbox_id = message.id
         sender = self._senders.get(message.channel)
         try:
@@ -161,6 +164,17 @@ class OutboxDispatcher:
                 await outbox.mark_sent(
                     session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
                 )
+
+    def _too_late(self, message: OutboxMessage) -> bool:
+        """Whether a message must no longer go out (payload "send_before" passed: a deadline reminder)."""
+        limit = message.payload.get("send_before")
+        return isinstance(limit, str) and self._clock.now() >= datetime.fromisoformat(limit)
+
+    async def _drop_expired(self, message: OutboxMessage) -> None:
+        assert message.id is not None
+        log.info("outbox %s (%s): not sent, too late now", message.id, message.purpose or message.kind)
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_expired(session, outbox_id=message.id, reason="expired: send_before passed")
 
     async def _built(self, message: OutboxMessage) -> OutboxMessage:
         """A copy of a recipe document with its content (the row itself keeps the recipe)."""

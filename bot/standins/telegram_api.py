@@ -36,6 +36,7 @@ METHODS: frozenset[str] = SEND_METHODS | {
     "getFile",
     "setMyCommands",
     "getChat",
+    "getChatMember",
 }
 # The Bot API matches method names case-insensitively.
 _CANONICAL = {name.lower(): name for name in METHODS}
@@ -80,6 +81,20 @@ _HTML_TAGS = frozenset(
 )
 _HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _CALLBACK_DATA_LIMIT = 64  # bytes
+# getChatMember: the fields each kind of ChatMember carries besides status and user.
+_ADMIN_RIGHTS = {
+    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True, "can_delete_messages": True,
+    "can_manage_video_chats": True, "can_restrict_members": True, "can_promote_members": False,
+    "can_change_info": True, "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+    "can_delete_stories": False, "can_pin_messages": True,
+}  # fmt: skip
+_MEMBER_STATUSES: dict[str, dict[str, Any]] = {
+    "creator": {"is_anonymous": False},
+    "administrator": _ADMIN_RIGHTS,
+    "member": {},
+    "left": {},
+    "kicked": {"until_date": 0},
+}
 
 _FAULT_DESCRIPTIONS = {
     400: "Bad Request: chat not found",
@@ -294,6 +309,8 @@ class TelegramStandIn(StandIn[TelegramCall]):
         self._messages: dict[tuple[int | str, int], dict[str, Any]] = {}
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
+        # getChatMember: (chat id, user id) -> status; anyone else has "left".
+        self._members: dict[tuple[int, int], str] = {}
         super().__init__()
 
     # -- addresses ---------------------------------------------------------------------------
@@ -341,6 +358,12 @@ class TelegramStandIn(StandIn[TelegramCall]):
         """The bytes of a stored file (a citizen's photo), or None if unknown."""
         stored = self._files.get(file_id)
         return stored.data if stored else None
+
+    def set_member(self, chat_id: int, user_id: int, status: str = "member") -> None:
+        """What getChatMember answers for a user in a chat: "member", "administrator", "creator", "left", "kicked"."""
+        if status not in _MEMBER_STATUSES:
+            raise ValueError(f"unknown chat member status {status!r}")
+        self._members[(chat_id, user_id)] = status
 
     def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
         """The current state of a message the stand-in knows (after edits), or None."""
@@ -616,6 +639,14 @@ class TelegramStandIn(StandIn[TelegramCall]):
             case "setMyCommands":
                 self.commands = list(_require(params, "commands"))
                 return True
+            case "getChatMember":
+                chat = self._chat(params)
+                user_id = _require(params, "user_id")
+                if not isinstance(user_id, int) or user_id <= 0:
+                    raise BotApiError(400, "Bad Request: PARTICIPANT_ID_INVALID")
+                status = self._members.get((chat["id"], user_id), "left")
+                user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+                return {"status": status, "user": user, **_MEMBER_STATUSES[status]}
             case "getChat":
                 return {
                     **self._chat(params),

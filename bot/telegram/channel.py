@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from telegram.error import TelegramError
+from telegram import Bot
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.channels import Channel, ChannelContext, Sender
@@ -24,6 +27,7 @@ from bot.telegram.outbound import TelegramSender, photo_fetcher
 from bot.telegram.polling import poll_updates
 from bot.telegram.ratelimit import MINUTE_MARGIN, WindowRateLimiter, capacity
 from bot.telegram.webhook import WEBHOOK_PATH, Endpoint, telegram_endpoint
+from handlers import desk_login
 from handlers.events import ChannelName, Inbound
 from handlers.outgoing import Recipient
 from handlers.textsafe import ascii_int
@@ -36,6 +40,49 @@ ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query"
 
 # python-telegram-bot's Application is generic over its context types; the defaults are ours.
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+# Who counts as an agency's staff: getChatMember's answer for a member of its group.
+STAFF_STATUSES = frozenset({ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The agencies whose groups a user belongs to, as Telegram said when the event was prepared."""
+
+    agencies: frozenset[str]
+
+
+def _membership_question(payload: dict[str, Any], admins: frozenset[int]) -> int | None:
+    """The user whose group memberships an update needs looked up (/masuk in a private chat), or None."""
+    message = payload.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat, sender, text = message.get("chat"), message.get("from"), message.get("text")
+    if not (isinstance(chat, dict) and chat.get("type") == "private" and isinstance(sender, dict)):
+        return None
+    user = sender.get("id")
+    if not isinstance(text, str) or not isinstance(user, int) or isinstance(user, bool) or user in admins:
+        return None  # humas admins need no lookup: the settings name them
+    return user if desk_login.wants_membership(text) else None
+
+
+async def group_memberships(bot: Bot, user_id: int, groups: dict[str, int]) -> frozenset[str]:
+    """The agencies (code -> group chat id) whose group Telegram reports the user a member of.
+
+    A user Telegram does not know there, or a group the bot is not in, is no membership; a network
+    trouble raises (the event is prepared again at its next attempt).
+    """
+
+    async def member(code: str, chat_id: int) -> str | None:
+        try:
+            found = await bot.get_chat_member(chat_id=chat_id, user_id=user_id)
+        except (BadRequest, Forbidden) as exc:
+            log.info("membership of %s in %s's group not confirmed: %s", user_id, code, exc.message)
+            return None
+        return code if found.status in STAFF_STATUSES else None
+
+    answers = await asyncio.gather(*(member(code, chat_id) for code, chat_id in groups.items()))
+    return frozenset(code for code in answers if code is not None)
 
 
 def build_application(settings: Settings) -> TelegramApp:
@@ -136,13 +183,20 @@ class TelegramChannel:
                 name="telegram-polling",
             )
 
-    async def prepare(self, event: InboxEvent) -> None:
-        """Telegram updates need no network work before processing (photos travel as file ids)."""
-        return None
+    async def prepare(self, event: InboxEvent) -> Membership | None:
+        """Look up the sender's agency groups for /masuk; other updates need no network work (photos are file ids)."""
+        user = _membership_question(event.payload, frozenset(self.settings.humas.admin_user_ids))
+        if user is None:
+            return None
+        groups = {opd.code: opd.telegram_chat_id for opd in self.settings.opd}
+        return Membership(await group_memberships(self.application.bot, user, groups))
 
     async def to_inbound(self, session: AsyncSession, event: InboxEvent, prepared: Any) -> Inbound | None:
-        """The Inbound of a stored update."""
-        return decode(event.payload, self.application.bot, received_at=event.received_at)
+        """The Inbound of a stored update (with the memberships prepare looked up)."""
+        inbound = decode(event.payload, self.application.bot, received_at=event.received_at)
+        if inbound is not None and isinstance(prepared, Membership):
+            inbound = replace(inbound, staff_of=prepared.agencies)
+        return inbound
 
     def citizen_of(self, event: InboxEvent) -> Recipient | None:
         """The private chat an update came from (private chat ids are positive), if any."""

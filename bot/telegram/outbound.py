@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
@@ -128,15 +128,19 @@ class TelegramSender:
             # A plain text over Telegram's limit (an agency's long answer plus its header) goes in
             # parts rather than losing its end; HTML is sized by the handlers (a cut would break tags).
             parts = [text] if html else split_utf16(text, TEXT_LIMIT)
+            # A one-time link (the web desk's /masuk) must not be fetched for a preview.
+            preview = LinkPreviewOptions(is_disabled=True) if payload.get("no_preview") else None
             for part in parts[:-1]:
-                await self._bot.send_message(chat_id, part, reply_parameters=_reply(payload), link_preview_options=None)
+                await self._bot.send_message(
+                    chat_id, part, reply_parameters=_reply(payload), link_preview_options=preview
+                )
             sent = await self._bot.send_message(
                 chat_id,
                 parts[-1],
                 parse_mode=ParseMode.HTML if html else None,
                 reply_markup=_keyboard(payload.get("buttons")),
                 reply_parameters=_reply(payload),
-                link_preview_options=None,
+                link_preview_options=preview,
             )
         elif message.kind == "location":
             sent = await self._bot.send_location(

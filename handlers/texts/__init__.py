@@ -179,7 +179,7 @@ ADMIN_ONLY = "Maaf, perintah ini khusus untuk petugas humas."
 ADMIN_HELP = (
     "Perintah humas:\n"
     "• /overdue [KODE] — aduan yang melewati batas\n"
-    "• /stats [7d|30d|all] — rekap per dinas\n"
+    "• /stats [7d|30d|bulan|all] — rekap per dinas\n"
     "• /lihat {prefix}-0042 — rincian lengkap satu aduan\n"
     "• /pindah {prefix}-0042 KODE — teruskan ke dinas lain\n"
     "• /tolak {prefix}-0042 alasan — tolak aduan (spam / bukan urusan pemkot)\n"
@@ -203,18 +203,21 @@ OVERDUE_LINE = Markup("• {ticket} · umur {age} · terlambat {late}{category}"
 OVERDUE_TOTAL = Markup("\nTotal: <b>{count}</b> aduan terlambat.")
 UNKNOWN_AGENCY = "Kode dinas {code} tidak dikenal. Pilihan: {codes}."
 STATS_HEADER = Markup("📊 <b>Rekap aduan {period}</b>")
-STATS_PERIODS = {"7d": "7 hari terakhir", "30d": "30 hari terakhir", "all": "sejak awal"}
+STATS_PERIODS = {"7d": "7 hari terakhir", "30d": "30 hari terakhir", "bulan": "bulan ini", "all": "sejak awal"}
+# Each agency is measured against its own deadline while the ticket was its own (README, "Angka").
 STATS_BLOCK = Markup(
     "\n<b>{name}</b>\n"
     "  masuk {received} · dijawab {answered} · tepat waktu {on_time}\n"
-    "  median jawab {median} · masih buka {open} · terlambat {overdue}{rating}"
+    "  dijawab terlambat {late} · lewat batas {overdue}{missed}\n"
+    "  median jawab {median} · masih buka {open}{rating}"
 )
-STATS_USAGE = "Cara pakai: /stats [7d|30d|all]"
+STATS_MISSED = Markup(" · dialihkan setelah lewat batas {missed}")
+STATS_USAGE = "Cara pakai: /stats [7d|30d|bulan|all]"
 USAGE_LIHAT = "Cara pakai: /lihat {prefix}-0042"
 USAGE_PINDAH = "Cara pakai: /pindah {prefix}-0042 KODE"
 USAGE_TOLAK = "Cara pakai: /tolak {prefix}-0042 alasan"
 USAGE_TEGUR = "Cara pakai: /tegur KODE [pesan]"
-USAGE_EXPORT = "Cara pakai: /export [7d|30d|all]"
+USAGE_EXPORT = "Cara pakai: /export [7d|30d|bulan|all]"
 REROUTED_TO_CITIZEN = "Aduan {ticket} diteruskan ke {agency}. Tanggapan paling lambat {deadline}."
 REROUTED_DONE = "✅ {ticket} dialihkan ke {code}. Batas baru: {deadline}."
 REROUTE_SAME = "Aduan {ticket} sudah ditangani {code}."

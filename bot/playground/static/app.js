@@ -1,7 +1,7 @@
 // The playground page: four chat panes that talk to the bot through the playground API.
 "use strict";
 
-const state = { last: 0, panes: {}, groupPane: null, kendari: [-3.9675, 122.5147] };
+const state = { last: 0, panes: {}, groupPane: null, kendari: [-3.9675, 122.5147], desk: [] };
 const ALLOWED_TAGS = new Set(["B", "STRONG", "I", "EM", "CODE", "PRE", "U", "S", "A"]);
 
 function sanitize(html) {
@@ -252,6 +252,13 @@ function buildPane(pane, extraGroups) {
     select.addEventListener("change", () => showGroup(select.value));
   }
   if (pane.channel === "whatsapp") node.querySelector(".photo").title = "Kirim foto (WhatsApp)";
+  if (state.desk.includes(pane.key)) {
+    // Opens the web desk logged in as this pane's person (the bot's own /masuk link).
+    const link = node.querySelector(".desk-link");
+    link.href = "/playground/desk?pane=" + encodeURIComponent(pane.key);
+    link.dataset.testid = "desk-" + pane.key;
+    link.hidden = false;
+  }
   node.querySelector(".composer").addEventListener("submit", (e) => {
     e.preventDefault();
     const key = node.dataset.key;
@@ -309,6 +316,7 @@ async function start() {
   document.getElementById("city").textContent = info.city;
   document.getElementById("now").textContent = info.now;
   state.kendari = info.kendari;
+  state.desk = info.desk || [];
   const main = document.getElementById("panes");
   const groups = info.panes.filter((p) => p.group);
   for (const pane of info.panes) state.panes[pane.key] = pane;

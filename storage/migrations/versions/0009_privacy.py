@@ -1,7 +1,7 @@
 """job_run: the daily retention purge runs once a day, whichever process claims it (issue 13)
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0009"
-down_revision: str | None = "0010"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
