@@ -20,6 +20,7 @@ from handlers.texts import desk as desk_texts
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade_async
 from storage.models import Assignment
+from tests.harness import example_data
 from tests.test_config import _dump, _ehumas, _example
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -59,8 +60,12 @@ def test_check_config_names_the_web_key_at_fault(web: dict[str, object], expecte
 
 
 def test_a_valid_desk_passes_check_config(tmp_path: Path) -> None:
+    # A deployment's own ids and a long secret (check-config refuses the example's).
+    data = example_data()
+    data["web"] = {**data["web"], "enabled": True, "secret": "s" * 64, "map_tiles_url": ""}
+    data["telegram"]["webhook_secret"] = "w" * 40
     path = tmp_path / "config.toml"
-    path.write_text(_dump(_with_web(enabled=True, secret="s" * 64, map_tiles_url="")), encoding="utf-8")
+    path.write_text(_dump(data), encoding="utf-8")
     result = _ehumas("check-config", str(path))
     assert result.returncode == 0 and "web desk on" in result.stdout
 
