@@ -17,6 +17,7 @@ from handlers.status import state_text
 from handlers.texts import dialog
 from storage import complaints
 from storage.models import Citizen, Complaint, ComplaintStatus
+from storage.reports import DISPUTED
 
 # A photo or a map point sent this soon after filing belongs to the ticket just filed.
 ADDITION_WINDOW = timedelta(minutes=30)
@@ -161,7 +162,7 @@ async def dispute(
         now=now,
     )
     await complaints.add_event(
-        session, complaint_id=complaint.id, kind="disputed", now=now, actor="citizen", detail=shorten(text, 200)
+        session, complaint_id=complaint.id, kind=DISPUTED, now=now, actor="citizen", detail=shorten(text, 200)
     )
     agency = desk.agency_name(complaint.opd_code)
     if complaint.opd_code is not None:

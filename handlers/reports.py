@@ -318,6 +318,7 @@ EXPORT_COLUMNS = [
     "tepat_waktu",
     "nilai",
     "penanganan",
+    "keberatan",
 ]
 # A handover's verdict in the export's "penanganan" column.
 VERDICT_WORDS = {
@@ -334,15 +335,6 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralised(text: str) -> str:
     """A text cell a spreadsheet shows as text: a leading ' before anything it would run as a formula."""
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """A text cell a spreadsheet shows as text: a leading formula character is escaped with a quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
@@ -384,6 +376,6 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
                 "" if row.location_lon is None else f"{row.location_lon:.6f}",
             ]
             + [neutralised(cell) for cell in (when(row.due_at), when(row.answered_at), when(row.closed_at), on_time)]
-            + ["" if row.rating is None else row.rating, neutralised(history)]
+            + ["" if row.rating is None else row.rating, neutralised(history), row.disputes]
         )
     return buffer.getvalue().encode("utf-8-sig")

@@ -16,12 +16,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.assignments import HUMAS_OWNER
 from storage.filters import ComplaintFilter, complaint_conditions
-from storage.models import Agency, Assignment, Citizen, Complaint, ComplaintStatus, table_of
+from storage.models import Agency, Assignment, Citizen, Complaint, ComplaintEvent, ComplaintStatus, table_of
 
 # Core tables: these queries read plain columns, so no model objects are built (or tracked).
 _COMPLAINT = table_of(Complaint)
 _CITIZEN = table_of(Citizen)
 _HANDOVER = table_of(Assignment)
+_EVENT = table_of(ComplaintEvent)
+# The event kind a citizen's objection to an answer is recorded as (handlers.followup).
+DISPUTED = "disputed"
 
 
 def _complaints() -> Any:
@@ -91,6 +94,8 @@ class ExportRow:
     rating: int | None
     # The complaint's handovers in order: (owner, verdict or None while running).
     handovers: tuple[tuple[str, str | None], ...] = ()
+    # How many times the citizen objected to an answer ("tidak puas", handlers.followup).
+    disputes: int = 0
 
 
 async def overdue(
@@ -384,4 +389,14 @@ async def export_rows(
     )
     for complaint_id, who, verdict in (await _run(session, history)).all():
         handovers[complaint_id].append((who, verdict))
-    return [ExportRow(**row._mapping, handovers=tuple(handovers.get(row.id, ()))) for row in rows]
+    e = _EVENT.c
+    objections = (
+        select(e.complaint_id, func.count())
+        .where(e.kind == DISPUTED, e.complaint_id >= rows[0][0], e.complaint_id <= rows[-1][0])
+        .group_by(e.complaint_id)
+    )
+    disputes: dict[int, int] = {cid: n for cid, n in (await _run(session, objections)).all()}
+    return [
+        ExportRow(**row._mapping, handovers=tuple(handovers.get(row.id, ())), disputes=disputes.get(row.id, 0))
+        for row in rows
+    ]

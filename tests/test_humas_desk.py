@@ -173,7 +173,9 @@ async def test_lihat_shows_the_whole_complaint_to_humas(world: World) -> None:
     await world.send(world.message(ADMIN, f"/lihat {ticket}"))
     detail = await world.reply(ADMIN.id)
     assert ticket in detail.text and "TPS Wua-Wua" in detail.text and "Besok diangkut." in detail.text
-    assert f"Telegram id {BUDI.id}" in detail.text  # the contact, for an admin in a private chat only
+    # The contact, for an admin in a private chat only: the handle to find the person, and the id.
+    assert f"@{BUDI.username} (Telegram id {BUDI.id})" in detail.text
+    assert BUDI.username not in card.text  # the agency's card never shows it
     assert "dicatat" in detail.text and "dijawab" in detail.text
 
 
@@ -192,6 +194,11 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     assert "⭐⭐⭐⭐" in (await world.reply(BUDI.id)).text
     world.clock.advance(timedelta(minutes=60))
     await world.send(world.message(STAFF_DLHK, "Maaf terlambat.", chat_id=DLHK_CHAT, reply_to=second_card))
+    await world.settled()
+    # Siti objects to the late answer: the export counts her objection on her ticket.
+    await world.send(world.message(SITI, f"{late} saya tidak puas, sampahnya belum diangkut juga"))
+    assert late in (await world.reply(SITI.id)).text
+    assert late in (await world.reply(HUMAS_CHAT)).text  # humas is told of the objection
     await world.settled()
 
     await world.send(world.message(ADMIN, "/stats 7d", chat_id=HUMAS_CHAT))
@@ -216,6 +223,7 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     assert [r["opd"] for r in rows] == ["DLHK", "DLHK", "PUPR"]
     assert [r["tepat_waktu"] for r in rows] == ["ya", "tidak", ""]
     assert [r["penanganan"] for r in rows] == ["DLHK: tepat waktu", "DLHK: dijawab terlambat", "PUPR: berjalan"]
+    assert [r["keberatan"] for r in rows] == ["0", "1", "0"]
     assert rows[0]["nilai"] == "4" and rows[0]["status"] == "selesai" and rows[0]["kanal"] == "Telegram"
     assert [r["status"] for r in rows] == ["selesai", "dijawab", "terbuka"]
     assert "TPS Wua-Wua" in rows[0]["uraian"]
