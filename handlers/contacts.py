@@ -30,4 +30,7 @@ def contact_for_people(desk: Desk, citizen: Citizen) -> str:
     _, _, address = citizen.address.rpartition(":")
     if address.startswith("+") and address[1:].isdigit():
         return staff_texts.CONTACT_PHONE.format(phone=phone_for_people(address), channel=channel)
+    if citizen.handle:
+        # A handle finds the person in the messenger's search; the id is what never changes.
+        return staff_texts.CONTACT_HANDLE.format(handle=citizen.handle, channel=channel, id=address)
     return staff_texts.CONTACT_ID.format(channel=channel, id=address)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, periods, reports
+from handlers import cards, contacts, periods, reports
 from handlers.desk import Desk
 from handlers.desk_login import HUMAS_ROLE
 from handlers.reports import AgencyStats
@@ -94,8 +94,8 @@ class Contact:
     """How to reach a citizen: for humas admins only."""
 
     name: str
-    channel: str
-    address: str
+    # Formatted for people: "+62 812-3456-7890 (WhatsApp)", "@budi (Telegram id 12345)".
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,7 @@ async def complaint_view(session: AsyncSession, desk: Desk, viewer: Viewer, comp
     assert citizen is not None
     label = cards.citizen_label(desk, citizen)
     contact = (
-        Contact(citizen.display_name or "-", desk.channel_label(citizen.channel), citizen.address)
-        if viewer.is_humas
-        else None
+        Contact(citizen.display_name or "-", contacts.contact_for_people(desk, citizen)) if viewer.is_humas else None
     )
     messages = []
     for message in await complaints.messages_of(session, complaint_id=complaint.id):

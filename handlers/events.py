@@ -70,6 +70,8 @@ class Inbound:
     callback_data: str | None = None
     callback_id: str | None = None
     sender_is_bot: bool = False
+    # A public handle the sender chose on the messenger (a Telegram @username, without the @), if any.
+    sender_handle: str = ""
     # The agencies whose Telegram group the sender belongs to, as the messenger reported while the
     # event was prepared (looked up only for commands that need it, handlers.desk_login); None: not looked up.
     staff_of: frozenset[str] | None = None

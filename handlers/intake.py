@@ -122,7 +122,12 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     now = desk.now()
     me = Recipient(inbound.channel, inbound.chat_id)
     citizen = await citizens.touch_citizen(
-        session, channel=inbound.channel, address=inbound.chat_id, display_name=inbound.sender_name, now=now
+        session,
+        channel=inbound.channel,
+        address=inbound.chat_id,
+        display_name=inbound.sender_name,
+        handle=inbound.sender_handle,
+        now=now,
     )
     # Messages held until the citizen wrote again (WhatsApp's 24-hour window) go out first; no-op elsewhere.
     released = await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)

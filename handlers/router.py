@@ -78,6 +78,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> None:
                 channel=inbound.channel,
                 address=inbound.chat_id,
                 display_name=inbound.sender_name,
+                handle=inbound.sender_handle,
                 now=desk.now(),
             )
             if admin_help:

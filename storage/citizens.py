@@ -10,7 +10,7 @@ from storage.upsert import insert_ignore
 
 
 async def touch_citizen(
-    session: AsyncSession, *, channel: str, address: str, display_name: str, now: datetime
+    session: AsyncSession, *, channel: str, address: str, display_name: str, now: datetime, handle: str = ""
 ) -> Citizen:
     """The citizen writing from this address (created on first contact), marked as just heard from."""
     await insert_ignore(
@@ -32,6 +32,8 @@ async def touch_citizen(
     citizen.reachable = True
     if display_name:
         citizen.display_name = display_name[:200]
+    # A handle can be removed by its owner: the messenger's current value is the truth.
+    citizen.handle = handle[:64]
     session.add(citizen)
     return citizen
 

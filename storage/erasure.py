@@ -121,6 +121,7 @@ async def erase_mentions(session: AsyncSession, *, tickets: list[str]) -> int:
 async def anonymise_citizen(session: AsyncSession, *, citizen: Citizen) -> None:
     """The citizen's row without name or contact (kept: the complaints point to it)."""
     citizen.display_name = ""
+    citizen.handle = ""
     citizen.address = f"{FORGOTTEN_PREFIX}{citizen.id}"
     citizen.reachable = False
     citizen.last_inbound_at = None

@@ -80,6 +80,8 @@ class Citizen(SQLModel, table=True):
     # Telegram: the private chat id as text; WhatsApp: "whatsapp:+62...".
     address: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=200)
+    # A public handle the person chose (a Telegram @username, without the @); shown to humas only.
+    handle: str = Field(default="", max_length=64)
     # False once the messenger says the person blocked us or opted out: no more retries.
     reachable: bool = True
     # WhatsApp allows free-form messages only within 24 hours of the citizen's last message.

@@ -45,7 +45,12 @@ async def _complaint(
     session: AsyncSession, *, status: str, closed_days: int | None, photos: list[dict[str, str]]
 ) -> int:
     citizen = await citizens.touch_citizen(
-        session, channel="whatsapp", address=f"whatsapp:+62812{len(photos)}{status}", display_name="Ani", now=NOW
+        session,
+        channel="whatsapp",
+        address=f"whatsapp:+62812{len(photos)}{status}",
+        display_name="Ani",
+        handle="ani_kdi",
+        now=NOW,
     )
     assert citizen.id is not None
     complaint = await complaints.create_complaint(
@@ -306,7 +311,7 @@ async def test_15_ehumas_forget_from_the_shell(tmp_path: Path) -> None:
             notice = (await session.exec(select(OutboxMessage))).one()
             entry = (await session.exec(select(AuditLog))).one()
             assert (await session.exec(select(Media))).all() == []
-        assert citizen.address.startswith("forgotten:") and citizen.display_name == ""
+        assert citizen.address.startswith("forgotten:") and citizen.display_name == "" and citizen.handle == ""
         # Queued for the running bot to send, to the address it had.
         assert notice.chat_id == "whatsapp:+628121open" and notice.purpose == retention.FORGOTTEN_PURPOSE
         assert entry.action == "forget" and entry.actor.startswith("shell (")

@@ -145,7 +145,8 @@ async def test_staff_see_only_their_tickets_and_never_a_contact(world: World) ->
     # Humas sees the contact.
     admin = await log_in(world, ADMIN)
     page = await admin.get(f"/desk/aduan/{wa_ticket}")
-    assert PHONE in page.text and "Wati Lestari" in page.text
+    # Formatted as people write it, as in /lihat.
+    assert "+62 812-3456-7890 (WhatsApp)" in page.text and "Wati Lestari" in page.text
     async with world.runtime.sessions() as session:
         views = [(a.action, a.target) for a in await audit.recent_actions(session) if a.action == "view"]
     assert views == [("view", wa_ticket)]  # humas's look at a contact is logged, as /lihat's is

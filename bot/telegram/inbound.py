@@ -95,6 +95,10 @@ def _name(user: Any) -> str:
     return " ".join(part for part in (user.first_name, user.last_name) if part)
 
 
+def _handle(user: Any) -> str:
+    return (user.username or "") if user is not None else ""
+
+
 def _spoofed(kind: ChatKind | None, chat_id: int, sender_id: int, update_id: int) -> bool:
     """Whether a private chat's message claims a sender other than the chat's own person.
 
@@ -125,6 +129,7 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
             chat_kind=kind,
             sender_id=str(query.from_user.id),
             sender_name=_name(query.from_user),
+            sender_handle=_handle(query.from_user),
             at=at,
             external_id=external_id,
             callback_data=query.data or "",
@@ -184,6 +189,7 @@ def to_inbound(update: Update, *, bot_id: int, received_at: datetime | None = No
         chat_kind=kind,
         sender_id=str(message.from_user.id),
         sender_name=_name(message.from_user),
+        sender_handle=_handle(message.from_user),
         at=at,
         external_id=external_id,
         text=(message.text or message.caption or ""),
@@ -204,6 +210,7 @@ def _bot_added(chat: Chat, user: Any, external_id: str, at: datetime) -> Inbound
         chat_kind=ChatKind.GROUP,
         sender_id=str(user.id) if user else "",
         sender_name=_name(user),
+        sender_handle=_handle(user),
         at=at,
         external_id=external_id,
         extra={"event": "bot_added"},

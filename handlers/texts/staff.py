@@ -97,7 +97,7 @@ OVERDUE_CSV_COLUMNS = ["tiket", "opd", "kategori", "dicatat", "batas", "terlamba
 # -- people's contacts (humas admins in a private chat only) ----------------------------------------------
 
 CONTACT_ID = "{channel} id {id}"
-CONTACT_USERNAME = "@{username} ({channel})"
+CONTACT_HANDLE = "@{handle} ({channel} id {id})"
 CONTACT_PHONE = "{phone} ({channel})"
 LIHAT_CITIZEN_GROUP = Markup("<b>Pelapor:</b> {name} · {channel} (kontak hanya ditampilkan di chat pribadi admin)")
 LIHAT_CITIZEN_PRIVATE = Markup("<b>Pelapor:</b> {name} · {contact}")
