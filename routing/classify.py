@@ -123,7 +123,12 @@ def _scores(matches: Matches, agencies: int) -> dict[int, float]:
     if len(with_evidence) <= 1:
         scores = {index: sum(hit.score for hit in slot.values() if hit.context > 0.0) for index, slot in hits.items()}
     else:
-        scores = {index: sum(hit.score * hit.context for hit in slot.values()) for index, slot in hits.items()}
+        # An other matter after a place word is a landmark ("pothole near the traffic light", "surat dari
+        # RS"): no office's matter is located at it, so its place weight applies twice.
+        scores = {
+            index: sum(hit.score * (hit.context if index < agencies else hit.context**2) for hit in slot.values())
+            for index, slot in hits.items()
+        }
         if matches.topic is not None:
             scores[matches.topic] += TOPIC_BONUS
     for index in scores:

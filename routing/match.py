@@ -62,6 +62,11 @@ SIMILE_BREAKERS = frozenset({"biasa", "yang", "itu", "ini", "kemarin", "dulu", "
 # "pelayanan dukcapil cepat, tapi sampah di samping kantornya numpuk": what follows the "but" is
 # the matter; what comes before it is background, weighed like a place word.
 CONTRAST_WORDS = frozenset({"tapi", "tetapi", "namun", "but", "however", "melainkan"})
+# "nama sy di 2 KK, jadi gk bisa daftar bansos": what follows "so ... cannot" is what the matter
+# prevents, not the matter; it is weighed like a place word (unless nothing of an agency's comes before).
+CONSEQUENCE_WORDS = frozenset({"sehingga", "akibatnya", "makanya", "jadinya"})
+CONSEQUENCE_SO = frozenset({"jadi", "jd"})
+CONSEQUENCE_NOT = frozenset({"gk", "ga", "gak", "nggak", "ngga", "enggak", "tidak", "tdk", "tak", "g"})
 # How far (in tokens) a problem word confirms a word that needs one: "jalan di RT kami ... rusak".
 PROBLEM_REACH = 8
 # A confirmed problem word adds this much to its agency (half a keyword): "jalan" + "rusak" = 1.5.
@@ -117,6 +122,7 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     neutral = _neutralised(toks, proofs)
     problem_spans = _problems(toks, problems)
     contrast = _last_contrast(toks)
+    consequence = _first_consequence(toks)
     count = len(toks)
     used: dict[int, set[int]] = {}
     found: list[_Found] = []
@@ -165,7 +171,7 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
             found.append(_Found(agency, entry, start, end, entry.weight * similarity, context))
     if problem_spans:
         found.extend(_problem_hits(found, problem_spans, used))
-    return _collect(found, agencies, contrast)
+    return _collect(found, agencies, contrast, consequence)
 
 
 def _phrase_end(toks: list[Token], start: int, words: tuple[str, ...]) -> int:
@@ -186,7 +192,7 @@ def _phrase_end(toks: list[Token], start: int, words: tuple[str, ...]) -> int:
     return pos
 
 
-def _collect(found: list[_Found], agencies: int, contrast: int) -> Matches:
+def _collect(found: list[_Found], agencies: int, contrast: int, consequence: int = -1) -> Matches:
     """Per agency, the best hit of each entry; and the topic: the first clear keyword (after a "but")."""
     hits: dict[int, dict[str, Hit]] = {}
     topic: int | None = None
@@ -196,11 +202,17 @@ def _collect(found: list[_Found], agencies: int, contrast: int) -> Matches:
         item.start > contrast and item.agency < agencies and not item.problem for item in found
     ):
         contrast = -1  # nothing of an agency's after the "but": it does not shift the matter
+    if consequence >= 0 and not any(
+        item.start < consequence and item.agency < agencies and not item.problem and item.context > 0.0
+        for item in found
+    ):
+        consequence = -1  # nothing of an agency's before the "so": the consequence is all there is
     found.sort(key=lambda f: f.start)
     for item in found:
-        context = item.context * CONTEXT_WEIGHT if item.start < contrast else item.context
+        background = item.start < contrast or (0 <= consequence < item.start and contrast < consequence)
+        context = item.context * CONTEXT_WEIGHT if background else item.context
         hit = Hit(item.score, context, item.entry, item.start)
-        if context == 1.0 and not item.problem and item.start > contrast:
+        if context == 1.0 and not item.problem and item.start > contrast and not background:
             if topic is None:
                 topic, topic_start = item.agency, item.start
             elif item.start == topic_start and item.agency != topic:
@@ -241,6 +253,16 @@ def _last_contrast(toks: list[Token]) -> int:
     """The position of the last "but" that has words after it, or -1."""
     found = [pos for pos, tok in enumerate(toks[:-1]) if tok.raw in CONTRAST_WORDS]
     return found[-1] if found else -1
+
+
+def _first_consequence(toks: list[Token]) -> int:
+    """The position of the first "sehingga" or "jadi ... tidak" (a consequence follows), or -1."""
+    for pos, tok in enumerate(toks[:-1]):
+        if tok.raw in CONSEQUENCE_WORDS:
+            return pos
+        if tok.raw in CONSEQUENCE_SO and any(t.raw in CONSEQUENCE_NOT for t in toks[pos + 1 : pos + 3]):
+            return pos
+    return -1
 
 
 # In _neutralised's result: positions neutral for every agency (similes).
