@@ -164,6 +164,8 @@ KNOWN_WORDS = frozenset(
         "jalani",
         "kebakaran",
         "sumbangan",
+        "resek",
+        "rese",
     }
 )
 

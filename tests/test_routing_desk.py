@@ -40,9 +40,9 @@ BLIND = ROOT / "tests" / "data" / "routing_blind.tsv"
 
 # Two agencies' words, close: the classifier leaves it with humas.
 UNSURE = "got mampet dan sampah numpuk di depan rumah"
-# Garbage on a collapsing road: the lexicon does not know "ambrol" (caved in), so DLHK gets it.
-AMBROL_ROAD = "sampah menutupi jalan, aspalnya ambrol"
-AMBROL_BRIDGE = "jembatan kayu dekat pasar ambrol, sampah ikut hanyut"
+# Garbage on a collapsing road: the lexicon does not know "anjlok" (caved in), so DLHK gets it.
+AMBROL_ROAD = "sampah menutupi jalan, aspalnya anjlok"
+AMBROL_BRIDGE = "jembatan kayu dekat pasar anjlok, sampah ikut hanyut"
 # Trucks parked in the way: Dishub's matter, not DLHK's.
 PARKED = "truk sampah parkir sembarangan menghalangi jalan tiap pagi"
 
@@ -178,7 +178,7 @@ async def test_corrections_in_the_chat_show_up_in_the_review(world: World, datab
 
     # DLHK refuses the road; humas routes it. The bridge humas reroutes directly. The parked
     # trucks are nobody's: humas rejects them. The unsure one humas routes to PUPR.
-    await world.send(world.message(STAFF_DLHK, f"/bukan {road} jalannya ambrol, bukan sampah", chat_id=DLHK_CHAT))
+    await world.send(world.message(STAFF_DLHK, f"/bukan {road} jalannya anjlok, bukan sampah", chat_id=DLHK_CHAT))
     await world.reply(HUMAS_CHAT)
     for command in (f"/pindah {road} PUPR", f"/pindah {bridge} PUPR", f"/tolak {parked} urusan Dishub"):
         await world.send(world.message(ADMIN, command, chat_id=HUMAS_CHAT))
@@ -200,17 +200,17 @@ async def test_corrections_in_the_chat_show_up_in_the_review(world: World, datab
         [],
     ]
     keywords = out.split("Suggested keywords")[1].split("Suggested exclusions")[0]
-    assert "PUPR: ambrol (2)" in keywords
+    assert "PUPR: anjlok (2)" in keywords
     exclusions = out.split("Suggested exclusions")[1].split("Suggested other matters")[0]
     assert "DLHK: sampah (2)" in exclusions and "truk sampah (1)" in exclusions
 
     # The monthly routine: add the word, and the same corrections now route right.
-    better = write_config(tmp_path, database_url, extra_problems=("ambrol",))
+    better = write_config(tmp_path, database_url, extra_problems=("anjlok",))
     code, out, err = await ehumas("routing", "review", "--config", str(better), "--tsv", str(tmp_path / "c.tsv"))
     assert code == 0, err
     today = out.split("with today's lexicon:")[1].splitlines()[0]
     assert "confident misroutes 25.00% (1/4)" in today  # only the parked trucks are left
-    assert "ambrol" not in out.split("Suggested keywords")[1].split("Suggested exclusions")[0]
+    assert "anjlok" not in out.split("Suggested keywords")[1].split("Suggested exclusions")[0]
     exported = parse_labelled((tmp_path / "c.tsv").read_text(encoding="utf-8"))
     assert [(example.label, example.text) for example in exported] == [
         ("PUPR", AMBROL_ROAD),
@@ -292,15 +292,15 @@ def test_the_review_suggests_words_that_separate_not_names_or_function_words() -
 
     lexicon = lexicon_from_tables(tomllib.loads(EXAMPLE.read_text(encoding="utf-8")))
     found = [
-        Correction("KDI-0001", "jalan di lorong Kambu ambrol, tolong", None, "PUPR"),
-        Correction("KDI-0002", "aspal di Kambu ambrol dan sampah berserakan", "DLHK", "PUPR"),
+        Correction("KDI-0001", "jalan di lorong Kambu anjlok, tolong", None, "PUPR"),
+        Correction("KDI-0002", "aspal di Kambu anjlok dan sampah berserakan", "DLHK", "PUPR"),
         Correction("KDI-0003", "listrik di Kambu padam, ada tumpukan sampah", "DLHK", None),
         Correction("KDI-0004", "listrik padam lagi dekat TPS", "DLHK", None),
         Correction("KDI-0005", "sampah kami", "DLHK", None, labelled=False),
     ]
     result = review(found, lexicon)
     assert result.pending == 1 and result.today.size == 4
-    assert result.keywords == {"PUPR": [("ambrol", 2)]}  # not "kambu" (a name), not "tolong"
+    assert result.keywords == {"PUPR": [("anjlok", 2)]}  # not "kambu" (a name), not "tolong"
     assert result.others == []  # "listrik" and "padam" are an other matter's words already
     assert [(pair.said, pair.truth, pair.tickets) for pair in result.pairs] == [
         ("DLHK", "none", ["KDI-0003", "KDI-0004"]),
