@@ -121,8 +121,6 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     blocked, problems, proofs = _phrases(toks)
     neutral = _neutralised(toks, proofs)
     problem_spans = _problems(toks, problems)
-    contrast = _last_contrast(toks)
-    consequence = _first_consequence(toks)
     count = len(toks)
     used: dict[int, set[int]] = {}
     found: list[_Found] = []
@@ -171,7 +169,11 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
             found.append(_Found(agency, entry, start, end, entry.weight * similarity, context))
     if problem_spans:
         found.extend(_problem_hits(found, problem_spans, used))
-    return _collect(found, agencies, contrast, consequence)
+    # A "but" or a "so ... cannot" only weighs one matter against another: with evidence for a single
+    # agency (most messages) the tokens need not be searched for them.
+    if len({item.agency for item in found}) < 2:
+        return _collect(found, agencies, -1)
+    return _collect(found, agencies, _last_contrast(toks), _first_consequence(toks))
 
 
 def _phrase_end(toks: list[Token], start: int, words: tuple[str, ...]) -> int:
