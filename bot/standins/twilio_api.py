@@ -135,6 +135,30 @@ class TwilioCall(Call):
         return ""
 
 
+def tap_fields(message: TwilioCall, title: str) -> dict[str, str]:
+    """The fields Twilio adds to the inbound form when the citizen taps an option of an interactive message.
+
+    A quick reply answers with ButtonText and ButtonPayload (the button's id), a list with ListId
+    and ListTitle; both repeat the words in Body and name the message tapped.
+    """
+    shown = message.interactive
+    if shown is None:
+        raise ValueError("not an interactive message")
+    chosen = next((o for o in shown["options"] if o["title"] == title), None)
+    if chosen is None:
+        raise ValueError(f"no option {title!r} in {[o['title'] for o in shown['options']]}")
+    fields = {
+        "Body": title,
+        "OriginalRepliedMessageSid": message.sid,
+        "OriginalRepliedMessageSender": message.params["From"],
+    }
+    if shown["type"] == "twilio/list-picker":
+        fields.update(MessageType="interactive", ListId=chosen["id"], ListTitle=title)
+    else:
+        fields.update(MessageType="button", ButtonText=title, ButtonPayload=chosen["id"])
+    return fields
+
+
 @dataclass
 class StatusPost:
     """One status callback the stand-in posted to the bot."""
