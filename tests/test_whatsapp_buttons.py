@@ -23,7 +23,7 @@ from handlers import texts
 from handlers.clock import Clock
 from handlers.texts import dialog
 from storage.engine import create_engine, create_session_factory
-from storage.models import WhatsAppContent
+from storage.models import Complaint, WhatsAppContent
 from tests.harness import PUPR_CHAT, User
 from tests.harness_whatsapp import TEMPLATE_SID, Phone, WhatsApp, running_whatsapp_bot
 
@@ -101,6 +101,26 @@ async def test_button_words_without_a_payload_are_read_as_typed(wa: WhatsApp) ->
     # An older WhatsApp client sends the button's words only.
     await wa.send(ANI, extra={"ButtonText": "Ya, benar", "Body": ""})
     assert "Ada foto?" in (await wa.reply(ANI)).body
+
+
+async def test_forged_taps_change_nothing_and_crash_nothing(wa: WhatsApp) -> None:
+    ticket = await file_by_tapping(wa, ANI)
+    await wa.world.reply(PUPR_CHAT)
+    await wa.world.send(wa.world.message(STAFF_PUPR, f"/selesai {ticket} Sudah ditambal", chat_id=PUPR_CHAT))
+    await wa.replies(ANI, 2)
+    rudi = Phone("+6285298765432", "Rudi")
+    # Someone else's ticket, a made-up one, an out-of-range rating, garbage: nothing is rated.
+    number = ticket.rsplit("-", 1)[1].lstrip("0")
+    for payload in (f"rate:{number}:5", "rate:999:5", f"rate:{number}:9"):
+        await wa.send(rudi, extra={"ButtonPayload": payload, "ButtonText": "5", "Body": "5"})
+    await wa.send(ANI, extra={"ButtonPayload": f"rate:{number}:0", "Body": "0"})
+    await wa.send(ANI, extra={"ButtonPayload": "intake:ya:" + "x" * 3000, "Body": "Kirim"})
+    assert (await wa.reply(ANI)).body == dialog.STALE_BUTTON
+    await wa.world.settled()
+    async with wa.world.runtime.sessions() as session:
+        complaint = await session.get(Complaint, int(number))
+        assert complaint is not None and complaint.rating is None
+    assert not [c for c in wa.twilio.sent_messages(rudi.address) if "⭐" in c.body]
 
 
 async def test_a_citizen_rates_by_tapping_a_list(wa: WhatsApp) -> None:

@@ -33,6 +33,7 @@ from twilio.rest.content.v1.content import ContentList
 
 from handlers.clock import Clock
 from handlers.texts import picker
+from handlers.textsafe import utf16_len
 from storage import whatsapp_content
 
 log = logging.getLogger(__name__)
@@ -69,12 +70,13 @@ class Interactive:
 def interactive_of(text: str, rows: Sequence[Sequence[Sequence[str]]]) -> Interactive | None:
     """The interactive form of a text with buttons ([[label, data], ...] rows), or None if none fits."""
     options = [(str(button[0]).strip(), str(button[1])) for row in rows for button in row]
-    if not options or not text.strip() or len(text) > BODY_LIMIT:
+    # Lengths as Twilio counts them, in UTF-16 units (an emoji counts two): a limit is never met by halves.
+    if not options or not text.strip() or utf16_len(text) > BODY_LIMIT:
         return None
-    if any(not label or not data or len(data) > ID_LIMIT for label, data in options):
+    if any(not label or not data or utf16_len(data) > ID_LIMIT for label, data in options):
         return None
     variables = {"1": text} | {str(index + 2): data for index, (_, data) in enumerate(options)}
-    if len(options) <= QUICK_REPLY_MAX and all(len(label) <= TITLE_LIMIT for label, _ in options):
+    if len(options) <= QUICK_REPLY_MAX and all(utf16_len(label) <= TITLE_LIMIT for label, _ in options):
         kind = QUICK_REPLY
         spec: dict[str, Any] = {
             "body": "{{1}}",
@@ -83,7 +85,7 @@ def interactive_of(text: str, rows: Sequence[Sequence[Sequence[str]]]) -> Intera
                 for index, (label, _) in enumerate(options)
             ],
         }
-    elif len(options) <= LIST_MAX and all(len(label) <= ITEM_LIMIT for label, _ in options):
+    elif len(options) <= LIST_MAX and all(utf16_len(label) <= ITEM_LIMIT for label, _ in options):
         kind = LIST_PICKER
         spec = {
             "body": "{{1}}",
