@@ -209,6 +209,41 @@ async def test_a_template_twilio_refuses_to_send_goes_as_text(wa: WhatsApp, twil
     assert photo.interactive is None and 'ketik "lewati"' in photo.body
 
 
+async def test_a_template_deleted_in_the_console_is_created_again(wa: WhatsApp, twilio: TwilioStandIn) -> None:
+    await file_by_tapping(wa, ANI)
+    summary = next(c for c in reversed(twilio.sent_messages(ANI.address)) if "Mohon periksa" in c.body)
+    sid = summary.params["ContentSid"]
+    # An operator tidies the Twilio console and deletes the summary's template.
+    http = TwilioHttpClient(base_url=twilio.base_url)
+    try:
+        assert (
+            await Client(twilio.account_sid, twilio.auth_token, http_client=http)
+            .content.v1.contents(sid)
+            .delete_async()
+        )
+    finally:
+        await http.close()
+    rudi = Phone("+6285298765432", "Rudi")
+    await wa.send(rudi, "Jalan berlubang besar di depan SD 5 Poasia, bahaya untuk motor")
+    for answer in ("ya", "lewati"):
+        await wa.reply(rudi)
+        await wa.send(rudi, answer)
+    # Twilio refuses the deleted template: this summary goes as text, nothing lost...
+    refused = await wa.reply(rudi)
+    assert "Mohon periksa" in refused.body and refused.interactive is None and 'Ketik "ya"' in refused.body
+    await wa.send(rudi, "batal")
+    await wa.reply(rudi)
+    # ... and the next one has buttons again, from a template created anew under the same name.
+    await wa.send(rudi, "Lampu jalan mati di depan SD 5 Poasia sejak kemarin malam")
+    for answer in ("ya", "lewati"):
+        await wa.reply(rudi)
+        await wa.send(rudi, answer)
+    again = await wa.reply(rudi)
+    assert again.interactive is not None and again.params["ContentSid"] != sid
+    names = [c.params["friendly_name"] for c in twilio.content_calls()]
+    assert len(names) == 4 and names.count(names[-1]) == 2
+
+
 async def test_outside_the_window_the_held_question_is_released_as_text(wa: WhatsApp) -> None:
     ticket = await file_by_tapping(wa, ANI)
     await wa.world.reply(PUPR_CHAT)

@@ -208,6 +208,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self._rate = SlidingWindow(messages_per_second, 1.0) if messages_per_second is not None else None
         self.messages: dict[str, dict[str, Any]] = {}  # sid -> Message resource, as fetched
         self.contents: dict[str, dict[str, Any]] = {}  # sid -> Content resource, in creation order
+        self._deleted_contents: set[str] = set()  # deleted in the console: sending them fails
         self.status_posts: list[StatusPost] = []
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
         self._channel_install_sid = _sid("XE")
@@ -399,6 +400,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
                 Route(CONTENT_PATH, self._content_create, methods=["POST"]),
                 Route(CONTENT_PATH, self._content_list, methods=["GET"]),
                 Route(CONTENT_PATH + "/{content_sid}", self._content_fetch, methods=["GET"]),
+                Route(CONTENT_PATH + "/{content_sid}", self._content_delete, methods=["DELETE"]),
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + "/{message_sid}.json", self._fetch, methods=["GET"]),
                 Route(base + "/{message_sid}/Media/{media_sid}", self._media_fetch, methods=["GET"]),
@@ -498,7 +500,10 @@ class TwilioStandIn(StandIn[TwilioCall]):
         A ContentSid the stand-in does not know is an approved template made in the Twilio console:
         it is accepted as it comes.
         """
-        content = self.contents.get(str(params.get("ContentSid") or ""))
+        sid = str(params.get("ContentSid") or "")
+        if sid in self._deleted_contents:
+            raise TwilioApiError(400, 21655, "The ContentSid is Invalid.")
+        content = self.contents.get(sid)
         if content is None:
             return None
         try:
@@ -690,6 +695,21 @@ class TwilioStandIn(StandIn[TwilioCall]):
             return 200, self.contents[sid]
 
         return await self._content_answer(call, request, fetch)
+
+    async def _content_delete(self, request: Request) -> Response:
+        """DELETE /v1/Content/{sid}: as an operator tidying the console would; later sends of it fail."""
+        sid = request.path_params["content_sid"]
+        call = TwilioCall("Content.delete", {"ContentSid": sid})
+
+        def delete() -> tuple[int, dict[str, Any]]:
+            if sid not in self.contents:
+                raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+            del self.contents[sid]
+            self._deleted_contents.add(sid)
+            return 204, {}
+
+        answer = await self._content_answer(call, request, delete)
+        return Response(status_code=204) if answer.status_code == 204 else answer
 
     async def _fetch(self, request: Request) -> Response:
         """GET Messages/{sid}.json: the current Message resource."""

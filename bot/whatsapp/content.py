@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
@@ -152,6 +152,29 @@ class ContentTemplates:
             if sid is not None:
                 self._known[spec.friendly_name] = sid
             return sid
+
+    async def check(self, spec: Interactive, content_sid: str) -> None:
+        """After Twilio refused to send a template: forget it if it is gone (deleted in the console).
+
+        The next message then creates it anew; a template that still exists is kept.
+        """
+        try:
+            await self._client.content.v1.contents(content_sid).fetch_async()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                return
+        except CONTENT_ERRORS:
+            return  # cannot tell: keep it
+        else:
+            return
+        log.warning(
+            "WhatsApp content template %s (%s) is gone at Twilio; it will be created again",
+            spec.friendly_name,
+            content_sid,
+        )
+        self._known.pop(spec.friendly_name, None)
+        async with self._sessions() as session, session.begin():
+            await whatsapp_content.forget(session, friendly_name=spec.friendly_name)
 
     async def _stored_or_created(self, spec: Interactive) -> str | None:
         """The stored SID; or, once this process holds the claim, the one found or created at Twilio."""

@@ -211,6 +211,7 @@ class WhatsAppSender:
             if exc.recipient_gone:
                 raise
             log.warning("outbox %s: interactive message refused (%s); sending it as text", message.id, exc)
+            await self._templates.check(spec, content_sid)
             return None
 
     def _body(self, message: OutboxMessage) -> str:
