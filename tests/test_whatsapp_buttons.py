@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 from twilio.rest import Client
+from twilio.rest.content.v1.content import ContentList
 
 from bot.standins.telegram_api import TelegramStandIn
 from bot.standins.twilio_api import TwilioCall, TwilioStandIn, tap_fields
 from bot.standins.twilio_content import LIST_PICKER, QUICK_REPLY
-from bot.whatsapp.content import ContentTemplates, interactive_of
+from bot.whatsapp.content import CLAIM_TIMEOUT, ContentTemplates, interactive_of
 from bot.whatsapp.http import TwilioHttpClient
 from handlers import texts
 from handlers.clock import Clock
 from handlers.texts import dialog
+from storage import whatsapp_content
 from storage.engine import create_engine, create_session_factory
 from storage.models import Complaint, WhatsAppContent
 from tests.harness import PUPR_CHAT, User
@@ -178,6 +181,41 @@ async def test_workers_racing_for_a_template_create_it_once(database_url: str, t
     finally:
         for h in clients:
             await h.close()
+        await engine.dispose()
+
+
+async def test_a_claim_left_by_a_dead_process_is_taken_over_and_its_template_found(
+    database_url: str, twilio: TwilioStandIn
+) -> None:
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    http = TwilioHttpClient(base_url=twilio.base_url)
+    clock = Clock()
+    registry = ContentTemplates(
+        Client(twilio.account_sid, twilio.auth_token, http_client=http), sessions=sessions, clock=clock
+    )
+    spec = interactive_of("Ada foto?", [[("Lewati", "intake:lewati:abcd")]])
+    assert spec is not None
+    try:
+        # Another process claimed the name a moment ago and is creating it: text this time, no create.
+        async with sessions() as session, session.begin():
+            assert await whatsapp_content.claim(session, friendly_name=spec.friendly_name, now=clock.now())
+        assert await registry.sid_for(spec) is None and twilio.content_calls() == []
+        # It died after creating the template at Twilio, before storing its SID.
+        made = await Client(twilio.account_sid, twilio.auth_token, http_client=http).content.v1.contents.create_async(
+            content_create_request=ContentList.ContentCreateRequest(
+                {"friendly_name": spec.friendly_name, "types": spec.types}
+            )
+        )
+        # Once the claim is old, this process takes it over, finds the template by name and keeps it.
+        clock.advance(CLAIM_TIMEOUT + timedelta(seconds=1))
+        assert await registry.sid_for(spec) == made.sid
+        assert len(twilio.content_calls()) == 1 and len(twilio.content_calls("Content.list")) == 1
+        async with sessions() as session:
+            row = await whatsapp_content.find(session, friendly_name=spec.friendly_name)
+        assert row is not None and row.content_sid == made.sid
+    finally:
+        await http.close()
         await engine.dispose()
 
 
