@@ -282,6 +282,19 @@ async def test_a_template_deleted_in_the_console_is_created_again(wa: WhatsApp, 
     assert len(names) == 4 and names.count(names[-1]) == 2
 
 
+async def test_buttons_whatsapp_did_not_deliver_are_sent_again_as_text(wa: WhatsApp, twilio: TwilioStandIn) -> None:
+    await wa.send(ANI, "Jalan berlubang besar di depan SD 5 Poasia, bahaya untuk motor")
+    place = await wa.reply(ANI)
+    assert place.interactive is not None
+    # WhatsApp reports the message undelivered (say, a client too old for buttons).
+    assert await twilio.send_status(place.sid, "undelivered", 63005) == 200
+    again = await wa.reply(ANI)
+    assert again.interactive is None and "Lokasi: depan SD 5 Poasia — benar?" in again.body and "Ketik ya" in again.body
+    # The dialog goes on, typed; later questions try buttons again.
+    await wa.send(ANI, "ya")
+    assert (await wa.reply(ANI)).interactive is not None
+
+
 async def test_outside_the_window_the_held_question_is_released_as_text(wa: WhatsApp) -> None:
     ticket = await file_by_tapping(wa, ANI)
     await wa.world.reply(PUPR_CHAT)

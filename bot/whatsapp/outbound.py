@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 # little early: the send itself takes time, and a message refused at the edge would be held anyway.
 WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(minutes=5)
+# Marks a message whose buttons WhatsApp did not deliver (a failed status of the interactive send):
+# it is tried again as text, with the words to type.
+AS_TEXT = "as_text"
 # Twilio refuses a body over 1,600 characters (counted in UTF-16 units: an emoji counts twice).
 MAX_BODY = 1599
 # Template variables must be one line; keep the preview short.
@@ -188,11 +191,15 @@ class WhatsAppSender:
         """Send a text's buttons as a WhatsApp quick reply or list; None: send it as text instead.
 
         Text it is when there are no buttons or none fit, when the message was held for the window
-        (it went out later than asked: the words to type hold however the dialog moved on), or when
-        the Content API or Twilio will not take the template.
+        (it went out later than asked: the words to type hold however the dialog moved on), when an
+        interactive try of it was not delivered, or when the Content API or Twilio will not take the
+        template.
         """
         rows = message.payload.get("buttons")
-        if self._templates is None or not rows or message.payload.get(HELD) or message.parts_sent:
+        if self._templates is None or not rows or message.parts_sent:
+            return None
+        if message.payload.get(HELD) or message.payload.get(AS_TEXT):
+            return None
             return None
         spec = interactive_of(plain_text(message.payload, typed_hint=False), rows)
         if spec is None:
