@@ -46,6 +46,11 @@ async def record(session: AsyncSession, *, friendly_name: str, content_sid: str)
     await session.exec(update(_TABLE).where(c.friendly_name == friendly_name).values(content_sid=content_sid))
 
 
-async def forget(session: AsyncSession, *, friendly_name: str) -> None:
-    """Drop a name: an unfinished claim after a failed creation, or a template Twilio no longer knows."""
-    await session.exec(delete(_TABLE).where(_TABLE.c.friendly_name == friendly_name))
+async def forget(session: AsyncSession, *, friendly_name: str, content_sid: str | None) -> None:
+    """Drop a name: an unfinished claim (`content_sid` None), or a SID Twilio no longer knows.
+
+    Only the row as the caller knew it goes: a template created anew meanwhile is kept.
+    """
+    c = _TABLE.c
+    same = c.content_sid.is_(None) if content_sid is None else c.content_sid == content_sid
+    await session.exec(delete(_TABLE).where(c.friendly_name == friendly_name, same))

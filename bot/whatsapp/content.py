@@ -172,9 +172,10 @@ class ContentTemplates:
             spec.friendly_name,
             content_sid,
         )
-        self._known.pop(spec.friendly_name, None)
+        if self._known.get(spec.friendly_name) == content_sid:
+            del self._known[spec.friendly_name]
         async with self._sessions() as session, session.begin():
-            await whatsapp_content.forget(session, friendly_name=spec.friendly_name)
+            await whatsapp_content.forget(session, friendly_name=spec.friendly_name, content_sid=content_sid)
 
     async def _stored_or_created(self, spec: Interactive) -> str | None:
         """The stored SID; or, once this process holds the claim, the one found or created at Twilio."""
@@ -198,7 +199,7 @@ class ContentTemplates:
         except Exception:
             # Let the next message (here or in another process) try again.
             async with self._sessions() as session, session.begin():
-                await whatsapp_content.forget(session, friendly_name=name)
+                await whatsapp_content.forget(session, friendly_name=name, content_sid=None)
             raise
         async with self._sessions() as session, session.begin():
             await whatsapp_content.record(session, friendly_name=name, content_sid=sid)
