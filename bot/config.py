@@ -121,6 +121,9 @@ class WhatsAppSection(_Section):
     # Kept by each process (with N workers, give each 1/N). Twilio takes 80 a second per WhatsApp
     # sender by default and queues the rest; 20 keeps up to four processes within that.
     max_messages_per_second: float = Field(default=20.0, gt=0)
+    # The dialog's buttons as WhatsApp buttons (quick reply, list picker) through Twilio's Content
+    # API, whose templates the bot creates itself; off: the words to type, as text.
+    interactive: bool = True
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> WhatsAppSection:

@@ -252,6 +252,9 @@ async def _press(
         # An old message's button: it changes nothing, and says so.
         if inbound.callback_id:
             await answer_button(session, me, callback_id=inbound.callback_id, now=now, notice=dialog.STALE_BUTTON)
+        else:
+            # A messenger without a notice on the button itself (a WhatsApp tap): say it in the chat.
+            await send_text(session, me, dialog.STALE_BUTTON, now=now)
         if inbound.message_id:
             await clear_buttons(session, me, now=now, message_id=inbound.message_id)
         return None

@@ -392,6 +392,21 @@ class JobRun(SQLModel, table=True):
     last_run_at: datetime | None = _ts(nullable=True)
 
 
+class WhatsAppContent(SQLModel, table=True):
+    """A Twilio Content API template the bot created (WhatsApp buttons), found again by its friendly name.
+
+    The unique name is the claim: the process whose insert wins creates the template; a row
+    without a SID is a creation under way (or abandoned by a crashed process: `claimed_at` says).
+    """
+
+    __tablename__ = "whatsapp_content"
+
+    id: int | None = Field(default=None, primary_key=True)
+    friendly_name: str = Field(max_length=64, unique=True)
+    content_sid: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime = _ts(now=True)
+
+
 __all__ = [
     "Agency",
     "Assignment",
@@ -411,6 +426,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "RoutingCorrection",
+    "WhatsAppContent",
     "table_of",
     "utcnow",
 ]

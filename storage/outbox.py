@@ -16,6 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import OutboxMessage, OutboxStatus, table_of
 from storage.upsert import insert_ignore
 
+# Marks a message's payload once it was held for the messenger's window: it goes out later than
+# asked, and a sender may choose a plainer form for it then (WhatsApp: text rather than buttons).
+HELD = "held"
 _UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 # Claims and bulk changes are Core statements on the table: they must not touch loaded objects.
 _TABLE = table_of(OutboxMessage)
@@ -193,10 +196,13 @@ async def mark_expired(session: AsyncSession, *, outbox_id: int, reason: str) ->
 
 
 async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
-    """Park a message until its chat may be written to again (WhatsApp's 24-hour window)."""
-    await set_fields(
+    """Park a message until its chat may be written to again (WhatsApp's 24-hour window); its payload says so."""
+    row = await set_fields(
         session, outbox_id=outbox_id, status=OutboxStatus.HELD.value, lease_until=None, last_error=reason[:2000]
     )
+    if row is not None and not row.payload.get(HELD):
+        row.payload = {**row.payload, HELD: True}
+        session.add(row)
 
 
 async def release_held(

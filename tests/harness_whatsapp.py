@@ -38,9 +38,9 @@ class Phone:
         return "whatsapp:" + self.number
 
 
-def whatsapp_section(twilio: TwilioStandIn, **overrides: str) -> dict[str, str]:
+def whatsapp_section(twilio: TwilioStandIn, **overrides: Any) -> dict[str, Any]:
     """The [whatsapp] settings pointing the twilio client at the stand-in."""
-    section = {
+    section: dict[str, Any] = {
         "account_sid": twilio.account_sid,
         "auth_token": twilio.auth_token,
         "from_number": BOT_NUMBER,
@@ -60,8 +60,9 @@ def inbound_form(
     media: Sequence[tuple[str, str]] = (),
     location: tuple[float, float] | None = None,
     address: str = "",
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The form Twilio posts for an inbound WhatsApp message to an account."""
+    """The form Twilio posts for an inbound WhatsApp message to an account (`extra`: fields added or replaced)."""
     message_sid = sid or ("MM" if media else "SM") + secrets.token_hex(16)
     form = {
         "SmsMessageSid": message_sid,
@@ -87,6 +88,7 @@ def inbound_form(
         form.update(Latitude=str(location[0]), Longitude=str(location[1]))
         if address:
             form["Address"] = address
+    form.update(extra or {})
     return form
 
 
@@ -160,7 +162,7 @@ async def running_whatsapp_bot(
     twilio: TwilioStandIn,
     *,
     tuning: Tuning = FAST,
-    **whatsapp: str,
+    **whatsapp: Any,
 ) -> AsyncIterator[WhatsApp]:
     """The real app with Telegram and WhatsApp on, each pointed at its stand-in."""
     settings = settings_for(database_url, telegram, whatsapp=whatsapp_section(twilio, **whatsapp))

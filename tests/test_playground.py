@@ -53,6 +53,8 @@ def test_the_tour_plays_the_whole_story(transcript: str) -> None:
     assert "[Grup DLHK] 🤖 E-Humas: 🆕 Aduan KDI-0001" in transcript
     assert "[Grup PUPR] 🤖 E-Humas: 🆕 Aduan KDI-0002" in transcript
     assert "Pelapor: Siti (WhatsApp)" in transcript
+    # On WhatsApp the citizen taps the bot's buttons (a quick reply), as on Telegram.
+    assert "[Kirim] [Ubah] [Batal]\n[Warga di WhatsApp] 🧑 Siti: (mengetuk [Kirim])" in transcript
     assert "Tanggapan Dinas Lingkungan Hidup dan Kehutanan atas aduan KDI-0001" in transcript
     assert "TEGURAN HUMAS" in transcript and "KDI-0002 belum ditanggapi" in transcript
     overdue = transcript.split("🧑 Admin Humas: /overdue")[1]

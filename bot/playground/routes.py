@@ -123,7 +123,10 @@ def playground_routes(playground: Playground) -> list[BaseRoute]:
             return JSONResponse({"error": "expected {pane, message_id, data}"}, status_code=400)
         if pane not in playground.panes:
             return JSONResponse({"error": "unknown pane"}, status_code=400)
-        await playground.press(pane, message_id, data)
+        try:
+            await playground.press(pane, message_id, data)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"ok": True})
 
     async def clock(request: Request) -> JSONResponse:

@@ -16,7 +16,7 @@ import httpx
 from bot.config import Settings
 from bot.playground import updates
 from bot.standins.telegram_api import TelegramCall, TelegramStandIn
-from bot.standins.twilio_api import TwilioCall, TwilioStandIn, twilio_signature
+from bot.standins.twilio_api import TwilioCall, TwilioStandIn, tap_fields, twilio_signature
 from bot.telegram.webhook import SECRET_HEADER
 from handlers.clock import Clock
 
@@ -61,6 +61,8 @@ class Event:
     image: bytes | None = None
     document: tuple[str, bytes] | None = None
     note: str = ""
+    # A WhatsApp list: the words on the button that opens it (its items are `buttons`, one a row).
+    picker: str = ""
 
     def json(self) -> dict[str, Any]:
         """What the page receives (binary parts as links)."""
@@ -80,6 +82,7 @@ class Event:
             if self.document
             else None,
             "note": self.note,
+            "picker": self.picker,
         }
 
 
@@ -133,6 +136,8 @@ class Playground:
         self._message_ids = itertools.count(50_000)
         self._telegram_seen = 0
         self._twilio_seen = 0
+        # WhatsApp messages with buttons, by the number the page knows them by (Twilio's ids are SIDs).
+        self._interactive: dict[int, TwilioCall] = {}
         self._http: httpx.AsyncClient | None = None
         self._lock = asyncio.Lock()
         self.sweep: Any = None  # set by the runner: an async callable that runs the deadline sweep now
@@ -182,8 +187,11 @@ class Playground:
         return event
 
     async def press(self, pane_key: str, message_id: int, data: str) -> None:
-        """A person presses an inline button under a bot message."""
+        """A person presses an inline button under a bot message (on WhatsApp: taps a button or list item)."""
         pane = self.panes[pane_key]
+        if pane.channel == "whatsapp":
+            await self._tap_whatsapp(pane, message_id, data)
+            return
         original = self._bot_message(pane, message_id)
         update = updates.telegram_callback_update(
             self.telegram.next_update_id(),
@@ -363,7 +371,18 @@ class Playground:
             return
         event = Event(next(self._seq), pane.key, "bot", "E-Humas", text=call.body, image=photo or None)
         variables = call.content_variables
-        if call.params.get("ContentSid"):
+        shown = call.interactive
+        if shown is not None:
+            # Buttons or a list the citizen taps, as WhatsApp shows them.
+            event.message_id = next(self._message_ids)
+            self._interactive[event.message_id] = call
+            options = [{"text": title, "data": data} for title, data in call.options]
+            if shown["type"] == "twilio/list-picker":
+                event.picker = str(shown.get("button") or "")
+                event.buttons = [[option] for option in options]
+            else:
+                event.buttons = [options]
+        elif call.params.get("ContentSid"):
             event.note = "template WhatsApp (di luar jendela 24 jam)"
             if variables:
                 event.text = " · ".join(str(v) for v in variables.values())
@@ -409,7 +428,20 @@ class Playground:
         )
         response.raise_for_status()
 
-    async def _post_whatsapp(self, pane: Pane, event: Event, photo: tuple[bytes, str] | None) -> None:
+    async def _tap_whatsapp(self, pane: Pane, message_id: int, data: str) -> None:
+        """The citizen taps an option of a WhatsApp message: Twilio posts its words and payload."""
+        call = self._interactive.get(message_id)
+        title = next((t for t, d in call.options if d == data), None) if call is not None else None
+        if call is None or title is None:
+            raise ValueError("no such button on that message")
+        async with self._lock:
+            event = Event(next(self._seq), pane.key, "user", pane.user_name, note=f"mengetuk [{title}]")
+            await self._post_whatsapp(pane, event, None, tap_fields(call, title))
+            self.events.append(event)
+
+    async def _post_whatsapp(
+        self, pane: Pane, event: Event, photo: tuple[bytes, str] | None, tapped: dict[str, str] | None = None
+    ) -> None:
         assert self._http is not None and self.twilio is not None
         media = [(self.twilio.store_media(photo[0], photo[1]), photo[1])] if photo else []
         form = updates.whatsapp_form(
@@ -422,6 +454,7 @@ class Playground:
             media=media,
             location=event.location,
         )
+        form.update(tapped or {})
         url = self.base_url + WHATSAPP_WEBHOOK
         signature = twilio_signature(self.settings.whatsapp.auth_token, url, form)
         response = await self._http.post(url, data=form, headers={"X-Twilio-Signature": signature})

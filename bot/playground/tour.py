@@ -50,6 +50,19 @@ class Tour:
             check(answers[-1], want)
         return answers
 
+    async def tap(self, pane: str, label: str, *, want: str | None = None) -> list[Event]:
+        """A person taps a button of the bot's newest message in a pane; wait for the answer and print it."""
+        before = self._bot_count(pane)
+        newest = [e for e in self.session.events if e.pane == pane and e.sender == "bot"][-1]
+        data = next((b["data"] for row in newest.buttons for b in row if b["text"] == label), None)
+        if data is None or newest.message_id is None:
+            raise TourStepFailed(f"no button {label!r} on the newest message in {pane}")
+        await self.session.press(pane, newest.message_id, data)
+        answers = await self.wait(pane, before + 1)
+        if want is not None:
+            check(answers[-1], want)
+        return answers
+
     async def wait(self, pane: str, count: int) -> list[Event]:
         """Wait until a pane holds `count` bot messages, printing what arrives meanwhile."""
         loop = asyncio.get_running_loop()
@@ -147,8 +160,9 @@ async def _play(out: Callable[[str], None], database: Path) -> None:
         out("\n== 3. Siti melapor jalan rusak lewat WhatsApp ==")
         await tour.say("wa-citizen", "jln berlubang bgt di By Pass dekat jembatan, sudah 2 motor jatuh", want="lokasi")
         await tour.say("wa-citizen", "Jl. Brigjen Z.A. Sugianto, By Pass Kendari", want="foto")
-        await tour.say("wa-citizen", "lewati", want="Mohon periksa")
-        await tour.say("wa-citizen", "kirim", want="KDI-0002")
+        # On WhatsApp too the citizen taps rather than types.
+        await tour.tap("wa-citizen", "Lewati", want="Mohon periksa")
+        await tour.tap("wa-citizen", "Kirim", want="KDI-0002")
         await tour.wait("group-PUPR", 1)
 
         out("\n== 4. DLHK menjawab dengan membalas kartu aduan ==")

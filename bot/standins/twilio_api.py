@@ -1,4 +1,4 @@
-"""A local stand-in for Twilio's Messages API (WhatsApp), speaking its HTTP wire protocol."""
+"""A local stand-in for Twilio's Messages API (WhatsApp) and its Content API, speaking their HTTP wire protocol."""
 
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.standins.server import Call, Fault, SlidingWindow, StandIn, utcnow
+from bot.standins.twilio_content import ContentError, check_template, render
 
 API_VERSION = "2010-04-01"
+CONTENT_PATH = "/v1/Content"
+CONTENT_ORIGIN = "https://content.twilio.com"
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "standin" + "0" * 25  # 32 characters, like a real auth token
 
@@ -88,7 +91,11 @@ class TwilioApiError(Exception):
 
 @dataclass(eq=False)
 class TwilioCall(Call):
-    """One Twilio REST request the stand-in received ("Messages.create", ...)."""
+    """One Twilio REST request the stand-in received ("Messages.create", "Content.create", ...)."""
+
+    # A Messages.create of a content template the stand-in knows: what the phone shows (its type,
+    # body, list button and options, each {"title", "id"}), variables filled in.
+    interactive: dict[str, Any] | None = None
 
     @property
     def to(self) -> str:
@@ -97,8 +104,17 @@ class TwilioCall(Call):
 
     @property
     def body(self) -> str:
-        """The Body parameter ("" if absent)."""
+        """The text the citizen reads: the Body parameter, or a content template's body filled in ("" if none)."""
+        if self.interactive is not None:
+            return str(self.interactive["body"])
         return str(self.params.get("Body") or "")
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """The (title, id) of each button or list item shown with the message (none for a plain text)."""
+        if self.interactive is None:
+            return []
+        return [(str(o["title"]), str(o["id"])) for o in self.interactive["options"]]
 
     @property
     def media_urls(self) -> list[str]:
@@ -117,6 +133,30 @@ class TwilioCall(Call):
         if isinstance(self.result, dict):
             return str(self.result.get("sid") or "")
         return ""
+
+
+def tap_fields(message: TwilioCall, title: str) -> dict[str, str]:
+    """The fields Twilio adds to the inbound form when the citizen taps an option of an interactive message.
+
+    A quick reply answers with ButtonText and ButtonPayload (the button's id), a list with ListId
+    and ListTitle; both repeat the words in Body and name the message tapped.
+    """
+    shown = message.interactive
+    if shown is None:
+        raise ValueError("not an interactive message")
+    chosen = next((o for o in shown["options"] if o["title"] == title), None)
+    if chosen is None:
+        raise ValueError(f"no option {title!r} in {[o['title'] for o in shown['options']]}")
+    fields = {
+        "Body": title,
+        "OriginalRepliedMessageSid": message.sid,
+        "OriginalRepliedMessageSender": message.params["From"],
+    }
+    if shown["type"] == "twilio/list-picker":
+        fields.update(MessageType="interactive", ListId=chosen["id"], ListTitle=title)
+    else:
+        fields.update(MessageType="button", ButtonText=title, ButtonPayload=chosen["id"])
+    return fields
 
 
 @dataclass
@@ -167,6 +207,8 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self.media_redirect = media_redirect
         self._rate = SlidingWindow(messages_per_second, 1.0) if messages_per_second is not None else None
         self.messages: dict[str, dict[str, Any]] = {}  # sid -> Message resource, as fetched
+        self.contents: dict[str, dict[str, Any]] = {}  # sid -> Content resource, in creation order
+        self._deleted_contents: set[str] = set()  # deleted in the console: sending them fails
         self.status_posts: list[StatusPost] = []
         self._callbacks: dict[str, str] = {}  # message sid -> StatusCallback URL
         self._channel_install_sid = _sid("XE")
@@ -296,6 +338,21 @@ class TwilioStandIn(StandIn[TwilioCall]):
             )
         )
 
+    def fail_content(self, n: int | None = 1, status: int = 500, *, code: int | None = None) -> None:
+        """Make the next n Content API calls fail (create, list, fetch; n=None: until clear_faults())."""
+        self._faults.add(
+            Fault(
+                status=status,
+                remaining=n,
+                methods={"Content.create", "Content.list", "Content.fetch"},
+                details={"code": code, "message": None},
+            )
+        )
+
+    def content_calls(self, method: str = "Content.create") -> list[TwilioCall]:
+        """Successful Content API calls of one kind ("Content.create", "Content.list", "Content.fetch")."""
+        return [c for c in self.calls if c.method == method and c.ok]
+
     async def wait_media_downloads(self, n: int, timeout: float = 5.0) -> list[TwilioCall]:
         """Await at least n media downloads (the MediaUrl fetches Twilio makes after a create)."""
         return await self._log.wait_for_count(n, lambda c: c.method == "Media.download", timeout, "Media.download")
@@ -340,6 +397,10 @@ class TwilioStandIn(StandIn[TwilioCall]):
         base = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages"
         return Starlette(
             routes=[
+                Route(CONTENT_PATH, self._content_create, methods=["POST"]),
+                Route(CONTENT_PATH, self._content_list, methods=["GET"]),
+                Route(CONTENT_PATH + "/{content_sid}", self._content_fetch, methods=["GET"]),
+                Route(CONTENT_PATH + "/{content_sid}", self._content_delete, methods=["DELETE"]),
                 Route(base + ".json", self._create, methods=["POST"]),
                 Route(base + "/{message_sid}.json", self._fetch, methods=["GET"]),
                 Route(base + "/{message_sid}/Media/{media_sid}", self._media_fetch, methods=["GET"]),
@@ -347,7 +408,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
             ]
         )
 
-    def _check_auth(self, request: Request) -> None:
+    def _check_auth(self, request: Request, *, account_in_path: bool = True) -> None:
         """HTTP Basic auth with (account_sid, auth_token), and the URL's account, or TwilioApiError."""
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
         try:
@@ -359,7 +420,7 @@ class TwilioStandIn(StandIn[TwilioCall]):
         )
         if not valid:
             raise TwilioApiError(401)
-        if request.path_params.get("account_sid") != self.account_sid:
+        if account_in_path and request.path_params.get("account_sid") != self.account_sid:
             raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
 
     async def _create(self, request: Request) -> Response:
@@ -377,7 +438,8 @@ class TwilioStandIn(StandIn[TwilioCall]):
             if fault := self._faults.take(call.method, params.get("To")):
                 return await self._answer_fault(call, fault)
             self._within_rate()
-            resource = self._new_message(params)
+            call.interactive = self._rendered(params)
+            resource = self._new_message(params, call.interactive)
         except TwilioApiError as error:
             call.status, call.result = error.status, {"code": error.code, "message": error.message}
             self._log.record(call)
@@ -432,11 +494,34 @@ class TwilioStandIn(StandIn[TwilioCall]):
         self._log.finish(call)
         return error.response()
 
-    def _new_message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _rendered(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        """A send of a template created here: what it shows, or TwilioApiError (None for other sends).
+
+        A ContentSid the stand-in does not know is an approved template made in the Twilio console:
+        it is accepted as it comes.
+        """
+        sid = str(params.get("ContentSid") or "")
+        if sid in self._deleted_contents:
+            raise TwilioApiError(400, 21655, "The ContentSid is Invalid.")
+        content = self.contents.get(sid)
+        if content is None:
+            return None
+        try:
+            variables = json.loads(params.get("ContentVariables") or "{}")
+            if not isinstance(variables, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            raise TwilioApiError(400, 21656, "The ContentVariables Parameter is invalid.") from None
+        try:
+            return render(content["types"], {str(k): str(v) for k, v in variables.items()})
+        except ContentError as error:
+            raise TwilioApiError(400, error.code, error.message) from None
+
+    def _new_message(self, params: dict[str, Any], shown: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate a create request as Twilio does and store the new Message resource."""
         to, from_ = params.get("To"), params.get("From")
         service = params.get("MessagingServiceSid")
-        body = params.get("Body", "")
+        body = params.get("Body", "") or (shown["body"] if shown else "")
         media = params.get("MediaUrl", [])
         if not to:
             raise TwilioApiError(400, 21604, "A 'To' phone number is required.")
@@ -521,6 +606,110 @@ class TwilioStandIn(StandIn[TwilioCall]):
             except (httpx.HTTPError, RuntimeError) as error:
                 self.status_posts[-1].error = repr(error)
                 return
+
+    # -- the Content API -------------------------------------------------------------------------
+
+    async def _content_answer(self, call: TwilioCall, request: Request, answer: Any) -> Response:
+        """Authenticate a Content API call, apply any injected fault, then answer (a callable's result)."""
+        try:
+            self._check_auth(request, account_in_path=False)
+            if fault := self._faults.take(call.method, None):
+                raise TwilioApiError(fault.status, fault.details.get("code"), fault.details.get("message"))
+            status, result = answer()
+        except TwilioApiError as error:
+            call.status, call.result = error.status, {"code": error.code, "message": error.message}
+            self._log.record(call)
+            return error.response()
+        call.status, call.result = status, result
+        self._log.record(call)
+        return JSONResponse(result, status_code=status)
+
+    async def _content_create(self, request: Request) -> Response:
+        """POST /v1/Content (JSON): check the template against WhatsApp's limits, store it, 201."""
+        try:
+            body: Any = json.loads(await request.body())
+        except ValueError:
+            body = None
+        call = TwilioCall("Content.create", body if isinstance(body, dict) else {})
+
+        def create() -> tuple[int, dict[str, Any]]:
+            try:
+                name, types = check_template(body)
+            except ContentError as error:
+                raise TwilioApiError(400, error.code, error.message) from None
+            sid = "HX" + secrets.token_hex(16)
+            now = utcnow().isoformat()
+            resource = {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "friendly_name": name,
+                "language": body.get("language") or "en",
+                "variables": body.get("variables") or {},
+                "types": types,
+                "date_created": now,
+                "date_updated": now,
+                "url": f"{CONTENT_ORIGIN}{CONTENT_PATH}/{sid}",
+                "links": {"approval_create": f"{CONTENT_ORIGIN}{CONTENT_PATH}/{sid}/ApprovalRequests/whatsapp"},
+            }
+            self.contents[sid] = resource
+            return 201, resource
+
+        return await self._content_answer(call, request, create)
+
+    async def _content_list(self, request: Request) -> Response:
+        """GET /v1/Content: the account's templates, a page at a time (PageSize, PageToken = an offset)."""
+        query = request.query_params
+        call = TwilioCall("Content.list", dict(query))
+
+        def page() -> tuple[int, dict[str, Any]]:
+            try:
+                size = max(1, min(int(query.get("PageSize", "50")), 1000))
+                start = max(0, int(query.get("PageToken", "0")))
+            except ValueError:
+                raise TwilioApiError(400, 20001, "Invalid PageSize or PageToken") from None
+            every = list(self.contents.values())
+            chosen = every[start : start + size]
+            url = f"{CONTENT_ORIGIN}{CONTENT_PATH}?PageSize={size}"
+            more = start + size < len(every)
+            meta = {
+                "page": start // size,
+                "page_size": size,
+                "first_page_url": url,
+                "previous_page_url": None,
+                "url": f"{url}&PageToken={start}",
+                "next_page_url": f"{url}&PageToken={start + size}" if more else None,
+                "key": "contents",
+            }
+            return 200, {"contents": chosen, "meta": meta}
+
+        return await self._content_answer(call, request, page)
+
+    async def _content_fetch(self, request: Request) -> Response:
+        """GET /v1/Content/{sid}: one template."""
+        sid = request.path_params["content_sid"]
+        call = TwilioCall("Content.fetch", {"ContentSid": sid})
+
+        def fetch() -> tuple[int, dict[str, Any]]:
+            if sid not in self.contents:
+                raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+            return 200, self.contents[sid]
+
+        return await self._content_answer(call, request, fetch)
+
+    async def _content_delete(self, request: Request) -> Response:
+        """DELETE /v1/Content/{sid}: as an operator tidying the console would; later sends of it fail."""
+        sid = request.path_params["content_sid"]
+        call = TwilioCall("Content.delete", {"ContentSid": sid})
+
+        def delete() -> tuple[int, dict[str, Any]]:
+            if sid not in self.contents:
+                raise TwilioApiError(404, message=f"The requested resource {request.url.path} was not found")
+            del self.contents[sid]
+            self._deleted_contents.add(sid)
+            return 204, {}
+
+        answer = await self._content_answer(call, request, delete)
+        return Response(status_code=204) if answer.status_code == 204 else answer
 
     async def _fetch(self, request: Request) -> Response:
         """GET Messages/{sid}.json: the current Message resource."""

@@ -21,6 +21,7 @@ from bot.channels import Channel, ChannelContext
 from bot.config import Settings
 from bot.media import MEDIA_PATH, MediaLinks, serve_media
 from bot.runtime.dispatcher import OutboxDispatcher
+from bot.whatsapp.content import ContentTemplates
 from bot.whatsapp.http import TwilioHttpClient
 from bot.whatsapp.inbound import CHANNEL, is_photo, media_items, to_inbound
 from bot.whatsapp.media import FetchedMedia, MediaFetcher
@@ -55,8 +56,9 @@ class WhatsAppChannel:
         self._http = TwilioHttpClient(base_url=wa.api_base_url, timeout=wa.timeout_seconds)
         # Links to photos the bot sends, signed with the auth token (which only the bot and Twilio know).
         self.links = MediaLinks(secret=wa.auth_token, public_url=settings.server.public_url)
+        client = Client(wa.account_sid, wa.auth_token, http_client=self._http)
         self.sender = WhatsAppSender(
-            Client(wa.account_sid, wa.auth_token, http_client=self._http),
+            client,
             from_number=wa.from_number,
             template_sid=wa.reply_template_sid,
             status_url=settings.server.public_url + STATUS_PATH,
@@ -66,6 +68,7 @@ class WhatsAppChannel:
             # Its limiter, too, belongs to the running loop.
             max_per_second=wa.max_messages_per_second,
             photos=PhotoLinks(self.links, sessions=sessions, clock=clock, fetch=context.fetch_photo),
+            templates=ContentTemplates(client, sessions=sessions, clock=clock) if wa.interactive else None,
         )
         self._fetcher = MediaFetcher(
             account_sid=wa.account_sid,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -44,6 +46,11 @@ class TwilioHttpClient(AsyncTwilioHttpClient):
         if self.base_url:
             url = rebase(url, self.base_url)
         headers = dict(headers or {})
+        body: Any = data
+        if data is not None and headers.get("Content-Type") == "application/json":
+            # The Content API takes JSON; the parent would hand the dict to aiohttp as a form.
+            # Unset fields (the library sends every type, most of them None) are left out.
+            body = json.dumps(_without_none(data), ensure_ascii=False)
         if auth is not None:
             # The parent would pass aiohttp.BasicAuth, which aiohttp deprecates: send the header instead.
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
@@ -52,10 +59,19 @@ class TwilioHttpClient(AsyncTwilioHttpClient):
             method,
             url,
             params=params,
-            data=data,
+            data=body,
             headers=headers,
             auth=None,
             # The parent ignores the timeout given to its constructor (aiohttp's default is 5 minutes).
             timeout=timeout if timeout is not None else self.timeout,
             allow_redirects=allow_redirects,
         )
+
+
+def _without_none(value: Any) -> Any:
+    """A JSON value with its None members (at any depth) removed."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value if item is not None]
+    return value

@@ -80,6 +80,15 @@ def _location(form: Mapping[str, str]) -> Location | None:
     return Location(lat=lat, lon=lon, address=address)
 
 
+def tap_of(form: Mapping[str, str]) -> str | None:
+    """The data of the button (ButtonPayload) or list item (ListId) the citizen tapped, if that is what this is."""
+    for field in ("ButtonPayload", "ListId"):
+        value = form.get(field, "")
+        if value.strip():
+            return value
+    return None
+
+
 def display_name(form: Mapping[str, str]) -> str:
     """The citizen's WhatsApp profile name, unless it is a phone number, a username or an e-mail address."""
     return public_name(" ".join(form.get("ProfileName", "").split()))
@@ -97,6 +106,21 @@ def to_inbound(form: Mapping[str, str], *, photos: Sequence[Attachment], receive
         # An image that could not be downloaded is not "unsupported": the adapter says so itself.
         unsupported = next((unsupported_kind(i.content_type) for i in items if not is_photo(i.content_type)), None)
     message_sid = form.get("MessageSid", "")
+    tapped = tap_of(form)
+    if tapped is not None:
+        # A tap on a button or list item the bot sent: the same input as that Telegram button.
+        return Inbound(
+            channel=CHANNEL,
+            chat_id=sender,
+            chat_kind=ChatKind.PRIVATE,
+            sender_id=sender,
+            sender_name=display_name(form),
+            at=received_at,
+            external_id=message_sid,
+            callback_data=tapped,
+            # The message whose button was tapped, like Telegram's callback message.
+            message_id=form.get("OriginalRepliedMessageSid", "") or message_sid,
+        )
     return Inbound(
         channel=CHANNEL,
         chat_id=sender,
@@ -105,7 +129,8 @@ def to_inbound(form: Mapping[str, str], *, photos: Sequence[Attachment], receive
         sender_name=display_name(form),
         at=received_at,
         external_id=message_sid,
-        text=form.get("Body", ""),
+        # A button's words without its payload (older WhatsApp clients) are taken as typed.
+        text=form.get("Body", "") or form.get("ButtonText", ""),
         location=location,
         media=tuple(photos),
         unsupported=unsupported,

@@ -1,6 +1,8 @@
 """Outbox messages sent to WhatsApp through the twilio library, with Twilio's errors sorted by what to do.
 
 Sends are paced by an aiolimiter AsyncLimiter ([whatsapp] max_messages_per_second, per process).
+A text with buttons goes as a WhatsApp quick reply or list (bot.whatsapp.content) when it can, as
+text with the words to type when it cannot.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from bot.channels import DeliveryError, HeldForWindow, RetryLater, Undeliverable
+from bot.whatsapp.content import ContentTemplates, interactive_of
 from bot.whatsapp.inbound import CHANNEL
 from bot.whatsapp.photos import PhotoLinks
 from handlers.clock import Clock
@@ -26,6 +29,7 @@ from handlers.outgoing import heard_hint
 from handlers.textsafe import cut_utf16, split_utf16
 from storage import citizens, outbox
 from storage.models import OutboxMessage
+from storage.outbox import HELD
 from storage.tickets import format_ticket
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,9 @@ log = logging.getLogger(__name__)
 # little early: the send itself takes time, and a message refused at the edge would be held anyway.
 WINDOW = timedelta(hours=24)
 WINDOW_MARGIN = timedelta(minutes=5)
+# Marks a message whose buttons WhatsApp did not deliver (a failed status of the interactive send):
+# it is tried again as text, with the words to type.
+AS_TEXT = "as_text"
 # Twilio refuses a body over 1,600 characters (counted in UTF-16 units: an emoji counts twice).
 MAX_BODY = 1599
 # Template variables must be one line; keep the preview short.
@@ -68,11 +75,13 @@ class _TextOnly(HTMLParser):
         self.parts.append(data)
 
 
-def plain_text(payload: dict[str, Any]) -> str:
-    """A text payload as WhatsApp shows it: HTML markup removed, entities decoded."""
+def plain_text(payload: dict[str, Any], *, typed_hint: bool = True) -> str:
+    """A text payload as WhatsApp shows it: HTML markup removed, entities decoded.
+
+    Sent without its buttons, it carries the words to type instead (`typed_hint`).
+    """
     text = str(payload.get("text", ""))
-    # Buttons are not shown here: the words to type instead go with the text.
-    hint = str(payload.get("typed_hint", ""))
+    hint = str(payload.get("typed_hint", "")) if typed_hint else ""
     if payload.get("html"):
         parser = _TextOnly()
         parser.feed(text)
@@ -113,8 +122,11 @@ class WhatsAppSender:
         clock: Clock,
         max_per_second: float,
         photos: PhotoLinks | None = None,
+        templates: ContentTemplates | None = None,
     ) -> None:
         self._client = client
+        # Buttons go as WhatsApp buttons through these templates; None: as the words to type.
+        self._templates = templates
         # Photos go as a link Twilio fetches; without one, a photo message is undeliverable.
         self._photos = photos
         # Every Messages.create waits its turn here, whichever outbox row or chunk it carries.
@@ -155,6 +167,10 @@ class WhatsAppSender:
             raise HeldForWindow(
                 "outside WhatsApp's 24-hour window", template=self.template_for(message), last_heard=heard
             )
+        if message.kind == "text":
+            tapped = await self._send_interactive(message, heard)
+            if tapped is not None:
+                return tapped
         if message.kind == "photo":
             assert self._photos is not None
             link = await self._photos.url(message.payload)
@@ -170,6 +186,40 @@ class WhatsAppSender:
             if len(chunks) > 1:
                 await self._parts_sent(message, index + 1)
         return first
+
+    async def _send_interactive(self, message: OutboxMessage, heard: datetime) -> str | None:
+        """Send a text's buttons as a WhatsApp quick reply or list; None: send it as text instead.
+
+        Text it is when there are no buttons or none fit, when the message was held for the window
+        (it went out later than asked: the words to type hold however the dialog moved on), when an
+        interactive try of it was not delivered, or when the Content API or Twilio will not take the
+        template.
+        """
+        rows = message.payload.get("buttons")
+        if self._templates is None or not rows or message.parts_sent:
+            return None
+        if message.payload.get(HELD) or message.payload.get(AS_TEXT):
+            return None
+            return None
+        spec = interactive_of(plain_text(message.payload, typed_hint=False), rows)
+        if spec is None:
+            return None
+        content_sid = await self._templates.sid_for(spec)
+        if content_sid is None:
+            return None
+        try:
+            return await self._create(
+                message,
+                heard,
+                content_sid=content_sid,
+                content_variables=json.dumps(spec.variables, ensure_ascii=False),
+            )
+        except Undeliverable as exc:
+            if exc.recipient_gone:
+                raise
+            log.warning("outbox %s: interactive message refused (%s); sending it as text", message.id, exc)
+            await self._templates.check(spec, content_sid)
+            return None
 
     def _body(self, message: OutboxMessage) -> str:
         """The text of a free-form message (buttons are dropped: the texts say what to type)."""

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.runtime.dispatcher import OutboxDispatcher
 from bot.runtime.holding import hold_for_window
 from bot.whatsapp.inbound import CHANNEL
-from bot.whatsapp.outbound import OPTED_OUT, OUTSIDE_WINDOW, WhatsAppSender
+from bot.whatsapp.outbound import AS_TEXT, OPTED_OUT, OUTSIDE_WINDOW, WhatsAppSender
 from handlers.clock import Clock
 from handlers.outgoing import Recipient
 from handlers.privacy import mask_phones
@@ -102,6 +102,11 @@ class StatusRecorder:
             elif code == OPTED_OUT:
                 report = (taken, error, True)
             elif taken.attempts < policy.max_attempts:
+                if taken.kind == "text" and taken.payload.get("buttons") and not taken.payload.get(AS_TEXT):
+                    # Perhaps its buttons were what WhatsApp would not take (an old client, a content
+                    # rule): the next try goes as text, which every client shows.
+                    taken.payload = {**taken.payload, AS_TEXT: True}
+                    session.add(taken)
                 retry_at = now + timedelta(seconds=policy.backoff(taken.attempts))
                 await delivery.requeue(session, outbox_id=taken.id, retry_at=retry_at)
             else:

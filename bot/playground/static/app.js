@@ -101,26 +101,62 @@ function render(event) {
   if (host.hidden) countUnread(event.pane);
 }
 
+function press(event, data) {
+  return api("press", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ pane: event.pane, message_id: event.message_id, data }),
+  }).catch(alert);
+}
+
 function appendButtons(box, event, rows) {
+  if (event.picker) return appendPicker(box, event, rows);
+  // WhatsApp shows quick replies as buttons under the message, Telegram inline buttons likewise.
+  const testid = state.panes[event.pane].channel === "whatsapp" ? "quick-reply" : "inline-button";
   for (const row of rows || []) {
     const line = document.createElement("div");
     line.className = "buttons";
     for (const button of row) {
       const element = document.createElement("button");
       element.textContent = button.text;
-      element.dataset.testid = "inline-button";
+      element.dataset.testid = testid;
       element.addEventListener("click", (e) => {
         e.stopPropagation();
-        api("press", {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ pane: event.pane, message_id: event.message_id, data: button.data }),
-        }).catch(alert);
+        press(event, button.data);
       });
       line.append(element);
     }
     box.append(line);
   }
+}
+
+function appendPicker(box, event, rows) {
+  // A WhatsApp list: one button opens it, a tap on an item answers and closes it.
+  const open = document.createElement("button");
+  open.className = "picker-open";
+  open.dataset.testid = "list-button";
+  open.textContent = "☰ " + event.picker;
+  const list = document.createElement("div");
+  list.className = "picker";
+  list.hidden = true;
+  open.addEventListener("click", (e) => {
+    e.stopPropagation();
+    list.hidden = !list.hidden;
+  });
+  for (const row of rows || []) {
+    for (const item of row) {
+      const element = document.createElement("button");
+      element.textContent = item.text;
+      element.dataset.testid = "list-item";
+      element.addEventListener("click", (e) => {
+        e.stopPropagation();
+        list.hidden = true;
+        press(event, item.data);
+      });
+      list.append(element);
+    }
+  }
+  box.append(open, list);
 }
 
 function applyEdit(host, event) {
