@@ -1,7 +1,7 @@
 """whatsapp_content: the Content API templates the bot created for WhatsApp buttons (issue 19)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
