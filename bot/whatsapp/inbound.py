@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from handlers.events import Attachment, ChannelName, ChatKind, Inbound, Location
 from handlers.privacy import public_name
@@ -107,28 +108,22 @@ def to_inbound(form: Mapping[str, str], *, photos: Sequence[Attachment], receive
         unsupported = next((unsupported_kind(i.content_type) for i in items if not is_photo(i.content_type)), None)
     message_sid = form.get("MessageSid", "")
     tapped = tap_of(form)
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "chat_id": sender,
+        "chat_kind": ChatKind.PRIVATE,
+        "sender_id": sender,
+        "sender_name": display_name(form),
+        "at": received_at,
+        "external_id": message_sid,
+    }
     if tapped is not None:
-        # A tap on a button or list item the bot sent: the same input as that Telegram button.
-        return Inbound(
-            channel=CHANNEL,
-            chat_id=sender,
-            chat_kind=ChatKind.PRIVATE,
-            sender_id=sender,
-            sender_name=display_name(form),
-            at=received_at,
-            external_id=message_sid,
-            callback_data=tapped,
-            # The message whose button was tapped, like Telegram's callback message.
-            message_id=form.get("OriginalRepliedMessageSid", "") or message_sid,
-        )
+        # A tap on a button or list item the bot sent: the same input as that Telegram button;
+        # its message id is the message whose button was tapped, like Telegram's callback message.
+        replied = form.get("OriginalRepliedMessageSid", "") or message_sid
+        return Inbound(**common, callback_data=tapped, message_id=replied)
     return Inbound(
-        channel=CHANNEL,
-        chat_id=sender,
-        chat_kind=ChatKind.PRIVATE,
-        sender_id=sender,
-        sender_name=display_name(form),
-        at=received_at,
-        external_id=message_sid,
+        **common,
         # A button's words without its payload (older WhatsApp clients) are taken as typed.
         text=form.get("Body", "") or form.get("ButtonText", ""),
         location=location,
