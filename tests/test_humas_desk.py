@@ -73,8 +73,7 @@ async def test_an_unanswered_ticket_gets_one_reminder_one_teguran_one_alert(worl
     told = await world.reply(BUDI.id)
     assert "telah menegur" in told.text
 
-    # Sweeping again, now and later, sends nothing more. (Settled first: the desk's clock jumping
-    # an hour while a message is in flight would expire its lease, and the outbox would resend it.)
+    # Sweeping again, now and later, sends nothing more.
     await world.settled()
     world.clock.advance(HOUR)
     assert await world.runtime.sweep_once() == type(result)(0, 0, 0)
