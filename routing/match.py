@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from routing.lexicon import EXCLUDE, PROBLEM, Entry, Lexicon, Token
+from routing.lexicon import EXCLUDE, FILLERS, PROBLEM, Entry, Lexicon, Token
 
 # A keyword right after a place word names where, not what: "sampah di jalan", "depan kantor
 # capil", "dekat jembatan". So does one after a word of circumstance ("hilang waktu banjir") or of
@@ -76,11 +76,6 @@ PROBLEM_WEIGHT = 0.5
 # How far (in tokens) after a proof phrase the agency's words are only an attachment:
 # "lampirkan foto KTP", "I attached a photo of my ID card". A contrast word ends it.
 PROOF_REACH = 5
-# Words a phrase may have in between without changing its meaning: "register the marriage",
-# "jalan kami rusak".
-FILLERS = frozenset(
-    {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "saya", "kami", "kita", "aku"}
-)
 
 
 class Hit(NamedTuple):

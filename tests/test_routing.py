@@ -512,6 +512,9 @@ def test_category_falls_back_to_the_first_one() -> None:
         ([AgencyLexicon("A", ["x"], {"": ["y"]})], "category name"),
         ([AgencyLexicon("A", ["x"], {"C": [""]})], "empty"),
         ([AgencyLexicon("A", ["x"], exclude=[""])], "empty"),
+        # The matcher steps over "the", "kami"... inside a phrase; a keyword cannot start with one.
+        ([AgencyLexicon("A", ["the garbage"])], "starts with 'the'"),
+        ([AgencyLexicon("A", ["x"], {"C": ["kami punya ktp"]})], "starts with 'kami'"),
     ],
 )
 def test_nonsense_lexicons_are_refused(agencies: list[AgencyLexicon], message: str) -> None:
