@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import intake, masking
+from handlers import intake
 from handlers.desk import HUMAS, Desk
 from handlers.events import ChannelName
 from handlers.outgoing import Recipient

@@ -116,9 +116,7 @@ def ranked(desk: Desk, figures: dict[str, AgencyStats], *, min_reports: int) -> 
 
     eligible.sort(key=merit)
     unranked.sort(key=lambda row: (-row.stats.received, row.code))
-    return [
-        AgencyRow(row.code, row.name, row.stats, index + 1) for index, row in enumerate(eligible)
-    ] + unranked
+    return [AgencyRow(row.code, row.name, row.stats, index + 1) for index, row in enumerate(eligible)] + unranked
 
 
 def _area(row: PublicRow, known: list[str]) -> str:

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.complaints import OPEN_STATES
 from storage.models import Citizen, Complaint, ComplaintMessage, table_of
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 _COMPLAINT = table_of(Complaint)
 _CITIZEN = table_of(Citizen)
@@ -145,7 +145,10 @@ async def find_requests(session: AsyncSession, *, query: RequestQuery, offset: i
     if query.end is not None:
         conditions.append(c.created_at <= query.end)
     if query.statuses:
-        states = [*(OPEN_STATES if "open" in query.statuses else ()), *(CLOSED_STATES if "closed" in query.statuses else ())]
+        states = [
+            *(OPEN_STATES if "open" in query.statuses else ()),
+            *(CLOSED_STATES if "closed" in query.statuses else ()),
+        ]
         conditions.append(c.status.in_(states))
     statement = _select().where(*conditions).order_by(c.id.desc()).offset(offset).limit(limit)
     return [PublicRow(*row) for row in (await _run(session, statement)).all()]

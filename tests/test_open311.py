@@ -96,7 +96,7 @@ async def test_a_partner_app_files_and_reads_back_with_a_georeport_client(
     dlhk_card = await card_of(telegram, DLHK_CHAT, first)
     assert "Sampah menumpuk di depan pasar Mandonga" in dlhk_card[2]
     assert "Open311" in dlhk_card[2]
-    pupr_card = await card_of(telegram, PUPR_CHAT, second)
+    await card_of(telegram, PUPR_CHAT, second)
     await card_of(telegram, DISDUKCAPIL_CHAT, third)
 
     # The agency answers in its group; the close of another one: the API shows both.

@@ -49,7 +49,8 @@ def xml_document(root: str, item: str | None, body: Mapping[str, Any] | Sequence
         assert item is not None
         for entry in body:
             _fill(element, item, entry)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(element, encoding="utf-8")
+    body_bytes: bytes = ElementTree.tostring(element, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body_bytes
 
 
 def respond(

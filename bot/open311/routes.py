@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -57,7 +59,7 @@ def services_of(settings: Settings) -> list[Service]:
 
 
 def _split_name(name: str) -> tuple[str, str]:
-    """"requests.json" -> ("requests", "json"); an unknown or missing format: ("...", "")."""
+    """ "requests.json" -> ("requests", "json"); an unknown or missing format: ("...", "")."""
     stem, dot, fmt = name.rpartition(".")
     if not dot or fmt.lower() not in formats.FORMATS:
         return name, ""
@@ -260,7 +262,7 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
             return formats.errors(fmt, 413, ["request too large"])
         try:
             form = await request.form(max_files=0, max_fields=50)
-        except Exception:  # a malformed body is the client's error, not ours
+        except (HTTPException, MultiPartException, ValueError):  # a malformed body is the client's error
             return formats.errors(fmt, 400, ["expected an application/x-www-form-urlencoded form"])
         if not keys or not key_ok(str(form.get("api_key", ""))):
             return formats.errors(fmt, 403, ["api_key missing or not valid"])
@@ -306,7 +308,9 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
         if len(address) > open311.MAX_ADDRESS_CHARS:
             problems.append(f"address_string: at most {open311.MAX_ADDRESS_CHARS} characters")
         media_url = str(form.get("media_url", "") or "").strip()
-        if media_url and (not media_url.startswith(("https://", "http://")) or len(media_url) > 500 or " " in media_url):
+        if media_url and (
+            not media_url.startswith(("https://", "http://")) or len(media_url) > 500 or " " in media_url
+        ):
             problems.append("media_url: an http(s) address")
         if problems:
             raise BadRequest(*problems)

@@ -123,8 +123,10 @@ def public_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Ba
                 async with runtime.sessions() as session:
                     found = await public_view.one_complaint(session, desk, number, show_text=config.show_text)
             if found is None:
-                html = env(desk).get_template("not_found.html").render(
-                    title=texts.NOT_FOUND_TITLE, text=texts.NOT_FOUND_TEXT.format(example=desk.ticket(42))
+                html = (
+                    env(desk)
+                    .get_template("not_found.html")
+                    .render(title=texts.NOT_FOUND_TITLE, text=texts.NOT_FOUND_TEXT.format(example=desk.ticket(42)))
                 )
                 return Rendered(404, html.encode())
             return Rendered(200, env(desk).get_template("complaint.html").render(item=found).encode())
@@ -139,4 +141,3 @@ def public_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Ba
         Mount(STATIC_PATH, StaticFiles(directory=DESK_STATIC), name="public-static"),
     ]
     return routes
-

@@ -14,7 +14,9 @@ MASK_HANDLE = "[akun disembunyikan]"
 MASK_NAME = "[nama]"
 
 # One line of the intake summary, shown only while the public page is on.
-SUMMARY_PUBLIC = "🌐 Kategori, wilayah dan waktu tanggapan aduan ini tampil di halaman publik, tanpa nama dan nomor Anda."
+SUMMARY_PUBLIC = (
+    "🌐 Kategori, wilayah dan waktu tanggapan aduan ini tampil di halaman publik, tanpa nama dan nomor Anda."
+)
 SUMMARY_PUBLIC_TEXT = (
     "🌐 Aduan ini dan jawaban dinas tampil di halaman publik; nama, nomor telepon, email dan NIK disamarkan."
 )
