@@ -24,7 +24,6 @@ import copy
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -144,11 +143,10 @@ class Connection:
 async def over_http(url: str, clients: int, seconds: float) -> dict[str, float]:
     """Pages a second from a uvicorn child process, over `clients` keep-alive connections."""
     port = free_port()
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", url, "--port", str(port)],
-        cwd=ROOT,
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--serve", url, "--port", str(port), cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    )  # fmt: skip
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             while True:
@@ -177,7 +175,7 @@ async def over_http(url: str, clients: int, seconds: float) -> dict[str, float]:
             await connection.close()
     finally:
         child.terminate()
-        child.wait(timeout=15)
+        await asyncio.wait_for(child.wait(), timeout=15)
     return {"build_ms": built * 1000, "per_second": count / seconds, "median_ms": statistics.median(times) * 1000}
 
 

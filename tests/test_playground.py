@@ -125,7 +125,7 @@ async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
 async def test_the_playground_links_the_public_page_and_the_open311_api(tmp_path: Path) -> None:
     port = free_port()
     async with (
-        playground(port, tmp_path / "public.db") as (session, _),
+        playground(port, tmp_path / "public.db") as (_session, _),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=page_origin(port)) as http,
     ):
         page = await http.get("/")
