@@ -265,8 +265,24 @@ class PublicSection(_Section):
     min_reports: int = Field(default=10, ge=1)
     # Show complaint and answer texts (phone numbers, e-mail addresses, NIKs and names masked).
     show_text: bool = False
-    # The service's launch: "since launch" counts from this day (city time); none: from the first complaint.
-    launch: date | None = None
+    # The service's launch, "YYYY-MM-DD": "since launch" counts from this day (city time); "": from the first complaint.
+    # (A string rather than a TOML date: every tool that writes these files handles strings.)
+    launch: str = ""
+
+    @field_validator("launch")
+    @classmethod
+    def _iso_day(cls, value: str) -> str:
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError('expected a day as "YYYY-MM-DD", or "" for none') from None
+        return value
+
+    @property
+    def launch_day(self) -> date | None:
+        """The launch day, or None."""
+        return date.fromisoformat(self.launch) if self.launch else None
 
 
 # An Open311 API key shorter than this could be guessed.

@@ -23,7 +23,6 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +61,6 @@ def free_port() -> int:
 
 
 def _toml_value(value: Any) -> str:
-    if isinstance(value, date):
-        return value.isoformat()  # a TOML local date ([public] launch)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

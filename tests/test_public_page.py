@@ -158,3 +158,19 @@ async def test_the_summary_says_nothing_of_a_public_page_that_is_off(
         summary = await world.reply(citizen.id)
         assert "Mohon periksa aduan Anda" in (summary.text or "")
         assert "publik" not in (summary.text or "")
+
+
+def test_the_settings_refuse_a_launch_day_or_key_that_cannot_work() -> None:
+    from bot.config import ConfigError, parse_settings
+    from tests.harness import example_data
+
+    data = example_data()
+    data["public"].update(launch="1 Nov 2026")
+    with pytest.raises(ConfigError, match="public.launch"):
+        parse_settings(data, "test")
+    data = example_data()
+    data["open311"].update(enabled=True, api_keys=["short"])
+    with pytest.raises(ConfigError, match="open311.api_keys"):
+        parse_settings(data, "test")
+    data = example_data()
+    assert parse_settings(data, "test").public.launch_day is not None

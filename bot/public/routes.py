@@ -75,7 +75,7 @@ def public_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Ba
     if not settings.public.enabled:
         return []
     config = public_view.PublicSettings(
-        min_reports=settings.public.min_reports, show_text=settings.public.show_text, launch=settings.public.launch
+        min_reports=settings.public.min_reports, show_text=settings.public.show_text, launch=settings.public.launch_day
     )
     headers = security_headers(settings)
     # Public and the same for everyone: a proxy in front may keep it as long as we do.
