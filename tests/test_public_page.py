@@ -166,11 +166,11 @@ def test_the_settings_refuse_a_launch_day_or_key_that_cannot_work() -> None:
 
     data = example_data()
     data["public"].update(launch="1 Nov 2026")
-    with pytest.raises(ConfigError, match="public.launch"):
+    with pytest.raises(ConfigError, match=r"public\.launch"):
         parse_settings(data, "test")
     data = example_data()
     data["open311"].update(enabled=True, api_keys=["short"])
-    with pytest.raises(ConfigError, match="open311.api_keys"):
+    with pytest.raises(ConfigError, match=r"open311\.api_keys"):
         parse_settings(data, "test")
     data = example_data()
     assert parse_settings(data, "test").public.launch_day is not None
