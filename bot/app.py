@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from bot import telegram, whatsapp
+from bot import open311, telegram, whatsapp
 from bot.channels import Channel, ChannelContext, Messenger, Sender
 from bot.config import Settings
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Every messenger the desk speaks. The first is the staff's: agency groups and humas live there.
 # Adding a messenger is one package under bot/ and one entry here.
-MESSENGERS: tuple[Messenger, ...] = (telegram.MESSENGER, whatsapp.MESSENGER)
+MESSENGERS: tuple[Messenger, ...] = (telegram.MESSENGER, whatsapp.MESSENGER, open311.MESSENGER)
 
 # How long a shutdown waits for in-flight sends to be recorded.
 STOP_GRACE_SECONDS = 10.0
@@ -119,6 +119,8 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         map_url=settings.cards.map_url,
         card_location_pin=settings.cards.location_pin,
         staff_flood_max_messages=settings.flood.staff_max_messages,
+        public_page=settings.public.enabled,
+        public_text=settings.public.show_text,
     )
 
 
@@ -206,6 +208,12 @@ def create_app(
         from bot.web.routes import desk_routes
 
         routes.extend(desk_routes(settings, lambda: holder["runtime"]))
+    # The public page and the Open311 API (issue 16): each adds nothing while its section is off.
+    from bot.open311.routes import open311_routes
+    from bot.public.routes import public_routes
+
+    routes.extend(public_routes(settings, lambda: holder["runtime"]))
+    routes.extend(open311_routes(settings, lambda: holder["runtime"]))
     routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -256,6 +257,55 @@ class WebSection(_Section):
         return self
 
 
+class PublicSection(_Section):
+    """[public]: the public "Aduan Terjawab" page at public_url/publik/ (figures per agency, nothing personal)."""
+
+    enabled: bool = False
+    # An agency with fewer complaints than this in a period is shown without a rank.
+    min_reports: int = Field(default=10, ge=1)
+    # Show complaint and answer texts (phone numbers, e-mail addresses, NIKs and names masked).
+    show_text: bool = False
+    # The service's launch, "YYYY-MM-DD": "since launch" counts from this day (city time); "": from the first complaint.
+    # (A string rather than a TOML date: every tool that writes these files handles strings.)
+    launch: str = ""
+
+    @field_validator("launch")
+    @classmethod
+    def _iso_day(cls, value: str) -> str:
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError('expected a day as "YYYY-MM-DD", or "" for none') from None
+        return value
+
+    @property
+    def launch_day(self) -> date | None:
+        """The launch day, or None."""
+        return date.fromisoformat(self.launch) if self.launch else None
+
+
+# An Open311 API key shorter than this could be guessed.
+MIN_OPEN311_KEY_CHARS = 16
+
+
+class Open311Section(_Section):
+    """[open311]: the Open311 GeoReport v2 API at public_url/open311/v2/ (read by anyone, written with a key)."""
+
+    enabled: bool = False
+    # Keys that may POST requests (one per partner app); none: the API is read-only.
+    api_keys: list[str] = Field(default_factory=list)
+    # The jurisdiction_id clients may send (e.g. "kendarikota.go.id"); empty: any is accepted.
+    jurisdiction_id: str = ""
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_keys(cls, value: list[str]) -> list[str]:
+        if any(len(key) < MIN_OPEN311_KEY_CHARS for key in value):
+            raise ValueError(f"each key needs at least {MIN_OPEN311_KEY_CHARS} characters (openssl rand -hex 16)")
+        return value
+
+
 class OpdSection(_Section):
     """[[opd]]: one agency, its Telegram group and the words that route complaints to it."""
 
@@ -307,6 +357,8 @@ class Settings(_Section):
     web: WebSection = Field(default_factory=WebSection)
     cards: CardsSection = Field(default_factory=CardsSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
+    public: PublicSection = Field(default_factory=PublicSection)
+    open311: Open311Section = Field(default_factory=Open311Section)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
     other: list[OtherSection] = Field(default_factory=list)

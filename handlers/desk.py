@@ -67,6 +67,9 @@ class Desk:
     card_location_pin: bool = False
     # Agency and humas groups and humas admins: a larger limit, but a limit (handlers.flood).
     staff_flood_max_messages: int = 120
+    # The public page ([public]): whether it is on, and whether it shows complaint texts (masked).
+    public_page: bool = False
+    public_text: bool = False
 
     def now(self) -> datetime:
         """The current time (UTC)."""

@@ -23,6 +23,7 @@ from handlers.events import Inbound
 from handlers.outgoing import Button, Recipient, answer_button, clear_buttons, send_text
 from handlers.status import show_status
 from handlers.texts import dialog
+from handlers.texts import public as public_texts
 from routing import classify
 from routing.understand import Context, Meaning, State, Understanding, find_location, find_ticket, understand
 from storage import citizens, complaints, conversations, outbox
@@ -668,7 +669,7 @@ async def _photo_location(turn: Turn) -> None:
 async def _send(turn: Turn) -> None:
     draft = dict(turn.draft)
     await _close_dialog(turn)
-    await _file(turn.session, turn.desk, turn.me, turn.citizen, draft)
+    await file_draft(turn.session, turn.desk, turn.me, turn.citizen, draft)
 
 
 async def _not_yet(turn: Turn) -> None:
@@ -990,16 +991,27 @@ def _summary(desk: Desk, draft: dict[str, Any]) -> str:
     photos = len(draft.get("media", []))
     opd = draft.get("opd")
     agency = desk.agency_name(opd) if opd else texts.SUMMARY_TO_HUMAS.format(city=desk.city)
-    return texts.SUMMARY.format(
+    summary = texts.SUMMARY.format(
         description=cards.shorten(draft.get("description", ""), 700),
         location=place,
         photos=f"{photos} foto" if photos else texts.NO_PHOTO,
         agency=agency,
     )
+    if desk.public_page:
+        # Said before "ya": what of this complaint the public page will show.
+        notice = public_texts.SUMMARY_PUBLIC_TEXT if desk.public_text else public_texts.SUMMARY_PUBLIC
+        head, _, question = summary.rpartition("\n\n")
+        summary = f"{head}\n{notice}\n\n{question}"
+    return summary
 
 
-async def _file(session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]) -> None:
-    """Store the complaint, tell the citizen its number, and send the card to the agency."""
+async def file_draft(
+    session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]
+) -> Complaint:
+    """Store a confirmed draft as a complaint, tell the citizen its number, and send the card to the agency.
+
+    The chat dialog files through here, and so does every other intake (the Open311 API).
+    """
     now = desk.now()
     location = draft.get("location") or {}
     location_text = location.get("address") or draft.get("location_text") or None
@@ -1049,6 +1061,7 @@ async def _file(session: AsyncSession, desk: Desk, me: Recipient, citizen: Citiz
         purpose="filed",
     )
     await cards.send_card(session, desk, complaint, citizen)
+    return complaint
 
 
 async def _command(
