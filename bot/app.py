@@ -27,7 +27,7 @@ from bot.runtime.inbox_writer import writer_for
 from bot.runtime.retention import purge_daily
 from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
-from handlers.desk import AgencyInfo, Desk, WebLogin
+from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
@@ -119,6 +119,12 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         map_url=settings.cards.map_url,
         card_location_pin=settings.cards.location_pin,
         staff_flood_max_messages=settings.flood.staff_max_messages,
+        duplicates=DuplicatePolicy(
+            days=settings.duplicates.days,
+            radius_meters=settings.duplicates.radius_meters,
+            confirm_within=timedelta(days=settings.duplicates.confirm_days),
+            max_reopen=settings.duplicates.max_reopen,
+        ),
     )
 
 

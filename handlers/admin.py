@@ -12,6 +12,7 @@ from handlers import (
     cards,
     chat_policy,
     contacts,
+    duplicates,
     forget,
     overdue,
     periods,
@@ -28,7 +29,7 @@ from storage import reports as report_queries
 from storage.filters import ComplaintFilter
 from storage.models import Citizen
 
-COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan"})
+COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan", "gabung"})
 
 
 def is_admin(desk: Desk, inbound: Inbound) -> bool:
@@ -65,6 +66,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         "tegur": _tegur,
         "export": _export,
         "lupakan": forget.command,
+        "gabung": _gabung,
     }[name]
     await handler(session, desk, inbound, here, rest)
     return True
@@ -253,3 +255,7 @@ async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         return
     outcome = await actions.reprimand(session, desk, code, text, actor=actor(inbound))
     await send_text(session, here, outcome.message, now=desk.now())
+
+
+async def _gabung(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    await duplicates.command(session, desk, here, rest, owner=None, actor=actor(inbound))
