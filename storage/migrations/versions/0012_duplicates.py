@@ -21,15 +21,24 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Apply this migration."""
-    with op.batch_alter_table("complaint") as batch:
-        batch.add_column(sa.Column("merged_into", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("reopen_count", sa.Integer(), server_default="0", nullable=False))
-        batch.add_column(sa.Column("verify_requested_at", storage.types.UTCDateTime(timezone=True), nullable=True))
-        batch.create_foreign_key("fk_complaint_merged_into", "complaint", ["merged_into"], ["id"])
-        batch.create_index(
-            "ix_complaint_point", ["opd_code", "location_lat", "location_lon", "status", "created_at"], unique=False
-        )
-        batch.create_index("ix_complaint_opd_created", ["opd_code", "created_at", "status"], unique=False)
+    # On SQLite, ALTER TABLE ... ADD COLUMN with its REFERENCES clause, no batch rebuild: a rebuild of
+    # `complaint` would drop a table that other tables' rows refer to.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE complaint ADD COLUMN merged_into INTEGER REFERENCES complaint (id)")
+    else:
+        op.add_column("complaint", sa.Column("merged_into", sa.Integer(), nullable=True))
+        op.create_foreign_key(None, "complaint", "complaint", ["merged_into"], ["id"])
+    op.add_column("complaint", sa.Column("reopen_count", sa.Integer(), server_default="0", nullable=False))
+    op.add_column(
+        "complaint", sa.Column("verify_requested_at", storage.types.UTCDateTime(timezone=True), nullable=True)
+    )
+    op.create_index(
+        "ix_complaint_point",
+        "complaint",
+        ["opd_code", "location_lat", "location_lon", "status", "created_at"],
+        unique=False,
+    )
+    op.create_index("ix_complaint_opd_created", "complaint", ["opd_code", "created_at", "status"], unique=False)
     op.create_table(
         "complaint_follower",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -53,10 +62,9 @@ def downgrade() -> None:
     """Revert this migration."""
     op.drop_index("ix_follower_citizen", table_name="complaint_follower")
     op.drop_table("complaint_follower")
+    op.drop_index("ix_complaint_opd_created", table_name="complaint")
+    op.drop_index("ix_complaint_point", table_name="complaint")
     with op.batch_alter_table("complaint") as batch:
-        batch.drop_index("ix_complaint_opd_created")
-        batch.drop_index("ix_complaint_point")
-        batch.drop_constraint("fk_complaint_merged_into", type_="foreignkey")
         batch.drop_column("verify_requested_at")
         batch.drop_column("reopen_count")
         batch.drop_column("merged_into")
