@@ -153,13 +153,17 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         await _command(session, desk, inbound, citizen, me, inbound.text.strip())
         return
     else:
-        if released and step in (None, rating.RATING) and _checks_in(inbound):
+        if released and step in (None, rating.RATING, verify.VERIFY) and _checks_in(inbound):
             # The citizen wrote (as WhatsApp's template asks) to receive what was waiting: those
             # messages are the answer, not a greeting. A rating request among them was not seen until
             # now, so the next message is awaited as its answer.
-            held = [complaint_id for purpose, complaint_id in released if purpose == rating.PURPOSE and complaint_id]
-            if held:
-                await rating.await_typed_rating(session, desk, citizen, held[-1])
+            held = [(purpose, complaint_id) for purpose, complaint_id in released if complaint_id]
+            asked = [(p, c) for p, c in held if p in (rating.PURPOSE, verify.PURPOSE)]
+            if asked and asked[-1][0] == verify.PURPOSE:
+                # Likewise the "sudah beres?" question: the next message is its answer.
+                await verify.await_typed_answer(session, desk, citizen, asked[-1][1])
+            elif asked:
+                await rating.await_typed_rating(session, desk, citizen, asked[-1][1])
             return
         if inbound.unsupported and not (inbound.media or inbound.location):
             await _unsupported(session, desk, inbound, me, step, draft)
@@ -851,7 +855,8 @@ async def _at_verify(turn: Turn) -> None:
         await _close_dialog(turn)
         await verify.answer(turn.session, turn.desk, turn.citizen, turn.me, complaint_id, *typed)
         return
-    if turn.meaning.meaning in (Meaning.UNCLEAR, Meaning.SMALLTALK) and not turn.draft.get("asked_again") and turn.text:
+    again = (Meaning.UNCLEAR, Meaning.SMALLTALK, Meaning.GREETING)
+    if turn.meaning.meaning in again and not turn.draft.get("asked_again") and turn.text:
         turn.draft["asked_again"] = True
         await _save(turn, verify.VERIFY)
         await _say(turn, dup_texts.VERIFY_ASK_AGAIN.format(ticket=turn.desk.ticket(complaint_id)))

@@ -56,18 +56,25 @@ async def ask(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: 
     live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
     if live is None:
         # Only when no draft is in progress: a typed "ya" must not eat a new complaint's answer.
-        data: dict[str, object] = {"complaint_id": complaint.id}
-        if sent is not None:
-            data["keyboard"] = sent
-        await conversations.save_conversation(
-            session,
-            channel=citizen.channel,
-            chat_id=citizen.address,
-            step=VERIFY,
-            data=data,
-            now=now,
-            ttl=desk.duplicates.confirm_within,
-        )
+        await await_typed_answer(session, desk, citizen, complaint.id, keyboard=sent)
+
+
+async def await_typed_answer(
+    session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int, *, keyboard: int | None = None
+) -> None:
+    """Take the citizen's next message as the answer to "sudah beres?" for the complaint."""
+    data: dict[str, object] = {"complaint_id": complaint_id}
+    if keyboard is not None:
+        data["keyboard"] = keyboard
+    await conversations.save_conversation(
+        session,
+        channel=citizen.channel,
+        chat_id=citizen.address,
+        step=VERIFY,
+        data=data,
+        now=desk.now(),
+        ttl=desk.duplicates.confirm_within,
+    )
 
 
 async def ask_everyone(session: AsyncSession, desk: Desk, complaint: Complaint, reporter: Citizen) -> None:
