@@ -13,8 +13,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from sqlalchemy import select as core_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,9 +77,18 @@ def text_score(a: str, b: str) -> float:
     return float(fuzz.token_set_ratio(ka, kb))
 
 
-def _candidate(row: Complaint, *, distance_m: float | None = None, score: float | None = None) -> Candidate:
-    assert row.id is not None
-    return Candidate(row.id, row.category, row.description, row.status, row.created_at, distance_m, score)
+# Only what the offer shows and the comparison needs (a Core select: no media, no objects per row).
+_C = table_of(Complaint).c
+_COLUMNS = (_C.id, _C.category, _C.description, _C.status, _C.created_at, _C.location_lat, _C.location_lon)
+
+
+async def _rows(session: AsyncSession, statement: Any) -> list[Any]:
+    """Run a Core select in the session's transaction."""
+    return list((await (await session.connection()).execute(statement)).all())
+
+
+def _candidate(row: Any, *, distance_m: float | None = None, score: float | None = None) -> Candidate:
+    return Candidate(int(row.id), row.category, row.description, row.status, row.created_at, distance_m, score)
 
 
 async def candidates(
@@ -95,25 +106,26 @@ async def candidates(
 ) -> list[Candidate]:
     """Open complaints of one agency received since `since` that may be this report: near, else alike in text."""
     base = [
-        col(Complaint.opd_code) == opd_code,
-        col(Complaint.status).in_(OPEN_STATES),
-        col(Complaint.created_at) >= since,
-        col(Complaint.merged_into).is_(None),
+        _C.opd_code == opd_code,
+        _C.status.in_(OPEN_STATES),
+        _C.created_at >= since,
+        _C.merged_into.is_(None),
     ]
     if exclude_citizen is not None:
-        base.append(col(Complaint.citizen_id) != exclude_citizen)
+        base.append(_C.citizen_id != exclude_citizen)
     found: list[Candidate] = []
     if lat is not None and lon is not None:
         dlat = math.degrees(radius_m / EARTH_RADIUS_METERS)
         dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-        rows = await session.exec(
-            select(Complaint).where(
+        rows = await _rows(
+            session,
+            core_select(*_COLUMNS).where(
                 *base,
-                col(Complaint.location_lat).between(lat - dlat, lat + dlat),
-                col(Complaint.location_lon).between(lon - dlon, lon + dlon),
-            )
+                _C.location_lat.between(lat - dlat, lat + dlat),
+                _C.location_lon.between(lon - dlon, lon + dlon),
+            ),
         )
-        for row in rows.all():
+        for row in rows:
             assert row.location_lat is not None and row.location_lon is not None
             distance = haversine_m(lat, lon, row.location_lat, row.location_lon)
             if distance <= radius_m:
@@ -122,15 +134,20 @@ async def candidates(
     if len(found) < limit and text_key(description):
         # Without two points to compare, the words must say it: only complaints without a point when
         # this report has one (two points farther apart than the radius are two places).
-        statement = select(Complaint).where(*base)
+        statement = core_select(*_COLUMNS).where(*base)
         if lat is not None and lon is not None:
-            statement = statement.where(col(Complaint.location_lat).is_(None))
-        statement = statement.order_by(col(Complaint.created_at).desc()).limit(TEXT_SCAN)
-        alike = []
-        for row in (await session.exec(statement)).all():
-            score = text_score(description, row.description)
-            if score >= threshold:
-                alike.append(_candidate(row, score=score))
+            statement = statement.where(_C.location_lat.is_(None))
+        statement = statement.order_by(_C.created_at.desc()).limit(TEXT_SCAN)
+        rows = await _rows(session, statement)
+        # One call into rapidfuzz's C loop over all of them, cut off at the threshold.
+        best = process.extract(
+            text_key(description),
+            [text_key(row.description) for row in rows],
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=threshold,
+            limit=limit,
+        )
+        alike = [_candidate(rows[index], score=float(score)) for _, score, index in best]
         alike.sort(key=lambda c: (-(c.score or 0.0), -c.complaint_id))
         found.extend(alike)
     return found[:limit]

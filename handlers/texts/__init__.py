@@ -254,6 +254,12 @@ EVENT_NAMES = {
     "rated": "dinilai",
     "addition": "tambahan pelapor",
     "disputed": "keberatan pelapor",
+    # "Already reported?" and "sudah beres?" (issue 17).
+    "followed": "diikuti warga lain",
+    "merged": "digabung",
+    "merged_in": "aduan lain digabung",
+    "confirmed": "dikonfirmasi beres",
+    "reopened": "dibuka kembali",
 }
 # The card's category after the ticket number.
 CARD_CATEGORY = Markup(" · {category}")
