@@ -78,7 +78,7 @@ async def fill(url: str, total: int, now: datetime) -> None:
             ],
         )
         batch = []
-        for n in range(total):
+        for _ in range(total):
             created = now - timedelta(seconds=rng.uniform(0, 14 * 86400))
             point = rng.random() < 0.7
             batch.append(
