@@ -20,7 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Citizen, Complaint, ComplaintFollower, ComplaintStatus, table_of
+from storage.models import Citizen, Complaint, ComplaintEvent, ComplaintFollower, ComplaintStatus, table_of
 from storage.upsert import insert_ignore
 
 OPEN_STATES = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
@@ -224,3 +224,13 @@ async def follows(session: AsyncSession, *, complaint_id: int, citizen_id: int) 
         )
     )
     return result.first() is not None
+
+
+async def reopen_figures(session: AsyncSession, *, since: datetime | None) -> tuple[int, int]:
+    """(reopenings, merged copies) recorded since `since` (None: ever), for /stats."""
+    event = table_of(ComplaintEvent).c
+    counts = core_select(event.kind, func.count()).where(event.kind.in_(("reopened", "merged")))
+    if since is not None:
+        counts = counts.where(event.at >= since)
+    found = dict((kind, int(n)) for kind, n in await _rows(session, counts.group_by(event.kind)))
+    return found.get("reopened", 0), found.get("merged", 0)

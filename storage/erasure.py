@@ -129,7 +129,5 @@ async def anonymise_citizen(session: AsyncSession, *, citizen: Citizen) -> None:
     session.add(citizen)
     # The tickets they follow keep counting them, but no longer know where they write from.
     await session.exec(
-        update(ComplaintFollower)
-        .where(col(ComplaintFollower.citizen_id) == citizen.id)
-        .values(chat_id=citizen.address)
+        update(ComplaintFollower).where(col(ComplaintFollower.citizen_id) == citizen.id).values(chat_id=citizen.address)
     )

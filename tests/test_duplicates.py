@@ -222,7 +222,9 @@ async def test_belum_reopens_with_a_new_deadline_and_its_own_teguran(world: Worl
     await world.settled()
     assert any("TEGURAN" in t.upper() and ticket in t for t in texts_to(world, DLHK_CHAT))
 
-    # /export counts the reopening next to the disputes.
+    # /stats and /export count the reopening.
+    await say(world, ADMIN, "/stats", chat_id=HUMAS_CHAT)
+    assert "Dibuka ulang karena belum beres: 1 kali" in last_to(world, HUMAS_CHAT)
     await say(world, ADMIN, "/export", chat_id=HUMAS_CHAT)
     document = await world.telegram.wait_for_count(1, method="sendDocument", chat_id=HUMAS_CHAT)
     content = next(iter(document[0].files.values()))

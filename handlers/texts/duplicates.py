@@ -87,3 +87,5 @@ VERIFY_TOO_LATE = (
     "Aduan {ticket} sudah ditutup lebih dari batas konfirmasi. Bila masalahnya masih ada, tuliskan sebagai "
     "aduan baru agar ditangani dengan batas waktu baru."
 )
+# /stats: one line under the figures.
+STATS_LINE = "🔁 Dibuka ulang karena belum beres: {reopened} kali · 🔗 aduan digabung: {merged}"
