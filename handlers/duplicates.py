@@ -25,6 +25,10 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 OFFER_LIMIT = 3
 # What the citizen's answer to the offer chose: a complaint id to follow, or NEW.
 NEW = 0
+# First words of an answer that files a new report anyway ("bukan", "lain", "lapor baru").
+_NEW_WORDS = frozenset({"baru", "lapor", "buat", "tidak", "tdk", "bukan", "beda", "lain", "new"})
+# ... and that say "yes, the same one" (meaningful when only one was listed).
+_SAME_WORDS = frozenset({"ya", "y", "iya", "iye", "yes", "benar", "betul", "sama", "sesuai"})
 
 
 async def find_for_draft(session: AsyncSession, desk: Desk, citizen: Citizen, draft: dict[str, Any]) -> list[Candidate]:
@@ -85,15 +89,18 @@ def choice(desk: Desk, text: str, offered: list[int]) -> int | None:
     words = text.lower().replace(".", " ").replace(",", " ").split()
     if not words:
         return None
-    if words[0] in ("baru", "lapor", "buat", "tidak", "bukan", "beda", "lain", "new"):
+    if words[0] in _NEW_WORDS or "baru" in words:
         return NEW
-    if words[0].isascii() and words[0].isdigit():
-        n = int(words[0])
-        return offered[n - 1] if 1 <= n <= len(offered) else None
+    if words[0] in _SAME_WORDS and len(offered) == 1:
+        return offered[0]  # "ya" to "is this the same problem?" when only one was listed
     for word in words:
         number = desk.parse_ticket(word.lstrip("#"))
         if number is not None:
             return number if number in offered else None
+    for word in words:
+        if word.isascii() and word.isdigit():
+            n = int(word)
+            return offered[n - 1] if 1 <= n <= len(offered) else None
     return None
 
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from handlers.desk import Desk
+from handlers.duplicates import NEW, choice
+from handlers.events import ChannelName
+from routing import Lexicon
 from storage.duplicates import TEXT_THRESHOLD, haversine_m, text_score
 from tests.conftest import ROOT
 
@@ -36,3 +43,27 @@ def test_another_place_is_another_problem() -> None:
 def test_distances() -> None:
     assert 95 < haversine_m(-3.97780, 122.51510, -3.97690, 122.51510) < 105
     assert 390 < haversine_m(-3.97780, 122.51510, -3.97420, 122.51510) < 410
+
+
+def test_answers_to_the_offer() -> None:
+    desk = Desk(
+        city="Kota Kendari",
+        ticket_prefix="KDI",
+        zone=ZoneInfo("Asia/Makassar"),
+        answer_within=timedelta(hours=24),
+        remind_before=timedelta(hours=3),
+        draft_ttl=timedelta(hours=2),
+        humas_chat_id="-1",
+        humas_admin_ids=frozenset(),
+        agencies={},
+        lexicon=Lexicon.build([]),
+        staff_channel=ChannelName("telegram"),
+    )
+    assert choice(desk, "2", [42, 51]) == 51
+    assert choice(desk, "yang no 1 pak", [42, 51]) == 42
+    assert choice(desk, "KDI-0051", [42, 51]) == 51
+    assert choice(desk, "#kdi-51", [42, 51]) == 51
+    assert choice(desk, "KDI-0007", [42, 51]) is None  # not one of those offered
+    assert choice(desk, "4", [42, 51]) is None
+    assert choice(desk, "baru", [42]) == NEW and choice(desk, "bukan, lain tempat", [42]) == NEW
+    assert choice(desk, "ya", [42]) == 42 and choice(desk, "ya", [42, 51]) is None
