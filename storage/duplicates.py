@@ -69,10 +69,22 @@ def text_key(text: str) -> str:
     return " ".join(w for w in _WORD.findall(text.lower()) if w not in _GENERIC)
 
 
+def _numbers(key: str) -> frozenset[str]:
+    return frozenset(w for w in key.split() if w.isdigit())
+
+
 def text_score(a: str, b: str) -> float:
-    """How alike two complaint texts are, 0-100."""
-    ka, kb = text_key(a), text_key(b)
+    """How alike two complaint texts are, 0-100 (see `_scorer`)."""
+    return _scorer(text_key(a), text_key(b))
+
+
+def _scorer(ka: str, kb: str, **_: Any) -> float:
+    """token_set_ratio of two keys, except that keys naming numbers none of which agree are different
+    problems ("rumah nomor 4" / "rumah nomor 8", "SD 5" / "SMP 9")."""
     if not ka or not kb:
+        return 0.0
+    na, nb = _numbers(ka), _numbers(kb)
+    if na and nb and not na & nb:
         return 0.0
     return float(fuzz.token_set_ratio(ka, kb))
 
@@ -143,7 +155,7 @@ async def candidates(
         best = process.extract(
             text_key(description),
             [text_key(row.description) for row in rows],
-            scorer=fuzz.token_set_ratio,
+            scorer=_scorer,
             score_cutoff=threshold,
             limit=limit,
         )

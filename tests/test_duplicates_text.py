@@ -38,6 +38,11 @@ def test_the_threshold_keeps_the_measured_precision_and_recall() -> None:
 def test_another_place_is_another_problem() -> None:
     assert text_score("sampah numpuk di pasar Mandonga", "sampah numpuk di pasar Panjang") < TEXT_THRESHOLD
     assert text_score("sampah numpuk di pasar Mandonga", "pasar mandonga sampahnya menumpuk") >= TEXT_THRESHOLD
+    # Numbers that disagree name another house, school or neighbourhood.
+    assert (
+        text_score("Sampah di depan rumah nomor 4 belum diangkut", "Sampah di depan rumah nomor 8 belum diangkut") == 0
+    )
+    assert text_score("Jalan berlubang depan SD 5 Poasia", "jln berlubang bgt di depan SD 5 Poasia") >= TEXT_THRESHOLD
 
 
 def test_distances() -> None:
