@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import assignments, cards, texts
+from handlers import assignments, cards, followup, texts
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import Button, Recipient, send_photo, send_text, to_citizen
 from handlers.texts import duplicates as t
@@ -150,6 +150,36 @@ async def follow(
             purpose="followers",
         )
     return complaint
+
+
+async def share_photos(session: AsyncSession, desk: Desk, complaint: Complaint, photos: list[dict[str, Any]]) -> int:
+    """Photos a follower had put in their draft go to the followed ticket and its agency (never who sent them)."""
+    assert complaint.id is not None
+    now = desk.now()
+    kept = list(complaint.media)
+    shared = 0
+    for photo in photos:
+        if len(kept) >= followup.MAX_TICKET_PHOTOS:
+            break
+        kept.append(dict(photo))
+        await send_photo(
+            session,
+            desk.staff(desk.group_of(complaint.opd_code)),
+            ref=str(photo["ref"]),
+            source=str(photo["source"]),
+            caption=t.FOLLOWER_PHOTO_CAPTION.format(ticket=desk.ticket(complaint.id)),
+            now=now,
+            complaint_id=complaint.id,
+            purpose="addition",
+        )
+        shared += 1
+    if shared:
+        complaint.media = kept
+        session.add(complaint)
+        await complaints.add_event(
+            session, complaint_id=complaint.id, kind="addition", now=now, actor="follower", detail=f"{shared} foto"
+        )
+    return shared
 
 
 async def follower_recipients(session: AsyncSession, complaint_id: int) -> list[tuple[Citizen, Recipient]]:

@@ -836,6 +836,9 @@ async def _offer_answer(turn: Turn) -> None:
         turn.notes.append(dup_texts.OFFER_GONE.format(ticket=turn.desk.ticket(chosen)))
         await _after_description(turn)
         return
+    if turn.draft.get("media"):
+        # Their photos still help the agency: they go to the ticket they follow.
+        await duplicates.share_photos(turn.session, turn.desk, followed, list(turn.draft["media"]))
     await _close_dialog(turn)
 
 

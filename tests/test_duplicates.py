@@ -280,3 +280,20 @@ async def test_a_reroute_after_a_teguran_gets_its_own_teguran(world: World) -> N
     await world.runtime.sweep_once()
     await world.settled()
     assert any("TEGURAN" in t.upper() and ticket in t for t in texts_to(world, PUPR_CHAT))
+
+
+async def test_a_followers_photo_goes_to_the_ticket_without_their_name(world: World) -> None:
+    await file_at(world, BUDI, "Sampah numpuk di depan pasar Mandonga sudah 3 hari tidak diangkut", None)
+    photo = world.telegram.store_file(b"\xff\xd8\xff\xe0 the same pile")
+    await say(world, SITI, "sampah di depan pasar mandonga belum diangkut dari hari senin, bau sekali")
+    await say(world, SITI, "lewati")
+    await say(world, SITI, photo=photo)
+    assert "1. KDI-0001" in last_to(world, SITI.id)
+    await say(world, SITI, "ya")  # one listed: "ya, the same"
+    assert "ikut memantau aduan KDI-0001" in last_to(world, SITI.id)
+    shared = [c for c in world.telegram.sent_messages(DLHK_CHAT) if c.method == "sendPhoto"]
+    assert [c.params["photo"] for c in shared] == [photo]
+    assert "warga yang juga melaporkan KDI-0001" in (shared[0].text or "") and "Siti" not in (shared[0].text or "")
+    async with world.runtime.sessions() as session:
+        complaint = await complaints.get_complaint(session, complaint_id=1)
+        assert complaint is not None and [m["ref"] for m in complaint.media] == [photo]

@@ -29,6 +29,7 @@ FOLLOWING = (
 )
 ALREADY_FOLLOWING = "Anda sudah memantau aduan {ticket}. Kami kabari setiap perkembangannya."
 FOLLOWERS_IN_GROUP = "👥 {ticket} kini dilaporkan {count} warga."
+FOLLOWER_PHOTO_CAPTION = "📷 Foto tambahan dari warga yang juga melaporkan {ticket}"
 FOLLOWED_HEADER = "Aduan warga lain yang Anda pantau:"
 FOLLOWED_NOTE = " (Anda ikut memantau aduan ini)"
 
