@@ -16,6 +16,8 @@ from storage.models import Citizen, Complaint, ComplaintStatus
 def state_text(desk: Desk, complaint: Complaint) -> str:
     """Where a complaint stands, in the citizen's words."""
     deadline = desk.local_time(complaint.due_at)
+    if complaint.merged_into is not None:
+        return dup_texts.STATE_MERGED.format(ticket=desk.ticket(complaint.merged_into))
     if complaint.status == ComplaintStatus.OPEN:
         if complaint.due_at <= desk.now():
             return texts.STATE_OVERDUE.format(deadline=deadline)

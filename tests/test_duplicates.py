@@ -181,6 +181,8 @@ async def test_gabung_merges_a_copy_without_a_teguran(world: World) -> None:
     await world.settled()
     tegurans = [t for t in texts_to(world, PUPR_CHAT) if "TEGURAN" in t.upper()]
     assert any(first in t for t in tegurans) and not any(second in t for t in tegurans)
+    await say(world, SITI, f"/status {second}")
+    assert f"digabung ke {first}" in last_to(world, SITI.id)
     # PUPR's answer to the remaining ticket reaches the merged ticket's citizen.
     await say(world, STAFF_PUPR, f"#{first} Petugas meluncur.", chat_id=PUPR_CHAT)
     assert "Petugas meluncur." in last_to(world, SITI.id)
