@@ -27,7 +27,7 @@ from bot.runtime.inbox_writer import writer_for
 from bot.runtime.retention import purge_daily
 from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
-from handlers.desk import AgencyInfo, Desk, WebLogin
+from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
@@ -121,6 +121,12 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         staff_flood_max_messages=settings.flood.staff_max_messages,
         public_page=settings.public.enabled,
         public_text=settings.public.show_text,
+        duplicates=DuplicatePolicy(
+            days=settings.duplicates.days,
+            radius_meters=settings.duplicates.radius_meters,
+            confirm_within=timedelta(days=settings.duplicates.confirm_days),
+            max_reopen=settings.duplicates.max_reopen,
+        ),
     )
 
 

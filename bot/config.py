@@ -195,6 +195,19 @@ class SlaSection(_Section):
         return self
 
 
+class DuplicatesSection(_Section):
+    """[duplicates]: "already reported?" offers, and the citizen confirming a fix (issue 17)."""
+
+    # Open complaints of the same agency received within this many days are offered.
+    days: int = Field(default=14, ge=1, le=365)
+    # ... within this distance of the new report's map point (when both have one).
+    radius_meters: float = Field(default=250.0, gt=0, le=5000)
+    # After /selesai the citizen is asked "sudah beres?"; without an answer it stays closed after this many days.
+    confirm_days: float = Field(default=3.0, gt=0)
+    # "Belum" reopens a ticket at most this many times; after that it goes to humas.
+    max_reopen: int = Field(default=2, ge=0, le=20)
+
+
 class CardsSection(_Section):
     """[cards]: how a ticket card reaches an agency's group."""
 
@@ -356,6 +369,7 @@ class Settings(_Section):
     flood: FloodSection = Field(default_factory=FloodSection)
     web: WebSection = Field(default_factory=WebSection)
     cards: CardsSection = Field(default_factory=CardsSection)
+    duplicates: DuplicatesSection = Field(default_factory=DuplicatesSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
     public: PublicSection = Field(default_factory=PublicSection)
     open311: Open311Section = Field(default_factory=Open311Section)
