@@ -98,6 +98,8 @@ def test_ehumas_run_without_a_configuration_starts_the_playground(installed: Pat
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
+        if not line:  # it stopped before saying where it listens: say why
+            pytest.fail(f"ehumas run exited ({process.wait(timeout=30)}): {process.communicate()[1]}")
         assert f"http://127.0.0.1:{port}/" in line
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert page.status_code == 200 and "playground" in page.text
