@@ -124,8 +124,8 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         duplicates=DuplicatePolicy(
             days=settings.duplicates.days,
             radius_meters=settings.duplicates.radius_meters,
-            confirm_within=timedelta(days=settings.duplicates.confirm_days),
-            max_reopen=settings.duplicates.max_reopen,
+            confirm_within=timedelta(days=settings.sla.confirm_days),
+            max_reopen=settings.sla.max_reopen,
         ),
     )
 

@@ -187,6 +187,10 @@ class SlaSection(_Section):
     # agency has not closed the ticket (/selesai asks at once). 0 turns the late request off.
     rate_after_hours: float = Field(default=24.0, ge=0)
     sweep_seconds: float = Field(default=60.0, gt=0)
+    # After /selesai the citizen is asked "sudah beres?"; without an answer it stays closed after this many days.
+    confirm_days: float = Field(default=3.0, gt=0)
+    # "Belum" reopens a ticket at most this many times; after that it goes to humas.
+    max_reopen: int = Field(default=2, ge=0, le=20)
 
     @model_validator(mode="after")
     def _reminder_before_deadline(self) -> SlaSection:
@@ -202,10 +206,6 @@ class DuplicatesSection(_Section):
     days: int = Field(default=14, ge=1, le=365)
     # ... within this distance of the new report's map point (when both have one).
     radius_meters: float = Field(default=250.0, gt=0, le=5000)
-    # After /selesai the citizen is asked "sudah beres?"; without an answer it stays closed after this many days.
-    confirm_days: float = Field(default=3.0, gt=0)
-    # "Belum" reopens a ticket at most this many times; after that it goes to humas.
-    max_reopen: int = Field(default=2, ge=0, le=20)
 
 
 class CardsSection(_Section):

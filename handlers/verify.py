@@ -1,8 +1,8 @@
 """The citizen confirms the fix: on /selesai the reporter and followers are asked "sudah beres?".
 
 "ya" leads the reporter to the rating as before. "belum" (with an optional reason) reopens the
-ticket with a fresh deadline for the same agency, at most `[duplicates] max_reopen` times; after
-that humas holds it. No answer within `[duplicates] confirm_days` of the closing: it stays closed
+ticket with a fresh deadline for the same agency, at most `[sla] max_reopen` times; after
+that humas holds it. No answer within `[sla] confirm_days` of the closing: it stays closed
 (a late "belum" is told so).
 """
 
