@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import HeldForWindow, RetryLater, Sender, Undeliverable
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.holding import hold_for_window
+from bot.runtime.observer import Observer, SendOutcome
 from handlers import texts
 from handlers.clock import Clock
 from handlers.outgoing import Recipient
@@ -60,8 +62,10 @@ class OutboxDispatcher:
         policy: DispatchPolicy | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
         build_document: Callable[[AsyncSession, Mapping[str, Any]], Awaitable[bytes]] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._sessions = sessions
+        self.observer = observer or Observer()
         # A document queued as a recipe (payload "build", e.g. /overdue's full list) is built here,
         # when it is sent: not in the transaction that queued it, and not kept in the outbox.
         self._build_document = build_document
@@ -139,8 +143,10 @@ class OutboxDispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert message.id is not None
+        started = time.perf_counter()
         if self._too_late(message):
             await self._drop_expired(message)
+            self._observe(message, SendOutcome.EXPIRED, started)
             return
         outbox_id = message.id
         sender = self._senders.get(message.channel)
@@ -151,19 +157,58 @@ class OutboxDispatcher:
                 message = await self._built(message)
             provider_id = await self._renewing_lease(message, sender.send(message))
         except RetryLater as exc:
+            # Observed before it is recorded: the outcome is the messenger's, whatever the database does.
+            retried = message.attempts < self.policy.max_attempts
+            outcome = SendOutcome.RETRY if retried else SendOutcome.FAILED
+            self._observe(message, outcome, started, rate_limited=exc.rate_limited, unreachable=not exc.rate_limited)
             await self._retry_or_fail(message, str(exc), exc.after)
         except HeldForWindow as exc:
+            self._observe(message, SendOutcome.HELD, started)
             await self._hold(message, exc)
         except Undeliverable as exc:
+            self._observe(message, SendOutcome.FAILED, started)
             await self._fail(message, str(exc), recipient_gone=exc.recipient_gone)
         except Exception as exc:
             log.exception("outbox %s: unexpected error while sending", message.id)
+            retried = message.attempts < self.policy.max_attempts
+            self._observe(message, SendOutcome.RETRY if retried else SendOutcome.FAILED, started)
             await self._retry_or_fail(message, f"{type(exc).__name__}: {exc}", None)
         else:
+            self._observe(message, SendOutcome.SENT, started)
             async with self._sessions() as session, session.begin():
                 await outbox.mark_sent(
                     session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
                 )
+
+    def _observe(
+        self,
+        message: OutboxMessage,
+        outcome: SendOutcome,
+        started: float,
+        *,
+        rate_limited: bool = False,
+        unreachable: bool = False,
+    ) -> None:
+        """One log line and the metrics of a send attempt (ids and outcome; never the text or the address)."""
+        seconds = time.perf_counter() - started
+        log.info(
+            "outbox %s %s (%s): %s in %.1f ms, attempt %d",
+            message.id,
+            message.channel,
+            message.purpose or message.kind,
+            outcome.value,
+            seconds * 1000,
+            message.attempts,
+            extra={
+                "outbox_id": message.id,
+                "channel": message.channel,
+                "purpose": message.purpose or message.kind,
+                "outcome": outcome.value,
+                "duration_ms": round(seconds * 1000, 1),
+                "attempt": message.attempts,
+            },
+        )
+        self.observer.send(message.channel, outcome, seconds, rate_limited=rate_limited, unreachable=unreachable)
 
     def _too_late(self, message: OutboxMessage) -> bool:
         """Whether a message must no longer go out (payload "send_before" passed: a deadline reminder)."""
