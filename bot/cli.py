@@ -240,6 +240,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = _load(args.config)
     if isinstance(settings, int):
         return settings
+    from bot import logsetup
+
+    # From here on every line is in the configured format ([log]), the warnings below included.
+    logsetup.configure(settings.log, verbose=args.verbose)
     if settings.placeholders():
         print(
             f"{args.config}: replace the example values first: {', '.join(settings.placeholders())}.",
@@ -257,7 +261,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     from bot.server import serve
 
-    return serve(settings, migrate=not args.no_migrate)
+    return serve(settings, migrate=not args.no_migrate, verbose=args.verbose)
 
 
 def _cmd_routing(args: argparse.Namespace) -> int:
