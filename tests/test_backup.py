@@ -60,7 +60,7 @@ async def test_a_backup_taken_under_load_restores_with_everything_acknowledged(
             for n in range(3)
         ]
         acknowledged: list[str] = []  # update ids the webhook answered 200 to, in order
-        stop = asyncio.Event()
+        stop, busy = asyncio.Event(), asyncio.Event()
 
         async def citizens_keep_writing(world: World, first: int) -> None:
             n = first
@@ -68,11 +68,12 @@ async def test_a_backup_taken_under_load_restores_with_everything_acknowledged(
                 update = world.message(User(720000 + n, f"Ramai{n}"), f"jalan berlubang besar di lorong {n} bahaya")
                 await world.send(update)
                 acknowledged.append(str(update["update_id"]))
+                if len(acknowledged) >= 20:  # the desk is busy writing
+                    busy.set()
                 n += 1
 
         load = [asyncio.create_task(citizens_keep_writing(world, k * 1000)) for k in range(4)]
-        while len(acknowledged) < 20:  # the desk is busy writing
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(busy.wait(), timeout=30)
         before = list(acknowledged)
         code = await asyncio.to_thread(main, ["backup", "--config", str(config), str(backups)])
         after = len(acknowledged)
