@@ -77,6 +77,8 @@ class OutboxDispatcher:
         self._ticket_prefix = ticket_prefix
         self.policy = policy or DispatchPolicy()
         self._bell = Doorbell()
+        # Claimed rows whose send has not been answered yet (those after it only wait to be recorded).
+        self._sending: set[int] = set()
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
@@ -89,15 +91,19 @@ class OutboxDispatcher:
     async def run(self) -> None:
         """Send until closed; database trouble is logged and retried, never fatal.
 
-        Up to `policy.batch` messages are in flight at once; once half of them are done, the next
+        Up to `policy.batch` messages wait to be sent at once; once half of them are sent, the next
         claim fills the room. (Waiting for a whole batch instead would hold every chat behind the
         slowest message in it: one group message waiting for its group's minute would hold up all
         the others. Claiming after every single send would cost a database transaction per message.)
+        A message sent but not yet recorded (its transaction waits for the database) no longer
+        counts: the rate limiter is kept fed while the database is busy, e.g. with a burst of
+        intake; up to twice the batch may be in flight in all.
         """
         in_flight: set[asyncio.Task[None]] = set()
 
         def finished(task: asyncio.Task[None]) -> None:
             in_flight.discard(task)
+            self._sending.discard(int(task.get_name().removeprefix("outbox-")))
             self._bell.ring()
             error = None if task.cancelled() else task.exception()
             if error is not None:
@@ -109,8 +115,9 @@ class OutboxDispatcher:
 
         while not self._bell.closing:
             claimed = 0
-            room = self.policy.batch - len(in_flight)
-            if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
+            batch_size = self.policy.batch
+            room = min(batch_size - len(self._sending), 2 * batch_size - len(in_flight))
+            if room > 0 and (room >= batch_size // 2 or not in_flight):
                 if self._yield_to is not None:
                     await self._yield_to()
                 try:
@@ -130,11 +137,13 @@ class OutboxDispatcher:
                     batch = []
                 # One message per chat at a time (the claim skips chats with one in flight).
                 for message in batch:
+                    assert message.id is not None
+                    self._sending.add(message.id)
                     task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
                     in_flight.add(task)
                     task.add_done_callback(finished)
                 claimed = len(batch)
-            if claimed and len(in_flight) < self.policy.batch:
+            if claimed and len(self._sending) < batch_size:
                 continue  # there may be more due right now
             await self._bell.wait(self.policy.poll_seconds)
         # Closing: let the sends under way finish and be recorded.
@@ -145,8 +154,8 @@ class OutboxDispatcher:
         assert message.id is not None
         started = time.perf_counter()
         if self._too_late(message):
-            await self._drop_expired(message)
             self._observe(message, SendOutcome.EXPIRED, started)
+            await self._drop_expired(message)
             return
         outbox_id = message.id
         sender = self._senders.get(message.channel)
@@ -191,6 +200,9 @@ class OutboxDispatcher:
     ) -> None:
         """One log line and the metrics of a send attempt (ids and outcome; never the text or the address)."""
         seconds = time.perf_counter() - started
+        if message.id in self._sending:
+            self._sending.discard(message.id)
+            self._bell.ring()  # room for the next claim
         log.info(
             "outbox %s %s (%s): %s in %.1f ms, attempt %d",
             message.id,
