@@ -133,13 +133,18 @@ async def burst(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 await fleet.settled(timeout=args.limit_seconds)
             finally:
                 await fleet.close()
-            queued_at = await reply_times(url) if args.detail else []
+            queued_at = await reply_times(url)
     sends = [c for c in telegram.calls if c.method in SEND_METHODS]
     ok = [c for c in sends if c.ok]
     private = sorted(c.at.timestamp() for c in ok if isinstance(c.chat_id, int) and c.chat_id > 0)
     first, last = private[0], private[-1]
     during = [c for c in ok if first <= c.at.timestamp() <= last]
     rate = (len(during) - 1) / (last - first) if last > first else float("nan")
+    # Once every reply is queued, sending alone sets the pace (before, the bot also processes intake).
+    all_queued = max(queued_at)
+    after = [c for c in ok if all_queued <= c.at.timestamp() <= last]
+    span = after[-1].at.timestamp() - after[0].at.timestamp() if len(after) > 1 else 0.0
+    steady = (len(after) - 1) / span if span > 0 else float("nan")
     per_chat: dict[Any, int] = {}
     for c in ok:
         if isinstance(c.chat_id, int) and c.chat_id > 0:
@@ -171,6 +176,8 @@ async def burst(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "drain_seconds": last - first,
         "rate": rate,
         "share_of_30": rate / 30.0,
+        "steady_rate": steady,
+        "steady_sends": len(after),
         "busiest_second": busiest([c.at.timestamp() for c in ok], 1.0),
         "busiest_minute_per_group": [busiest(t, 60.0) for t in per_group.values()],
     }
@@ -275,7 +282,9 @@ def main() -> int:
                 f"{f['answered_more']}; replies drained in {f['drain_seconds']:.1f} s at {f['rate']:.2f} sends/s "
                 f"= {f['share_of_30']:.1%} of 30/s; busiest second {f['busiest_second']}; 429s {f['http_429']}; "
                 f"group cards {f['cards_sent']}/{f['cards_queued']}, busiest minute per group "
-                f"{f['busiest_minute_per_group']}; the {f['citizens']} webhooks took {f['posting_seconds']:.1f} s to post",
+                f"{f['busiest_minute_per_group']}; posting the webhooks took {f['posting_seconds']:.1f} s; "
+                f"once all replies were queued: {f['steady_sends']} sends at {f['steady_rate']:.2f}/s "
+                f"= {f['steady_rate'] / 30:.1%}",
                 flush=True,
             )
             status |= int(f["http_429"] > 0 or f["answered_once"] != f["citizens"])
