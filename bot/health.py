@@ -50,7 +50,7 @@ def health_routes(runtime: Callable[[], Runtime]) -> list[BaseRoute]:
             return JSONResponse({"ok": False, "database": "unavailable"}, status_code=503)
         # A messenger is down until it has connected, and while its latest send found nobody answering.
         reachable: dict[str, bool] = {
-            name: channel.connected and name not in current.observer.unreachable
+            name: channel.connected and not current.observer.unreachable(name)
             for name, channel in current.channels.items()
         }
         ok = all(reachable.values())

@@ -7,7 +7,13 @@ workers run the same with or without metrics.
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
+
+# How long a send that found nobody answering marks its messenger as unreachable, unless a send
+# succeeds sooner. (While the messenger stays down, the outbox's retries renew the mark; after a
+# last failure and silence, nothing is known, and the mark lapses.)
+UNREACHABLE_SECONDS = 120.0
 
 
 class SendOutcome(StrEnum):
@@ -24,8 +30,13 @@ class Observer:
     """Receives the runtime's events; this base keeps only each messenger's reachability."""
 
     def __init__(self) -> None:
-        # Channels whose latest send failed for want of an answer (network, 5xx), not yet sent since.
-        self.unreachable: set[str] = set()
+        # Channels whose latest send failed for want of an answer (network, 5xx), and when.
+        self._unreachable_at: dict[str, float] = {}
+
+    def unreachable(self, channel: str) -> bool:
+        """Whether the channel's latest send found nobody answering, within UNREACHABLE_SECONDS."""
+        at = self._unreachable_at.get(channel)
+        return at is not None and time.monotonic() - at < UNREACHABLE_SECONDS
 
     def inbox_received(self, channel: str) -> None:
         """A new (not redelivered) inbound event was stored."""
@@ -38,9 +49,9 @@ class Observer:
     ) -> None:
         """One send attempt ended; `rate_limited`: the messenger answered 429."""
         if outcome is SendOutcome.SENT:
-            self.unreachable.discard(channel)
+            self._unreachable_at.pop(channel, None)
         elif unreachable:
-            self.unreachable.add(channel)
+            self._unreachable_at[channel] = time.monotonic()
 
     def swept(self, seconds: float) -> None:
         """A deadline sweep ran."""
