@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from bot import telegram, whatsapp
+from bot import open311, telegram, whatsapp
 from bot.channels import Channel, ChannelContext, Messenger, Sender
 from bot.config import Settings
 from bot.health import health_routes
@@ -29,7 +29,7 @@ from bot.runtime.observer import Observer
 from bot.runtime.retention import purge_daily
 from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
-from handlers.desk import AgencyInfo, Desk, WebLogin
+from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 # Every messenger the desk speaks. The first is the staff's: agency groups and humas live there.
 # Adding a messenger is one package under bot/ and one entry here.
-MESSENGERS: tuple[Messenger, ...] = (telegram.MESSENGER, whatsapp.MESSENGER)
+MESSENGERS: tuple[Messenger, ...] = (telegram.MESSENGER, whatsapp.MESSENGER, open311.MESSENGER)
 
 # How long a shutdown waits for in-flight sends to be recorded.
 STOP_GRACE_SECONDS = 10.0
@@ -121,6 +121,14 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         map_url=settings.cards.map_url,
         card_location_pin=settings.cards.location_pin,
         staff_flood_max_messages=settings.flood.staff_max_messages,
+        public_page=settings.public.enabled,
+        public_text=settings.public.show_text,
+        duplicates=DuplicatePolicy(
+            days=settings.duplicates.days,
+            radius_meters=settings.duplicates.radius_meters,
+            confirm_within=timedelta(days=settings.duplicates.confirm_days),
+            max_reopen=settings.duplicates.max_reopen,
+        ),
     )
 
 
@@ -203,6 +211,12 @@ def create_app(
         from bot.web.routes import desk_routes
 
         routes.extend(desk_routes(settings, lambda: holder["runtime"]))
+    # The public page and the Open311 API (issue 16): each adds nothing while its section is off.
+    from bot.open311.routes import open311_routes
+    from bot.public.routes import public_routes
+
+    routes.extend(public_routes(settings, lambda: holder["runtime"]))
+    routes.extend(open311_routes(settings, lambda: holder["runtime"]))
     routes.extend(extra_routes)
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -195,6 +196,19 @@ class SlaSection(_Section):
         return self
 
 
+class DuplicatesSection(_Section):
+    """[duplicates]: "already reported?" offers, and the citizen confirming a fix (issue 17)."""
+
+    # Open complaints of the same agency received within this many days are offered.
+    days: int = Field(default=14, ge=1, le=365)
+    # ... within this distance of the new report's map point (when both have one).
+    radius_meters: float = Field(default=250.0, gt=0, le=5000)
+    # After /selesai the citizen is asked "sudah beres?"; without an answer it stays closed after this many days.
+    confirm_days: float = Field(default=3.0, gt=0)
+    # "Belum" reopens a ticket at most this many times; after that it goes to humas.
+    max_reopen: int = Field(default=2, ge=0, le=20)
+
+
 class CardsSection(_Section):
     """[cards]: how a ticket card reaches an agency's group."""
 
@@ -255,6 +269,55 @@ class WebSection(_Section):
                 f"required when enabled: at least {MIN_WEB_SECRET_CHARS} characters (openssl rand -hex 32)",
             )
         return self
+
+
+class PublicSection(_Section):
+    """[public]: the public "Aduan Terjawab" page at public_url/publik/ (figures per agency, nothing personal)."""
+
+    enabled: bool = False
+    # An agency with fewer complaints than this in a period is shown without a rank.
+    min_reports: int = Field(default=10, ge=1)
+    # Show complaint and answer texts (phone numbers, e-mail addresses, NIKs and names masked).
+    show_text: bool = False
+    # The service's launch, "YYYY-MM-DD": "since launch" counts from this day (city time); "": from the first complaint.
+    # (A string rather than a TOML date: every tool that writes these files handles strings.)
+    launch: str = ""
+
+    @field_validator("launch")
+    @classmethod
+    def _iso_day(cls, value: str) -> str:
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError('expected a day as "YYYY-MM-DD", or "" for none') from None
+        return value
+
+    @property
+    def launch_day(self) -> date | None:
+        """The launch day, or None."""
+        return date.fromisoformat(self.launch) if self.launch else None
+
+
+# An Open311 API key shorter than this could be guessed.
+MIN_OPEN311_KEY_CHARS = 16
+
+
+class Open311Section(_Section):
+    """[open311]: the Open311 GeoReport v2 API at public_url/open311/v2/ (read by anyone, written with a key)."""
+
+    enabled: bool = False
+    # Keys that may POST requests (one per partner app); none: the API is read-only.
+    api_keys: list[str] = Field(default_factory=list)
+    # The jurisdiction_id clients may send (e.g. "kendarikota.go.id"); empty: any is accepted.
+    jurisdiction_id: str = ""
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_keys(cls, value: list[str]) -> list[str]:
+        if any(len(key) < MIN_OPEN311_KEY_CHARS for key in value):
+            raise ValueError(f"each key needs at least {MIN_OPEN311_KEY_CHARS} characters (openssl rand -hex 16)")
+        return value
 
 
 class OpdSection(_Section):
@@ -344,7 +407,10 @@ class Settings(_Section):
     flood: FloodSection = Field(default_factory=FloodSection)
     web: WebSection = Field(default_factory=WebSection)
     cards: CardsSection = Field(default_factory=CardsSection)
+    duplicates: DuplicatesSection = Field(default_factory=DuplicatesSection)
     retention: RetentionSection = Field(default_factory=RetentionSection)
+    public: PublicSection = Field(default_factory=PublicSection)
+    open311: Open311Section = Field(default_factory=Open311Section)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     log: LogSection = Field(default_factory=LogSection)
     humas: HumasSection

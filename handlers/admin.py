@@ -12,6 +12,7 @@ from handlers import (
     cards,
     chat_policy,
     contacts,
+    duplicates,
     forget,
     overdue,
     periods,
@@ -21,14 +22,16 @@ from handlers import (
 from handlers.desk import Desk
 from handlers.events import Inbound
 from handlers.outgoing import Recipient, send_location, send_photo, send_text
+from handlers.texts import duplicates as dup_texts
 from handlers.texts import privacy as privacy_texts
 from handlers.texts import staff as staff_texts
 from storage import audit, complaints, outbox
+from storage import duplicates as duplicate_queries
 from storage import reports as report_queries
 from storage.filters import ComplaintFilter
 from storage.models import Citizen
 
-COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan"})
+COMMANDS = frozenset({"overdue", "stats", "lihat", "pindah", "tolak", "tegur", "export", "lupakan", "gabung"})
 
 
 def is_admin(desk: Desk, inbound: Inbound) -> bool:
@@ -65,6 +68,7 @@ async def handle(session: AsyncSession, desk: Desk, inbound: Inbound) -> bool:
         "tegur": _tegur,
         "export": _export,
         "lupakan": forget.command,
+        "gabung": _gabung,
     }[name]
     await handler(session, desk, inbound, here, rest)
     return True
@@ -89,7 +93,12 @@ async def _stats(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         return
     since = periods.since(period, now=now, zone=desk.zone)
     figures = await reports.load_stats(session, since=since, now=now)
-    for message in reports.stats_message(desk, figures, period):
+    messages = reports.stats_message(desk, figures, period)
+    reopened, merged = await duplicate_queries.reopen_figures(session, since=since)
+    if reopened or merged:
+        # "Belum beres" reopenings and /gabung merges of the period (issue 17).
+        messages[-1] = messages[-1] + Markup("\n") + dup_texts.STATS_LINE.format(reopened=reopened, merged=merged)
+    for message in messages:
         await send_text(session, here, message, now=now, purpose="report")
 
 
@@ -253,3 +262,7 @@ async def _tegur(session: AsyncSession, desk: Desk, inbound: Inbound, here: Reci
         return
     outcome = await actions.reprimand(session, desk, code, text, actor=actor(inbound))
     await send_text(session, here, outcome.message, now=desk.now())
+
+
+async def _gabung(session: AsyncSession, desk: Desk, inbound: Inbound, here: Recipient, rest: str) -> None:
+    await duplicates.command(session, desk, here, rest, owner=None, actor=actor(inbound))

@@ -6,11 +6,10 @@ import re
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import assignments, corrections, daftar, staff_help, texts, triage
+from handlers import assignments, corrections, daftar, duplicates, staff_help, texts, triage, verify
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import send_photo, send_text, to_citizen
-from handlers.rating import ask_for_rating
 from storage import audit, complaints, outbox
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -19,7 +18,7 @@ _HASH_TICKET = re.compile(r"#([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})\b")
 # The head of a ticket card (texts.CARD) or of a card's photo (texts.staff.CARD_PHOTO), as Telegram
 # shows it or with its HTML.
 _CARD_HEAD = re.compile(r"^(?:🆕|📷)\s*(?:<b>)?Aduan\s+([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})\b")
-_STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id", "daftar"})
+_STAFF_COMMANDS = frozenset({"selesai", "bukan", "bantuan", "help", "start", "id", "daftar", "gabung"})
 
 
 def staff_label(inbound: Inbound) -> str:
@@ -46,6 +45,8 @@ async def handle_group(session: AsyncSession, desk: Desk, inbound: Inbound) -> b
     hashed = _HASH_TICKET.search(inbound.text)
     if inbound.is_command and command not in _STAFF_COMMANDS:
         return False  # humas commands and others are not ours
+    if command == "gabung" and owner == HUMAS:
+        return False  # humas merges any agency's tickets: an admin command (handlers.admin)
     if owner is None:
         # Only answer what is clearly meant for the bot; ordinary chatter in a group stays unanswered.
         if inbound.is_command or hashed or inbound.reply_to:
@@ -192,6 +193,16 @@ async def relay_answer(
             complaint_id=complaint.id,
             purpose="answer_photo",
         )
+    # Citizens who follow the ticket (the same problem, reported once) get the same answer.
+    await duplicates.tell_followers(
+        session,
+        desk,
+        complaint.id,
+        texts.ANSWER_TO_CITIZEN.format(agency=desk.agency_name(owner), ticket=ticket, text=text),
+        purpose="answer",
+        photos=[(media.ref, media.source) for media in inbound.media],
+        photo_caption=texts.ANSWER_PHOTO_CAPTION.format(ticket=ticket),
+    )
 
 
 async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, owner: str, command: str) -> None:
@@ -207,6 +218,9 @@ async def _staff_command(session: AsyncSession, desk: Desk, inbound: Inbound, ow
         return
     if command == "id":
         await send_text(session, here, texts.GROUP_ID.format(chat_id=inbound.chat_id), now=now)
+        return
+    if command == "gabung":
+        await duplicates.command(session, desk, here, rest, owner=owner, actor=staff_label(inbound))
         return
     ticket_text, _, note = rest.partition(" ")
     note = note.strip()
@@ -274,17 +288,13 @@ async def _close(
         )
     await audit.log_action(session, actor=staff_label(inbound), action="close", target=ticket, detail=note, now=now)
     citizen = await _citizen_of(session, complaint)
-    await send_text(
-        session,
-        to_citizen(citizen),
-        texts.CLOSED_TO_CITIZEN.format(
-            ticket=ticket, agency=desk.agency_name(owner), note=f"\nCatatan: {note}" if note else ""
-        ),
-        now=now,
-        complaint_id=complaint.id,
-        purpose="closed",
+    closed_text = texts.CLOSED_TO_CITIZEN.format(
+        ticket=ticket, agency=desk.agency_name(owner), note=f"\nCatatan: {note}" if note else ""
     )
-    await ask_for_rating(session, desk, complaint, citizen)
+    await send_text(session, to_citizen(citizen), closed_text, now=now, complaint_id=complaint.id, purpose="closed")
+    await duplicates.tell_followers(session, desk, complaint.id, closed_text, purpose="closed")
+    # "Sudah beres?" first (reporter and followers); the reporter's "ya" leads to the rating.
+    await verify.ask_everyone(session, desk, complaint, citizen)
     await send_text(
         session,
         desk.staff(inbound.chat_id),

@@ -15,6 +15,10 @@ class Clock:
         """The current time, timezone-aware UTC."""
         return datetime.now(UTC) + self._offset
 
+    def wall(self) -> datetime:
+        """Physical UTC time, never moved: for leases between workers, which a demo's jump must not expire."""
+        return datetime.now(UTC)
+
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward (demo and tests only)."""
         if delta < timedelta(0):

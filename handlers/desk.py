@@ -37,6 +37,16 @@ class WebLogin:
 
 
 @dataclass(frozen=True)
+class DuplicatePolicy:
+    """[duplicates]: what is offered as "already reported", and how a closing is confirmed."""
+
+    days: int = 14
+    radius_meters: float = 250.0
+    confirm_within: timedelta = timedelta(days=3)
+    max_reopen: int = 2
+
+
+@dataclass(frozen=True)
 class Desk:
     """Everything the handlers need besides the database session."""
 
@@ -67,6 +77,10 @@ class Desk:
     card_location_pin: bool = False
     # Agency and humas groups and humas admins: a larger limit, but a limit (handlers.flood).
     staff_flood_max_messages: int = 120
+    # The public page ([public]): whether it is on, and whether it shows complaint texts (masked).
+    public_page: bool = False
+    public_text: bool = False
+    duplicates: DuplicatePolicy = field(default_factory=DuplicatePolicy)
 
     def now(self) -> datetime:
         """The current time (UTC)."""

@@ -15,7 +15,7 @@ from handlers import cards, contacts, periods, reports
 from handlers.desk import Desk
 from handlers.desk_login import HUMAS_ROLE
 from handlers.reports import AgencyStats
-from storage import assignments, complaints
+from storage import assignments, complaints, desk_queries, duplicates
 from storage import reports as report_queries
 from storage.models import Assignment, Citizen, Complaint, ComplaintEvent, ComplaintMessage
 from storage.reports import OverdueRow
@@ -111,6 +111,11 @@ class ComplaintView:
     events: list[ComplaintEvent]
     handovers: list[Assignment]
     overdue: bool
+    # "Already reported?" (issue 17): how many citizens follow it (never who), the copies merged into
+    # it, and the ticket it was merged into.
+    followers: int = 0
+    merged_copies: tuple[str, ...] = ()
+    merged_into: str | None = None
 
 
 async def complaint_view(session: AsyncSession, desk: Desk, viewer: Viewer, complaint: Complaint) -> ComplaintView:
@@ -136,4 +141,9 @@ async def complaint_view(session: AsyncSession, desk: Desk, viewer: Viewer, comp
         events=await complaints.events_of(session, complaint_id=complaint.id),
         handovers=await assignments.assignments_of(session, complaint_id=complaint.id),
         overdue=complaint.status == "open" and complaint.due_at <= desk.now(),
+        followers=await duplicates.follower_count(session, complaint_id=complaint.id),
+        merged_copies=tuple(
+            desk.ticket(n) for n in await desk_queries.merged_copies(session, complaint_id=complaint.id)
+        ),
+        merged_into=desk.ticket(complaint.merged_into) if complaint.merged_into is not None else None,
     )

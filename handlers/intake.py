@@ -17,12 +17,14 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import cards, followup, rating, texts
+from handlers import cards, duplicates, followup, rating, texts, verify
 from handlers.desk import HUMAS, Desk
 from handlers.events import Inbound
 from handlers.outgoing import Button, Recipient, answer_button, clear_buttons, send_text
 from handlers.status import show_status
 from handlers.texts import dialog
+from handlers.texts import duplicates as dup_texts
+from handlers.texts import public as public_texts
 from routing import classify
 from routing.understand import Context, Meaning, State, Understanding, find_location, find_ticket, understand
 from storage import citizens, complaints, conversations, outbox
@@ -39,6 +41,8 @@ EDIT = "edit"
 EDIT_DESCRIPTION = "edit_description"
 EDIT_LOCATION = "edit_location"
 EDIT_PHOTO = "edit_photo"
+# "Already reported?": open complaints of the same agency are offered to follow instead (handlers.duplicates).
+OFFER = "offer"
 
 MIN_DESCRIPTION_CHARS = 10
 MAX_DESCRIPTION_CHARS = 4000
@@ -87,6 +91,8 @@ _STATE_OF_STEP = {
     CONFIRM: State.CONFIRMING,
     EDIT: State.CONFIRMING,
     EDIT_DESCRIPTION: State.IDLE,
+    OFFER: State.IDLE,
+    verify.VERIFY: State.IDLE,
 }
 
 
@@ -148,13 +154,17 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         await _command(session, desk, inbound, citizen, me, inbound.text.strip())
         return
     else:
-        if released and step in (None, rating.RATING) and _checks_in(inbound):
+        if released and step in (None, rating.RATING, verify.VERIFY) and _checks_in(inbound):
             # The citizen wrote (as WhatsApp's template asks) to receive what was waiting: those
             # messages are the answer, not a greeting. A rating request among them was not seen until
             # now, so the next message is awaited as its answer.
-            held = [complaint_id for purpose, complaint_id in released if purpose == rating.PURPOSE and complaint_id]
-            if held:
-                await rating.await_typed_rating(session, desk, citizen, held[-1])
+            held = [(purpose, complaint_id) for purpose, complaint_id in released if complaint_id]
+            asked = [(p, c) for p, c in held if p in (rating.PURPOSE, verify.PURPOSE)]
+            if asked and asked[-1][0] == verify.PURPOSE:
+                # Likewise the "sudah beres?" question: the next message is its answer.
+                await verify.await_typed_answer(session, desk, citizen, asked[-1][1])
+            elif asked:
+                await rating.await_typed_rating(session, desk, citizen, asked[-1][1])
             return
         if inbound.unsupported and not (inbound.media or inbound.location):
             await _unsupported(session, desk, inbound, me, step, draft)
@@ -164,6 +174,9 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
     turn = Turn(session, desk, inbound, citizen, me, step, draft, meaning, mine)
     if step == rating.RATING:
         await _at_rating(turn)
+        return
+    if step == verify.VERIFY:
+        await _at_verify(turn)
         return
     if inbound.media or inbound.location is not None:
         if step is None and await _attach_to_new_ticket(turn):
@@ -243,11 +256,23 @@ async def _press(
             await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
         await rating.rate(session, desk, citizen, me, *stars)
         return None
+    fixed = verify.parse_button(data)
+    if fixed is not None:
+        if inbound.callback_id:
+            await answer_button(session, me, callback_id=inbound.callback_id, now=now)
+        if inbound.message_id:
+            await clear_buttons(session, me, now=now, message_id=inbound.message_id)
+        if step == verify.VERIFY:
+            await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
+        await verify.answer(session, desk, citizen, me, *fixed)
+        return None
     action, _, token = data.removeprefix(BUTTON_PREFIX).partition(":")
     live = data.startswith(BUTTON_PREFIX) and step is not None and bool(token) and token == draft.get("token")
     meaning = _ACTIONS.get(action)
     if action.startswith("e") and action[1:] in ("1", "2", "3"):
         meaning = Meaning.EDIT
+    if action.startswith("f") and action[1:] in ("1", "2", "3"):
+        meaning = Meaning.ANSWER  # "follow the n-th complaint offered"
     if not live or meaning is None:
         # An old message's button: it changes nothing, and says so.
         if inbound.callback_id:
@@ -263,7 +288,9 @@ async def _press(
     if inbound.message_id:
         await clear_buttons(session, me, now=now, message_id=inbound.message_id)
         draft.pop("keyboard", None)  # those buttons are gone now
-    rest = action[1:] if meaning == Meaning.EDIT and action != "ubah" else ""
+    rest = action[1:] if meaning in (Meaning.EDIT, Meaning.ANSWER) and action != "ubah" else ""
+    if action == "baru":
+        rest = "baru"
     return Understanding(meaning, rest=rest)
 
 
@@ -407,6 +434,8 @@ async def _after_description(turn: Turn) -> None:
             return
         await _ask(turn, LOCATION, texts.ASK_LOCATION, _buttons(turn, (dialog.BUTTON_SKIP, "lewati")))
         return
+    if draft.get("location") and await _offer(turn):
+        return  # a map point: nearby open complaints are offered right after the location step
     if not draft.get("media") and not draft.get("photo_skipped"):
         await _ask(turn, PHOTO, texts.ASK_PHOTO, _buttons(turn, (dialog.BUTTON_SKIP, "lewati")))
         return
@@ -414,6 +443,8 @@ async def _after_description(turn: Turn) -> None:
 
 
 async def _confirm(turn: Turn) -> None:
+    if not turn.draft.get("location") and await _offer(turn):
+        return  # no map point: complaints with nearly the same text are offered before the summary
     await _ask(
         turn,
         CONFIRM,
@@ -668,7 +699,7 @@ async def _photo_location(turn: Turn) -> None:
 async def _send(turn: Turn) -> None:
     draft = dict(turn.draft)
     await _close_dialog(turn)
-    await _file(turn.session, turn.desk, turn.me, turn.citizen, draft)
+    await file_draft(turn.session, turn.desk, turn.me, turn.citizen, draft)
 
 
 async def _not_yet(turn: Turn) -> None:
@@ -757,6 +788,93 @@ async def _drop_location(turn: Turn) -> None:
     turn.draft.pop("location_text", None)
     turn.draft["location_skipped"] = True
     await _confirm(turn)
+
+
+# -- "already reported?" ------------------------------------------------------------------------------------
+
+
+async def _offer(turn: Turn) -> bool:
+    """Offer the same agency's open complaints about the same problem (once per draft); False if none."""
+    if turn.draft.get("offered"):
+        return False
+    turn.draft["offered"] = True
+    found = await duplicates.find_for_draft(turn.session, turn.desk, turn.citizen, turn.draft)
+    if not found:
+        return False
+    turn.draft["offer"] = [c.complaint_id for c in found]
+    token = turn.draft["token"] = secrets.token_hex(4)
+    buttons = duplicates.offer_buttons(turn.draft["offer"], token, BUTTON_PREFIX)
+    await _ask(turn, OFFER, duplicates.offer_message(turn.desk, found), buttons)
+    return True
+
+
+async def _offer_answer(turn: Turn) -> None:
+    """The answer to the offer: a list or ticket number follows that complaint, "baru" files anew."""
+    offered = [int(n) for n in turn.draft.get("offer", [])]
+    if turn.meaning.meaning == Meaning.ANSWER and turn.meaning.rest.isdigit():
+        n = int(turn.meaning.rest)
+        chosen: int | None = offered[n - 1] if 1 <= n <= len(offered) else None
+    elif turn.meaning.meaning == Meaning.YES and turn.meaning.rest == "baru":
+        chosen = duplicates.NEW
+    else:
+        chosen = duplicates.choice(turn.desk, turn.text, offered)
+    if chosen is None:
+        token = turn.draft["token"] = secrets.token_hex(4)
+        await _ask(
+            turn,
+            OFFER,
+            dialog_offer_again(len(offered)),
+            duplicates.offer_buttons(offered, token, BUTTON_PREFIX),
+        )
+        return
+    turn.draft.pop("offer", None)
+    if chosen == duplicates.NEW:
+        await _after_description(turn)
+        return
+    followed = await duplicates.follow(turn.session, turn.desk, turn.citizen, chosen)
+    if followed is None:
+        # Closed meanwhile: the report goes on as a new one.
+        turn.notes.append(dup_texts.OFFER_GONE.format(ticket=turn.desk.ticket(chosen)))
+        await _after_description(turn)
+        return
+    if turn.draft.get("media"):
+        # Their photos still help the agency: they go to the ticket they follow.
+        await duplicates.share_photos(turn.session, turn.desk, followed, list(turn.draft["media"]))
+    await _close_dialog(turn)
+
+
+def dialog_offer_again(count: int) -> str:
+    """The offer's question again, after an answer that chose nothing."""
+    return dup_texts.OFFER_AGAIN.format(count=count)
+
+
+# -- "sudah beres?" awaited ---------------------------------------------------------------------------------
+
+
+async def _at_verify(turn: Turn) -> None:
+    """Whether the problem of a closed complaint is fixed is awaited: "ya", "belum ...", or something else."""
+    complaint_id = int(turn.draft.get("complaint_id", 0))
+    typed = verify.parse_typed(turn.text) if not (turn.inbound.media or turn.inbound.location) else None
+    if typed is not None:
+        await _close_dialog(turn)
+        await verify.answer(turn.session, turn.desk, turn.citizen, turn.me, complaint_id, *typed)
+        return
+    again = (Meaning.UNCLEAR, Meaning.SMALLTALK, Meaning.GREETING)
+    if turn.meaning.meaning in again and not turn.draft.get("asked_again") and turn.text:
+        turn.draft["asked_again"] = True
+        await _save(turn, verify.VERIFY)
+        await _say(turn, dup_texts.VERIFY_ASK_AGAIN.format(ticket=turn.desk.ticket(complaint_id)))
+        return
+    # Something else entirely (a new complaint, a question): the answer is not awaited any more.
+    await conversations.clear_conversation(turn.session, channel=turn.inbound.channel, chat_id=turn.inbound.chat_id)
+    turn.step, turn.draft = None, {}
+    turn.meaning = _understand(turn.desk, turn.inbound, None, {}, turn.mine)
+    if turn.inbound.media or turn.inbound.location is not None:
+        if await _attach_to_new_ticket(turn):
+            return
+        _take_attachments(turn)
+    action = STEPS[None].get(turn.meaning.meaning, _idle_unclear)
+    await action(turn)
 
 
 # -- a rating awaited ----------------------------------------------------------------------------------------
@@ -892,6 +1010,10 @@ STEPS: dict[str | None, dict[Meaning, Action]] = {
         Meaning.YES: _photo_skip,
         Meaning.CANCEL: _cancel,
     },
+    # The bot offered open complaints about the same problem: a number follows one, "baru" files anew.
+    OFFER: {
+        Meaning.CANCEL: _cancel,
+    },
 }
 # What a step does with a meaning it does not list.
 _FALLBACK: dict[str | None, Action] = {
@@ -906,6 +1028,7 @@ _FALLBACK: dict[str | None, Action] = {
     EDIT_DESCRIPTION: _new_description,
     EDIT_LOCATION: _location_pin_or_ask,
     EDIT_PHOTO: _photo_taken_or_ask,
+    OFFER: _offer_answer,
 }
 
 
@@ -977,6 +1100,8 @@ def _question_of(desk: Desk, step: str | None, draft: dict[str, Any]) -> str:
         return dialog.EDIT_DESCRIPTION
     if step == DESCRIPTION:
         return texts.DESCRIBE_PROBLEM
+    if step == OFFER:
+        return dialog_offer_again(len(draft.get("offer", [])))
     return ""
 
 
@@ -990,16 +1115,27 @@ def _summary(desk: Desk, draft: dict[str, Any]) -> str:
     photos = len(draft.get("media", []))
     opd = draft.get("opd")
     agency = desk.agency_name(opd) if opd else texts.SUMMARY_TO_HUMAS.format(city=desk.city)
-    return texts.SUMMARY.format(
+    summary = texts.SUMMARY.format(
         description=cards.shorten(draft.get("description", ""), 700),
         location=place,
         photos=f"{photos} foto" if photos else texts.NO_PHOTO,
         agency=agency,
     )
+    if desk.public_page:
+        # Said before "ya": what of this complaint the public page will show.
+        notice = public_texts.SUMMARY_PUBLIC_TEXT if desk.public_text else public_texts.SUMMARY_PUBLIC
+        head, _, question = summary.rpartition("\n\n")
+        summary = f"{head}\n{notice}\n\n{question}"
+    return summary
 
 
-async def _file(session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]) -> None:
-    """Store the complaint, tell the citizen its number, and send the card to the agency."""
+async def file_draft(
+    session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]
+) -> Complaint:
+    """Store a confirmed draft as a complaint, tell the citizen its number, and send the card to the agency.
+
+    The chat dialog files through here, and so does every other intake (the Open311 API).
+    """
     now = desk.now()
     location = draft.get("location") or {}
     location_text = location.get("address") or draft.get("location_text") or None
@@ -1049,6 +1185,7 @@ async def _file(session: AsyncSession, desk: Desk, me: Recipient, citizen: Citiz
         purpose="filed",
     )
     await cards.send_card(session, desk, complaint, citizen)
+    return complaint
 
 
 async def _command(

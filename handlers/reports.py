@@ -319,6 +319,7 @@ EXPORT_COLUMNS = [
     "nilai",
     "penanganan",
     "keberatan",
+    "dibuka_ulang",
 ]
 # A handover's verdict in the export's "penanganan" column.
 VERDICT_WORDS = {
@@ -376,6 +377,6 @@ def export_csv(desk: Desk, rows: Iterable[ExportRow]) -> bytes:
                 "" if row.location_lon is None else f"{row.location_lon:.6f}",
             ]
             + [neutralised(cell) for cell in (when(row.due_at), when(row.answered_at), when(row.closed_at), on_time)]
-            + ["" if row.rating is None else row.rating, neutralised(history), row.disputes]
+            + ["" if row.rating is None else row.rating, neutralised(history), row.disputes, row.reopen_count]
         )
     return buffer.getvalue().encode("utf-8-sig")

@@ -92,6 +92,9 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
     deadline = desk.local_time(complaint.due_at)
     late = duration(now - complaint.due_at)
     owner = complaint.opd_code
+    # Once per deadline, not once per ticket: a reroute (/pindah) or a reopening gives a new owner (or
+    # the same one) a new deadline, and missing that one earns its own teguran.
+    deadline_key = f"{complaint.id}:{owner or HUMAS}:{int(complaint.due_at.timestamp())}"
     if owner is not None:
         await send_text(
             session,
@@ -100,7 +103,7 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
             now=now,
             complaint_id=complaint.id,
             purpose="teguran",
-            dedup_key=f"teguran:{complaint.id}",
+            dedup_key=f"teguran:{deadline_key}",
         )
         citizen_text = texts.OVERDUE_TO_CITIZEN.format(ticket=ticket, agency=desk.agency_name(owner), city=desk.city)
     else:
@@ -114,7 +117,7 @@ async def _reprimand(session: AsyncSession, desk: Desk, complaint: Complaint) ->
             now=now,
             complaint_id=complaint.id,
             purpose="overdue_citizen",
-            dedup_key=f"overdue-citizen:{complaint.id}",
+            dedup_key=f"overdue-citizen:{deadline_key}",
         )
     await complaints.add_event(
         session, complaint_id=complaint.id, kind="reprimanded", now=now, actor="sla", detail=f"terlambat {late}"

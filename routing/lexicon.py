@@ -23,6 +23,11 @@ _SUFFIXES = ("nya", "ny", "ku", "mu")
 _PREFIX = "di"
 # A phrase of n words is worth more than a single word: it is more specific.
 PHRASE_BONUS = 0.5
+# Words a phrase may have in between without changing its meaning: "register the marriage",
+# "jalan kami rusak".
+FILLERS = frozenset(
+    {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "saya", "kami", "kita", "aku"}
+)
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,7 @@ class Lexicon:
             if not word_categories:
                 raise ValueError(f"{who}: needs at least one keyword")
             for word, category in word_categories:
-                _add_entry(compiled, index, _phrase(who, "keyword", word), category, conditional)
+                _add_entry(compiled, index, _keyword(who, "keyword", word), category, conditional)
             for key, phrases in (("exclude", exclude_phrases), ("problems", problem_phrases), ("proof", proof_phrases)):
                 for phrase in _check_words(who, key, getattr(agency, key)):
                     phrases.append((index, _phrase(who, f"{key} phrase", phrase)))
@@ -187,7 +192,7 @@ class Lexicon:
             if not words:
                 raise ValueError(f"{who}: needs at least one word")
             for word in words:
-                _add_entry(compiled, len(codes) + offset, _phrase(who, "word", word), None, set())
+                _add_entry(compiled, len(codes) + offset, _keyword(who, "word", word), None, set())
             other_names.append(name)
 
         by_first: dict[str, list[Entry]] = {}
@@ -239,6 +244,16 @@ class Lexicon:
 
 
 Phrase = tuple[int, tuple[str, ...]]
+
+
+def _keyword(who: str, where: str, text: str) -> tuple[str, ...]:
+    """The words of an agency's or a matter's keyword, or ValueError if it starts with a filler word."""
+    words = _phrase(who, where, text)
+    if words[0] in FILLERS:
+        # The matcher steps over fillers between a phrase's words; a keyword starting with one would
+        # be looked up at the filler itself and stop that stepping for every other phrase.
+        raise ValueError(f"{who}: {where} {text!r} starts with {words[0]!r}; leave it out")
+    return words
 
 
 def _phrase(who: str, where: str, text: str) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from routing.lexicon import EXCLUDE, PROBLEM, Entry, Lexicon, Token
+from routing.lexicon import EXCLUDE, FILLERS, PROBLEM, Entry, Lexicon, Token
 
 # A keyword right after a place word names where, not what: "sampah di jalan", "depan kantor
 # capil", "dekat jembatan". So does one after a word of circumstance ("hilang waktu banjir") or of
@@ -67,18 +67,15 @@ CONTRAST_WORDS = frozenset({"tapi", "tetapi", "namun", "but", "however", "melain
 CONSEQUENCE_WORDS = frozenset({"sehingga", "akibatnya", "makanya", "jadinya"})
 CONSEQUENCE_SO = frozenset({"jadi", "jd"})
 CONSEQUENCE_NOT = frozenset({"gk", "ga", "gak", "nggak", "ngga", "enggak", "tidak", "tdk", "tak", "g"})
+# "trotoar yang rusak": the problem describes the place word itself.
+QUALIFIERS = frozenset({"yang", "yg", "that", "is", "are", "which"})
 # How far (in tokens) a problem word confirms a word that needs one: "jalan di RT kami ... rusak".
-PROBLEM_REACH = 8
+PROBLEM_REACH = 10
 # A confirmed problem word adds this much to its agency (half a keyword): "jalan" + "rusak" = 1.5.
 PROBLEM_WEIGHT = 0.5
 # How far (in tokens) after a proof phrase the agency's words are only an attachment:
 # "lampirkan foto KTP", "I attached a photo of my ID card". A contrast word ends it.
 PROOF_REACH = 5
-# Words a phrase may have in between without changing its meaning: "register the marriage",
-# "jalan kami rusak".
-FILLERS = frozenset(
-    {"the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "saya", "kami", "kita", "aku"}
-)
 
 
 class Hit(NamedTuple):
@@ -158,8 +155,12 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
                 context = 0.0
             else:
                 context = _context(toks, start)
-            # A word that needs a problem is only a place after "di", "ke", "dekat"... ("meluap ke badan jalan").
-            if entry.conditional and (context < 1.0 or not _confirmed(problem_spans.get(agency, ()), start, end)):
+            # A word that needs a problem is only a place after "di", "ke", "dekat"... ("meluap ke badan jalan"),
+            # unless the problem qualifies it right there ("lewat trotoar yang rusak"): then it counts, as background.
+            if entry.conditional and (
+                not _confirmed(problem_spans.get(agency, ()), start, end)
+                or (context < 1.0 and not _qualified(toks, problem_spans.get(agency, ()), end))
+            ):
                 continue
             used.setdefault(agency, set()).update(range(start, end))
             if end == start + 1:
@@ -345,6 +346,14 @@ def _near(p_start: int, p_end: int, start: int, end: int) -> bool:
     if p_start >= end:
         return p_start - end < PROBLEM_REACH
     return False
+
+
+def _qualified(toks: list[Token], spans: Sequence[Span], end: int) -> bool:
+    """Whether a problem word follows the word ending at `end` at once, or after "yang": "trotoar yang rusak"."""
+    pos = end
+    if pos < len(toks) and toks[pos].raw in QUALIFIERS:
+        pos += 1
+    return any(p_start == pos for p_start, _, _ in spans)
 
 
 def _confirmed(spans: Sequence[Span], start: int, end: int) -> bool:

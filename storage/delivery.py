@@ -58,15 +58,16 @@ async def take_back_undelivered(
     provider_message_id: str,
     status: str,
     error: str,
-    now: datetime,
+    wall: datetime,
     lease: timedelta,
     part: int | None = None,
 ) -> OutboxMessage | None:
     """Claim a sent message the messenger could not deliver, once; None if already handled or stale.
 
-    The row goes back to "sending" under a lease: the caller retries, holds or reports it, and if
-    the process dies first the dispatcher takes it over when the lease runs out. `part` (1-based)
-    names the part of a split message that failed: a retry sends it and the ones after it again.
+    The row goes back to "sending" under a lease (counted in physical time, `wall`): the caller
+    retries, holds or reports it, and if the process dies first the dispatcher takes it over when
+    the lease runs out. `part` (1-based) names the part of a split message that failed: a retry
+    sends it and the ones after it again.
     """
     table = _TABLE
     c = table.c
@@ -78,7 +79,7 @@ async def take_back_undelivered(
         .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
         .values(
             status=OutboxStatus.SENDING.value,
-            lease_until=now + lease,
+            lease_until=wall + lease,
             delivery_status=status,
             last_error=error[:2000],
             parts_sent=_resend_from(c.parts_sent, part),

@@ -7,6 +7,7 @@ IS NULL that only one of them wins. A session ends at once for every process (en
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
@@ -33,20 +34,25 @@ class Grant:
     opd_code: str | None
 
 
+def _granted(token: str, grant: Grant, now: datetime, lifetime: timedelta) -> dict[str, Any]:
+    """The columns a login link and a session share: the token's hash, the grant, the lifetime."""
+    return {
+        "token_hash": token_hash(token),
+        "user_id": grant.user_id,
+        "user_name": grant.user_name[:200],
+        "role": grant.role,
+        "opd_code": grant.opd_code,
+        "created_at": now,
+        "expires_at": now + lifetime,
+    }
+
+
 async def create_login(
     session: AsyncSession, *, token: str, grant: Grant, now: datetime, lifetime: timedelta
 ) -> DeskLogin:
     """Keep a new one-time login link (its token's hash), valid for `lifetime`."""
     await (await session.connection()).execute(delete(DeskLogin).where(col(DeskLogin.expires_at) < now - KEEP_EXPIRED))
-    row = DeskLogin(
-        token_hash=token_hash(token),
-        user_id=grant.user_id,
-        user_name=grant.user_name[:200],
-        role=grant.role,
-        opd_code=grant.opd_code,
-        created_at=now,
-        expires_at=now + lifetime,
-    )
+    row = DeskLogin(**_granted(token, grant, now, lifetime))
     session.add(row)
     return row
 
@@ -74,15 +80,7 @@ async def create_session(
             or_(col(DeskSession.expires_at) < now - KEEP_EXPIRED, col(DeskSession.ended_at) < now - KEEP_EXPIRED)
         )
     )
-    row = DeskSession(
-        token_hash=token_hash(token),
-        user_id=grant.user_id,
-        user_name=grant.user_name[:200],
-        role=grant.role,
-        opd_code=grant.opd_code,
-        created_at=now,
-        expires_at=now + lifetime,
-    )
+    row = DeskSession(**_granted(token, grant, now, lifetime))
     session.add(row)
     return row
 

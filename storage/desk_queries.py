@@ -120,3 +120,10 @@ async def categories_in_use(session: AsyncSession, *, owner: str | None = None) 
         statement = statement.where(c.opd_code == owner)
     rows = await _run(session, statement)
     return [row[0] for row in rows.all()]
+
+
+async def merged_copies(session: AsyncSession, *, complaint_id: int) -> list[int]:
+    """The complaints merged into this one (/gabung), oldest first."""
+    c = table_of(Complaint).c
+    rows = await _run(session, select(c.id).where(c.merged_into == complaint_id).order_by(c.id))
+    return [int(n) for (n,) in rows.all()]

@@ -13,6 +13,7 @@ from storage.models import (
     Citizen,
     Complaint,
     ComplaintEvent,
+    ComplaintFollower,
     ComplaintMessage,
     Conversation,
     InboxEvent,
@@ -126,3 +127,7 @@ async def anonymise_citizen(session: AsyncSession, *, citizen: Citizen) -> None:
     citizen.reachable = False
     citizen.last_inbound_at = None
     session.add(citizen)
+    # The tickets they follow keep counting them, but no longer know where they write from.
+    await session.exec(
+        update(ComplaintFollower).where(col(ComplaintFollower.citizen_id) == citizen.id).values(chat_id=citizen.address)
+    )

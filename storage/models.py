@@ -103,6 +103,10 @@ class Complaint(SQLModel, table=True):
         # The dashboard's categories and ratings, and the list's category choices, from the index alone (0008).
         Index("ix_complaint_category", "category", "created_at", "opd_code"),
         Index("ix_complaint_rating", "rating", "created_at", "opd_code"),
+        # "Already reported?" (storage.duplicates): an agency's complaints near a point (a bounding
+        # box on the index, then the exact distance), and its newest ones for the text comparison (0012).
+        Index("ix_complaint_point", "opd_code", "location_lat", "location_lon", "status", "created_at"),
+        Index("ix_complaint_opd_created", "opd_code", "created_at", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -128,6 +132,39 @@ class Complaint(SQLModel, table=True):
     # When the citizen was asked to rate the answer (once: on /selesai, or a while after the answer).
     rating_requested_at: datetime | None = _ts(nullable=True)
     reroute_count: int = 0
+    # Set when staff merged this ticket into another one (/gabung): its citizen follows that one now.
+    merged_into: int | None = Field(default=None, foreign_key="complaint.id")
+    # How many times the citizen said "belum" (not fixed) after a closing and the ticket reopened.
+    reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # When the reporter was asked whether the problem is fixed (on /selesai); None once answered.
+    verify_requested_at: datetime | None = _ts(nullable=True)
+
+
+class ComplaintFollower(SQLModel, table=True):
+    """A citizen who follows someone else's open complaint about the same problem instead of filing a copy.
+
+    They receive the ticket's news (answers, closing, the "is it fixed?" question) on their own
+    messenger; agency staff only ever see how many follow it.
+    """
+
+    __tablename__ = "complaint_follower"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "citizen_id", name="uq_follower_complaint_citizen"),
+        # A citizen's /status lists the tickets they follow.
+        Index("ix_follower_citizen", "citizen_id", "complaint_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id")
+    citizen_id: int = Field(foreign_key="citizen.id")
+    # Where the news goes (the citizen's messenger and private chat when they chose to follow).
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    joined_at: datetime = _ts(now=True)
+    # "offer": the citizen chose it when the bot offered it; "merge": staff merged their ticket (/gabung).
+    source: str = Field(max_length=8)
+    # The citizen's own ticket that was merged into this one (source "merge").
+    merged_from: int | None = Field(default=None, foreign_key="complaint.id")
 
 
 class ComplaintMessage(SQLModel, table=True):
@@ -414,6 +451,7 @@ __all__ = [
     "Citizen",
     "Complaint",
     "ComplaintEvent",
+    "ComplaintFollower",
     "ComplaintMessage",
     "ComplaintStatus",
     "Conversation",

@@ -70,9 +70,18 @@ class ChatWindow:
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int = 50, window: ChatWindow | None = None
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 50,
+    window: ChatWindow | None = None,
+    wall: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages, the first unsent one of each chat, for `lease`.
+
+    `now` is the desk's time (due dates, the chat window); `wall` the physical time leases are
+    counted in (default `now`), so that a demo moving the desk's clock does not expire them.
 
     With a `window`, a chat it covers that already had its share of messages recently waits:
     counted here, in the shared table, the limit holds for all workers together. (One message per
@@ -81,10 +90,11 @@ async def claim_due(
     table = _TABLE
     c = table.c
     earlier = table.alias("earlier")
+    wall = wall or now
     due = or_(
         and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
         # A worker that died while sending: its lease ran out, someone else takes over.
-        and_(c.status == OutboxStatus.SENDING.value, c.lease_until < now),
+        and_(c.status == OutboxStatus.SENDING.value, c.lease_until < wall),
     )
     waiting_behind = exists().where(
         and_(
@@ -115,7 +125,7 @@ async def claim_due(
     claimed = await session.exec(
         update(table)
         .where(c.id.in_(candidates.scalar_subquery()))
-        .values(status=OutboxStatus.SENDING.value, lease_until=now + lease, attempts=c.attempts + 1)
+        .values(status=OutboxStatus.SENDING.value, lease_until=wall + lease, attempts=c.attempts + 1)
         .returning(c.id)
     )
     ids = sorted(claimed.scalars().all())

@@ -96,6 +96,8 @@ class ExportRow:
     handovers: tuple[tuple[str, str | None], ...] = ()
     # How many times the citizen objected to an answer ("tidak puas", handlers.followup).
     disputes: int = 0
+    # How many times the citizen said "belum" after a closing and the ticket reopened (handlers.verify).
+    reopen_count: int = 0
 
 
 async def overdue(
@@ -370,6 +372,7 @@ async def export_rows(
             c.answered_at,
             c.closed_at,
             c.rating,
+            c.reopen_count,
         )
         .join(_CITIZEN, citizen.id == c.citizen_id)
         .where(*complaint_conditions(found, now=now))

@@ -177,8 +177,12 @@ async def test_a_rating_prompt_answered_in_words_is_not_a_complaint(channel: str
     await desk.world.send(desk.world.message(STAFF_DLHK, "Sudah diangkut tadi pagi.", chat_id=DLHK_CHAT, reply_to=card))
     await who.replies(1)
     await desk.world.send(desk.world.message(STAFF_DLHK, f"/selesai {ticket}", chat_id=DLHK_CHAT))
-    closed, asked = await who.replies(2)
-    assert "selesai" in closed and "Beri nilai" in asked
+    closed, fixed = await who.replies(2)
+    assert "selesai" in closed and "sudah beres?" in fixed
+    # "Ya, sudah beres" leads to the rating request (issue 17).
+    await who.send("ya")
+    [asked] = await who.replies(1)
+    assert "Beri nilai" in asked
     await who.send("bagus")
     [thanks] = await who.replies(1)
     assert "⭐⭐⭐⭐" in thanks and "⭐⭐⭐⭐⭐" not in thanks

@@ -215,24 +215,26 @@ async def test_an_answer_outside_the_window_goes_as_template_and_in_full_when_th
     variables = template.content_variables
     assert variables is not None and variables["1"] == ticket
     assert "Dinas Lingkungan Hidup" in variables["2"] and "\n" not in variables["2"]
-    # Closing the ticket holds two more messages (the notice, the rating request): no second template.
+    # Closing the ticket holds two more messages (the notice, "sudah beres?"): no second template.
     await wa.world.send(wa.world.message(STAFF_DLHK, f"/selesai {ticket}", chat_id=DLHK_CHAT))
     await wa.world.settled()
     rows = await outbox_rows(wa, ANI)
-    assert [r.purpose for r in rows if r.status == OutboxStatus.HELD] == ["answer", "closed", "rate"]
+    assert [r.purpose for r in rows if r.status == OutboxStatus.HELD] == ["answer", "closed", "verify"]
     assert len([c for c in wa.twilio.sent_messages(ANI.address) if c.params.get("ContentSid") == TEMPLATE_SID]) == 1
 
     await wa.send(ANI, "Halo")  # what the template asks the citizen to reply
-    full, closed, rate = await wa.replies(ANI, 3)
+    full, closed, fixed = await wa.replies(ANI, 3)
     assert "Sudah kami jadwalkan pengangkutan hari Senin." in full.body and full.params.get("ContentSid") is None
-    assert "dinyatakan selesai" in closed.body and "Ketik angka 1–5" in rate.body
+    assert "dinyatakan selesai" in closed.body and "sudah beres?" in fixed.body
     await wa.world.settled()
     assert not [r for r in await outbox_rows(wa, ANI) if r.status == OutboxStatus.HELD]
-    # The held messages were the answer to "Halo" (no greeting as if to a newcomer), and the rating
-    # request, seen only now, takes the citizen's next message.
+    # The held messages were the answer to "Halo" (no greeting as if to a newcomer), and the
+    # question, seen only now, takes the citizen's next message; "ya" leads to the rating.
     # (Taking buttons off old messages is a Telegram matter: WhatsApp sends nothing for those rows.)
     shown = [r for r in await outbox_rows(wa, ANI) if r.kind != "clear_buttons"]
     assert len(wa.twilio.sent_messages(ANI.address)) == len(shown)
+    await wa.send(ANI, "ya")
+    assert "nilai 1 (buruk) sampai 5" in (await wa.reply(ANI)).body
     await wa.send(ANI, "5")
     thanks = await wa.reply(ANI)
     assert "⭐⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
@@ -248,8 +250,11 @@ async def test_a_rating_request_held_for_days_still_takes_the_typed_number(wa: W
     # The citizen answers the template a week later, long after the rating step set at closing lapsed.
     wa.world.clock.advance(timedelta(days=7))
     await wa.send(ANI, "Oke terima kasih")
-    closed, prompt = await wa.replies(ANI, 2)
-    assert "dinyatakan selesai" in closed.body and "Ketik angka 1–5" in prompt.body
+    closed, fixed = await wa.replies(ANI, 2)
+    assert "dinyatakan selesai" in closed.body and "sudah beres?" in fixed.body
+    await wa.send(ANI, "ya")
+    prompt = await wa.reply(ANI)
+    assert "nilai 1 (buruk) sampai 5" in prompt.body
     await wa.send(ANI, "4")
     thanks = await wa.reply(ANI)
     assert "⭐⭐⭐⭐" in thanks.body and ticket in thanks.body
@@ -561,8 +566,10 @@ async def test_a_whatsapp_citizen_rates_a_closed_ticket_with_a_typed_number(wa: 
     ticket = await file_complaint(wa, ANI, "Sampah berserakan di lorong Kambu belum diangkut seminggu")
     await wa.world.reply(DLHK_CHAT)
     await wa.world.send(wa.world.message(STAFF_DLHK, f"/selesai {ticket} Sudah diangkut", chat_id=DLHK_CHAT))
-    closed, prompt = await wa.replies(ANI, 2)
-    assert "dinyatakan selesai" in closed.body
+    closed, fixed = await wa.replies(ANI, 2)
+    assert "dinyatakan selesai" in closed.body and "sudah beres?" in fixed.body
+    await wa.send(ANI, "ya")
+    prompt = await wa.reply(ANI)
     # Offered as a list to tap; a typed digit is taken all the same.
     assert "nilai 1 (buruk) sampai 5" in prompt.body and [t for t, _ in prompt.options] == ["1", "2", "3", "4", "5"]
     await wa.send(ANI, "4")

@@ -3,6 +3,7 @@ the same message arrives five times at once. Nothing acknowledged is lost, nothi
 
 from __future__ import annotations
 
+import asyncio
 import html
 import os
 import re
@@ -252,6 +253,24 @@ async def test_a_send_slower_than_its_lease_keeps_the_lease_and_goes_out_once(
         await who.send("Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
         [answer] = await who.replies(1, timeout=10)
         assert "lokasi" in answer.lower()
+        await desk.world.settled()
+        assert who.received() == [answer]
+        [row] = await outbox_rows(desk, who)
+        assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+
+
+async def test_a_message_in_flight_when_the_desk_clock_jumps_goes_out_once(
+    database_url: str, telegram: TelegramStandIn, twilio: TwilioStandIn
+) -> None:
+    # The playground moves the desk's clock by hours to show deadlines passing. Leases count
+    # physical time: a jump must not make a message being sent look abandoned and send it twice.
+    async with running_desk(database_url, telegram, twilio) as desk:
+        who = citizen(desk, "telegram")
+        in_flight = telegram.slow_next(1, seconds=1.5)
+        await who.send("Sampah menumpuk di TPS Wua-Wua sudah bau sekali")
+        await asyncio.wait_for(in_flight.wait(), 10)
+        desk.world.clock.advance(timedelta(hours=2))
+        [answer] = await who.replies(1, timeout=10)
         await desk.world.settled()
         assert who.received() == [answer]
         [row] = await outbox_rows(desk, who)

@@ -407,13 +407,19 @@ async def run_case(
     follow = case.get("follow", [])
     # The same person writes on: the name they write under stays the case's (a card shows the last one).
     name = build(case.get("sender_name", ctx.phone.name), ctx)
-    for step, text in enumerate(follow, start=2):
-        if target == "telegram":
-            await desk.send_telegram(_telegram_text(desk, ctx, text, name))
-        else:
-            await desk.send_whatsapp(Phone(ctx.phone.number, name), text)
-        accepted += 1
-        texts = await wait_reply(desk, target, chat, step)
+    step = 1
+    for text in follow:
+        # Many cases report the same problem: "already reported?" (issue 17) is answered "baru".
+        for said in (text, "baru"):
+            if target == "telegram":
+                await desk.send_telegram(_telegram_text(desk, ctx, said, name))
+            else:
+                await desk.send_whatsapp(Phone(ctx.phone.number, name), said)
+            accepted += 1
+            step += 1
+            texts = await wait_reply(desk, target, chat, step)
+            if "sudah dilaporkan" not in texts[-1]:
+                break
     if follow:
         last = texts[-1]
         if "tercatat dengan nomor" not in last:

@@ -73,8 +73,7 @@ async def test_an_unanswered_ticket_gets_one_reminder_one_teguran_one_alert(worl
     told = await world.reply(BUDI.id)
     assert "telah menegur" in told.text
 
-    # Sweeping again, now and later, sends nothing more. (Settled first: the desk's clock jumping
-    # an hour while a message is in flight would expire its lease, and the outbox would resend it.)
+    # Sweeping again, now and later, sends nothing more.
     await world.settled()
     world.clock.advance(HOUR)
     assert await world.runtime.sweep_once() == type(result)(0, 0, 0)
@@ -105,8 +104,9 @@ async def test_a_restart_between_sweeps_sends_nothing_twice(database_url: str, t
 
 
 async def test_two_sweepers_at_once_send_nothing_twice(world: World) -> None:
-    for n in range(5):
-        await file_complaint(world, User(700 + n, f"Warga{n}"), f"sampah menumpuk di TPS nomor {n} sudah bau")
+    # Five places: the same place twice would be offered to follow ("already reported?", issue 17).
+    for n, place in enumerate(["Wua-Wua", "Kambu", "Poasia", "Baruga", "Puuwatu"]):
+        await file_complaint(world, User(700 + n, f"Warga{n}"), f"sampah menumpuk di TPS {place} sudah bau")
     world.clock.advance(HOUR * 2)
     results = await asyncio.gather(*(world.runtime.sweep_once() for _ in range(3)))
     assert sum(r.reprimanded for r in results) == 5
@@ -188,7 +188,10 @@ async def test_stats_and_export_match_a_known_set(world: World) -> None:
     world.clock.advance(timedelta(minutes=30))
     await world.send(world.message(STAFF_DLHK, "Sudah diangkut.", chat_id=DLHK_CHAT, reply_to=first_card))
     await world.send(world.message(STAFF_DLHK, f"/selesai {on_time}", chat_id=DLHK_CHAT))
-    rating_prompt = (await world.replies(BUDI.id, 3))[-1]
+    fixed = (await world.replies(BUDI.id, 3))[-1]
+    # "Sudah beres?" first (issue 17); "Ya" leads to the rating.
+    await world.send(world.button(BUDI, "verify:1:ya", on=fixed))
+    rating_prompt = await world.reply(BUDI.id)
     assert rating_prompt.params["reply_markup"]["inline_keyboard"][0][3]["callback_data"] == "rate:1:4"
     await world.send(world.button(BUDI, "rate:1:4", on=rating_prompt))
     assert "⭐⭐⭐⭐" in (await world.reply(BUDI.id)).text

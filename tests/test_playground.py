@@ -122,6 +122,20 @@ async def test_the_page_api_drives_the_real_desk(tmp_path: Path) -> None:
         assert (await http.post("/playground/api/clock", json={"hours": -1})).status_code == 400
 
 
+async def test_the_playground_links_the_public_page_and_the_open311_api(tmp_path: Path) -> None:
+    port = free_port()
+    async with (
+        playground(port, tmp_path / "public.db") as (_session, _),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=page_origin(port)) as http,
+    ):
+        page = await http.get("/")
+        assert 'href="/publik/"' in page.text
+        public = await http.get("/publik/")
+        assert public.status_code == 200 and "Aduan Terjawab" in public.text
+        services = await http.get("/open311/v2/services.json")
+        assert services.status_code == 200 and any(s["service_code"] == "DLHK" for s in services.json())
+
+
 async def test_an_agency_photo_answer_shows_in_the_whatsapp_pane(tmp_path: Path) -> None:
     port = free_port()
     async with (

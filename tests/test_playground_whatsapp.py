@@ -36,10 +36,14 @@ async def test_a_whatsapp_citizen_taps_through_the_dialog_in_the_browser(tmp_pat
         await tap("Mohon periksa aduan Anda", "Kirim")
         await expect(whatsapp.locator(".msg.bot").last).to_contain_text("KDI-0001")
 
-        # The agency closes it; the rating request is a WhatsApp list: open it, tap a number.
+        # The agency closes it; "sudah beres?" comes as two buttons (issue 17), then the rating
+        # request as a WhatsApp list: open it, tap a number.
         card = agency.locator(".msg.bot", has_text="Aduan KDI-0001").first
         await expect(card).to_be_visible()
         await say(agency, "/selesai KDI-0001 Sudah diangkut tadi pagi")
+        fixed = whatsapp.locator(".msg.bot", has_text="Apakah masalahnya sudah beres?").last
+        await expect(fixed.get_by_test_id("quick-reply")).to_have_text(["✅ Ya, sudah beres", "❌ Belum"])
+        await fixed.get_by_test_id("quick-reply").get_by_text("✅ Ya, sudah beres").click()
         rating = whatsapp.locator(".msg.bot", has_text="Bagaimana penanganan aduan KDI-0001").last
         await expect(rating.get_by_test_id("list-button")).to_have_text("☰ Pilih")
         await expect(rating.get_by_test_id("list-item").first).to_be_hidden()
@@ -49,5 +53,5 @@ async def test_a_whatsapp_citizen_taps_through_the_dialog_in_the_browser(tmp_pat
         await expect(whatsapp.locator(".msg.bot").last).to_contain_text("⭐⭐⭐⭐")
         await expect(whatsapp.locator(".msg.bot").last).not_to_contain_text("⭐⭐⭐⭐⭐")
         # What the stand-in recorded: the taps arrived as Twilio posts them (payload, not typed words).
-        assert session.twilio is not None and len(session.twilio.content_calls()) == 4
+        assert session.twilio is not None and len(session.twilio.content_calls()) == 5
         await page.screenshot(path=str(tmp_path / "whatsapp-buttons.png"))

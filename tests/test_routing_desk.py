@@ -128,7 +128,7 @@ async def test_a_refusal_shows_humas_the_other_likely_agencies(world: World) -> 
     card = await world.reply(DLHK_CHAT)
     await world.send(world.message(STAFF_DLHK, f"/bukan {ticket} salurannya yang mampet", chat_id=DLHK_CHAT))
     notice = await world.reply(HUMAS_CHAT)
-    assert "bukan kewenangannya" in text(notice) and "Mungkin <b>PUPR</b>: mampet" in text(notice)
+    assert "bukan kewenangannya" in text(notice) and "Mungkin <b>PUPR</b>: got, mampet" in text(notice)
     assert "<b>DLHK</b>:" not in text(notice)  # not back to the agency that refused it
     assert keyboard(notice) == [("➡️ PUPR", "pindah:1:PUPR")]
     assert text(card)

@@ -44,12 +44,12 @@ def titles(message: TwilioCall) -> list[str]:
     return [title for title, _ in message.options]
 
 
-async def file_by_tapping(wa: WhatsApp, phone: Phone) -> str:
+async def file_by_tapping(wa: WhatsApp, phone: Phone, place_name: str = "SD 5 Poasia") -> str:
     """Report a broken road, confirm the place, skip the photo and send it, all by tapping; the ticket."""
-    await wa.send(phone, "Jalan berlubang besar di depan SD 5 Poasia, bahaya untuk motor")
+    await wa.send(phone, f"Jalan berlubang besar di depan {place_name}, bahaya untuk motor")
     place = await wa.reply(phone)
     assert place.interactive is not None and place.interactive["type"] == QUICK_REPLY
-    assert "Lokasi: depan SD 5 Poasia — benar?" in place.body
+    assert f"Lokasi: depan {place_name} — benar?" in place.body
     assert titles(place) == [dialog.BUTTON_YES, dialog.BUTTON_EDIT]
     await tap(wa, phone, place, dialog.BUTTON_YES)
     photo = await wa.reply(phone)
@@ -130,8 +130,12 @@ async def test_a_citizen_rates_by_tapping_a_list(wa: WhatsApp) -> None:
     ticket = await file_by_tapping(wa, ANI)
     await wa.world.reply(PUPR_CHAT)
     await wa.world.send(wa.world.message(STAFF_PUPR, f"/selesai {ticket} Sudah ditambal", chat_id=PUPR_CHAT))
-    closed, prompt = await wa.replies(ANI, 2)
+    closed, fixed = await wa.replies(ANI, 2)
     assert "dinyatakan selesai" in closed.body
+    # "Sudah beres?" comes as two buttons; "Ya" leads to the rating list (issue 17).
+    assert fixed.interactive is not None and fixed.interactive["type"] == QUICK_REPLY
+    await tap(wa, ANI, fixed, "✅ Ya, sudah beres")
+    prompt = await wa.reply(ANI)
     assert prompt.interactive is not None and prompt.interactive["type"] == LIST_PICKER
     assert titles(prompt) == ["1", "2", "3", "4", "5"] and prompt.interactive["button"] == "Pilih"
     await tap(wa, ANI, prompt, "4")
@@ -150,7 +154,8 @@ async def test_a_second_worker_started_later_reuses_the_templates(
     created, looked_up = len(twilio.content_calls()), len(twilio.content_calls("Content.list"))
     assert created == 3
     async with running_whatsapp_bot(database_url, telegram, twilio) as second:
-        await file_by_tapping(second, Phone("+6285298765432", "Rudi"))
+        # Another road (the same one would be offered to follow: "already reported?").
+        await file_by_tapping(second, Phone("+6285298765432", "Rudi"), "SMP 9 Kendari")
     # The second process found the SIDs stored: no second create, not even a lookup at Twilio.
     assert len(twilio.content_calls()) == created
     assert len(twilio.content_calls("Content.list")) == looked_up
@@ -262,7 +267,7 @@ async def test_a_template_deleted_in_the_console_is_created_again(wa: WhatsApp, 
     finally:
         await http.close()
     rudi = Phone("+6285298765432", "Rudi")
-    await wa.send(rudi, "Jalan berlubang besar di depan SD 5 Poasia, bahaya untuk motor")
+    await wa.send(rudi, "Jalan berlubang besar di depan SMP 9 Kendari, bahaya untuk motor")
     for answer in ("ya", "lewati"):
         await wa.reply(rudi)
         await wa.send(rudi, answer)
@@ -303,10 +308,12 @@ async def test_outside_the_window_the_held_question_is_released_as_text(wa: What
     template = await wa.reply(ANI)
     assert template.params["ContentSid"] == TEMPLATE_SID  # the approved "something is waiting" template
     await wa.send(ANI, "halo")
-    closed, prompt = await wa.replies(ANI, 2)
+    closed, fixed = await wa.replies(ANI, 2)
     assert "dinyatakan selesai" in closed.body
-    # The rating request waited for the window: it comes as text, with the words to type.
-    assert prompt.interactive is None and "Ketik angka 1–5" in prompt.body
+    # The question waited for the window: it comes as text, with the words to type.
+    assert fixed.interactive is None and 'Ketik "ya" atau "belum"' in fixed.body
+    await wa.send(ANI, "ya")
+    assert "nilai 1 (buruk) sampai 5" in (await wa.reply(ANI)).body
     await wa.send(ANI, "5")
     assert "⭐⭐⭐⭐⭐" in (await wa.reply(ANI)).body
 

@@ -72,6 +72,10 @@ def playground_settings(telegram: TelegramStandIn, twilio: TwilioStandIn, port: 
         # The web desk, opened from the admin's and the agencies' panes. Sessions outlast the demo's
         # clock jumps (+24 jam moves the desk's time, and the sessions' with it).
         "web": {"enabled": True, "secret": secrets.token_urlsafe(32), "session_hours": 24.0 * 30},
+        # The public page and the Open311 API (issue 16), linked from the playground's header; texts
+        # shown masked, so the demo shows what masking does.
+        "public": {"enabled": True, "show_text": True},
+        "open311": {"enabled": True, "api_keys": [secrets.token_hex(16)]},
         "opd": example["opd"],
         "other": example.get("other", []),
     }

@@ -128,6 +128,7 @@ class OutboxDispatcher:
                             lease=self.policy.lease,
                             limit=room,
                             window=self.policy.chat_window,
+                            wall=self._clock.wall(),
                         )
                 except Exception as exc:
                     if is_unavailable(exc):
@@ -265,7 +266,7 @@ class OutboxDispatcher:
             try:
                 async with self._sessions() as session, session.begin():
                     held = await outbox.renew_lease(
-                        session, outbox_id=message.id, held_until=held, until=self._clock.now() + self.policy.lease
+                        session, outbox_id=message.id, held_until=held, until=self._clock.wall() + self.policy.lease
                     )
             except Exception as exc:  # noqa: BLE001 (the send goes on; the lease may lapse)
                 log.warning("outbox %s: lease not renewed (%s)", message.id, exc)

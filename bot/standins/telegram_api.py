@@ -288,7 +288,8 @@ class TelegramStandIn(StandIn[TelegramCall]):
         """
         self.token = token
         self.rate_limits = rate_limits
-        self._slow: list[float] = []  # delays of the next send* answers (slow_next)
+        # Delays of the next send* answers (slow_next), each with the event set when it begins.
+        self._slow: list[tuple[float, asyncio.Event]] = []
         self._overall: SlidingWindow | None = None
         self._groups: dict[int | str, SlidingWindow] = {}
         prefix = token.split(":", 1)[0]  # a bot token starts with the bot's user id
@@ -399,9 +400,14 @@ class TelegramStandIn(StandIn[TelegramCall]):
         """Make the next n calls to chat_id fail with status (n=None: until clear_faults())."""
         self._add_fault(chat_id, n, status, retry_after, None, description, methods)
 
-    def slow_next(self, n: int = 1, seconds: float = 1.0) -> None:
-        """Make the next n send* calls succeed, but only after `seconds` (a slow Bot API)."""
-        self._slow.extend([seconds] * n)
+    def slow_next(self, n: int = 1, seconds: float = 1.0) -> asyncio.Event:
+        """Make the next n send* calls succeed, but only after `seconds` (a slow Bot API).
+
+        The event returned is set when the first of them arrives (a test can act while it hangs).
+        """
+        arrived = asyncio.Event()
+        self._slow.extend([(seconds, arrived)] * n)
+        return arrived
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[TelegramCall]:
         """Successful send* calls in order (optionally to one chat); .message_id is assigned."""
@@ -526,7 +532,9 @@ class TelegramStandIn(StandIn[TelegramCall]):
             if method in SEND_METHODS and self.rate_limits is not None:
                 self._within_limits(params.get("chat_id"))
             if method in SEND_METHODS and self._slow:
-                await self._hang(self._slow.pop(0))
+                seconds, arrived = self._slow.pop(0)
+                arrived.set()
+                await self._hang(seconds)
             if method == "getUpdates":
                 self._log.record(call)  # recorded while pending, so a test can see the poll waiting
                 call.result = await self._get_updates(params)

@@ -80,7 +80,7 @@ class StatusRecorder:
                 provider_message_id=sid,
                 status=status,
                 error=error,
-                now=now,
+                wall=self._clock.wall(),
                 lease=policy.lease,
                 part=part,
             )

@@ -130,6 +130,7 @@ GROUP_HELP = (
     "• /selesai {ticket} [catatan] — aduan selesai ditangani.\n"
     "• /bukan {ticket} [alasan] — aduan bukan kewenangan dinas ini (humas meneruskan).\n"
     "• /daftar — aduan grup ini yang masih terbuka, dengan batas waktunya.\n"
+    "• /gabung NOMOR-SALINAN NOMOR-UTAMA — gabungkan aduan yang sama; pelapornya ikut memantau aduan utama.\n"
     "Tanggapan pertama harus masuk paling lambat {hours} jam setelah aduan dicatat."
 )
 USAGE_SELESAI = "Cara pakai: /selesai {ticket} [catatan]"
@@ -186,6 +187,7 @@ ADMIN_HELP = (
     "• /tegur KODE [pesan] — kirim teguran ke grup dinas\n"
     "• /export [30d] — unduh CSV aduan\n"
     "• /lupakan {prefix}-0042 — hapus data pribadi pelapor (dengan konfirmasi)\n"
+    "• /gabung {prefix}-0051 {prefix}-0042 — gabungkan aduan yang sama (0051 ikut memantau 0042)\n"
     "Kode dinas: {codes}"
 )
 OVERDUE_SCOPE = " untuk {scope}"
@@ -254,6 +256,12 @@ EVENT_NAMES = {
     "rated": "dinilai",
     "addition": "tambahan pelapor",
     "disputed": "keberatan pelapor",
+    # "Already reported?" and "sudah beres?" (issue 17).
+    "followed": "diikuti warga lain",
+    "merged": "digabung",
+    "merged_in": "aduan lain digabung",
+    "confirmed": "dikonfirmasi beres",
+    "reopened": "dibuka kembali",
 }
 # The card's category after the ticket number.
 CARD_CATEGORY = Markup(" · {category}")
