@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 CONFIG ?= config.toml
 
 
-.PHONY: run test lint venv clean browser lock
+.PHONY: run test lint venv clean browser lock deploy-tools
 
 run: $(STAMP)
 	$(BIN)/ehumas run --config $(CONFIG)
 
-test: $(STAMP) browser
+test: $(STAMP) browser deploy-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # ruff (lint and format) and mypy (strict), as CI runs them; every check runs, any failure fails.
@@ -33,6 +33,24 @@ browser:
 	      || echo "Could not install Chromium: the browser test will be skipped (under CI=true: failed)."; \
 	  else \
 	    echo "No Chromium and no way to install it here: the browser test will be skipped (under CI=true: failed)."; \
+	  fi; \
+	fi
+
+# The tools that check deploy/ (tests/test_deploy.py: nginx -t, promtool, systemd-analyze verify) and
+# make PostgreSQL backups (pg_dump, tests/test_backup.py). Installed like Chromium above: with
+# apt-get where this user can; elsewhere those tests are skipped and say why.
+DEPLOY_TOOLS := nginx promtool pg_dump openssl
+deploy-tools:
+	@missing=""; for t in $(DEPLOY_TOOLS); do \
+	  command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing$$missing for the deployment tests (apt-get)..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      nginx prometheus postgresql-client openssl >/dev/null) \
+	      || echo "Could not install$$missing: those deployment tests will be skipped."; \
+	  else \
+	    echo "Missing$$missing and no way to install here: those deployment tests will be skipped."; \
 	  fi; \
 	fi
 

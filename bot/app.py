@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -14,16 +15,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from bot import open311, telegram, whatsapp
 from bot.channels import Channel, ChannelContext, Messenger, Sender
 from bot.config import Settings
+from bot.health import health_routes
+from bot.metrics import ProcessMetrics, metrics_routes, process_label
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
+from bot.runtime.observer import Observer
 from bot.runtime.retention import purge_daily
 from handlers import admission, overdue, router, sla, texts
 from handlers.clock import Clock
@@ -31,7 +33,7 @@ from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
-from storage import agencies, inbox, outbox
+from storage import agencies
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory, is_unavailable
 from storage.models import InboxEvent
@@ -144,6 +146,8 @@ class Runtime:
     # Set once every channel has started (Telegram reached): the workers run from then on.
     connected: asyncio.Event
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Counts what the workers do (bot.metrics); /healthz reads the messengers' reachability from it.
+    observer: Observer = field(default_factory=Observer)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         """Run a background loop that lives as long as the app."""
@@ -155,8 +159,10 @@ class Runtime:
 
     async def sweep_once(self) -> sla.SweepResult:
         """Run the deadline sweep now (the timer calls this every sweep_seconds)."""
+        started = time.perf_counter()
         async with self.sessions() as session, session.begin():
             result = await sla.sweep(session, self.desk)
+        self.observer.swept(time.perf_counter() - started)
         if result.reminded or result.reprimanded:
             self.dispatcher.wake()
         return result
@@ -176,10 +182,13 @@ def create_app(
     clock = clock or Clock()
     tuning = tuning or Tuning.from_settings(settings)
     holder: dict[str, Runtime] = {}
+    metrics = ProcessMetrics(process_label(settings.metrics))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime = await _start(settings, clock, tuning, on_stored=lambda: holder["runtime"].inbox_worker.wake())
+        runtime = await _start(
+            settings, clock, tuning, on_stored=lambda: holder["runtime"].inbox_worker.wake(), observer=metrics
+        )
         holder["runtime"] = runtime
         app.state.runtime = runtime
         try:
@@ -187,26 +196,14 @@ def create_app(
         finally:
             await _stop(runtime)
 
-    async def healthz(request: Request) -> JSONResponse:
-        runtime = holder["runtime"]
-        try:
-            async with runtime.sessions() as session:
-                backlog = await inbox.count_unprocessed(session)
-                pending = await outbox.pending_count(session)
-        except Exception:  # health reports, it does not raise
-            # The reason (host names, driver messages) goes to the log, never to whoever asks.
-            log.warning("healthz: the database did not answer", exc_info=True)
-            return JSONResponse({"ok": False, "database": "unavailable"}, status_code=503)
-        body: dict[str, Any] = {"ok": True}
-        body.update({name: channel.connected for name, channel in runtime.channels.items()})
-        body.update({"inbox_backlog": backlog, "outbox_pending": pending})
-        return JSONResponse(body)
-
     def current(name: ChannelName) -> Callable[[], Channel]:
         # Routes exist before the lifespan opens the channels: they look theirs up per request.
         return lambda: holder["runtime"].channels[name]
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [
+        *health_routes(lambda: holder["runtime"]),
+        *metrics_routes(settings.metrics, lambda: holder["runtime"]),
+    ]
     for messenger in MESSENGERS:
         if messenger.enabled(settings):
             routes.extend(messenger.routes(settings, current(messenger.name)))
@@ -224,7 +221,9 @@ def create_app(
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored: Callable[[], None]) -> Runtime:
+async def _start(
+    settings: Settings, clock: Clock, tuning: Tuning, *, on_stored: Callable[[], None], observer: Observer
+) -> Runtime:
     engine = create_engine(settings.database.url, sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
@@ -261,6 +260,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
     # The webhooks' group-commit writer: background work lets it go first (a webhook's sender
     # waits for the answer; the inbox worker and the dispatcher can wait a little).
     intake = writer_for(sessions)
+    intake.on_new = observer.inbox_received
     # A per-chat window a messenger enforces (Telegram's 20 a minute per group), counted in the
     # database: it holds for all processes together.
     windows = [w for m in MESSENGERS if m.name in channels and (w := m.chat_window(settings)) is not None]
@@ -274,6 +274,7 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         policy=policy,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
         build_document=lambda session, recipe: overdue.build_document(session, desk, recipe),
+        observer=observer,
     )
 
     async def process(session: AsyncSession, event: InboxEvent, prepared: object = None) -> None:
@@ -305,8 +306,11 @@ async def _start(settings: Settings, clock: Clock, tuning: Tuning, *, on_stored:
         poll_seconds=tuning.inbox_poll_seconds,
         prepare=prepare,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
+        observer=observer,
     )
-    runtime = Runtime(settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event())
+    runtime = Runtime(
+        settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event(), observer=observer
+    )
     runtime.spawn(_connect(runtime), "connect")
     return runtime
 

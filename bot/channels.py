@@ -36,9 +36,11 @@ class DeliveryError(Exception):
 class RetryLater(DeliveryError):
     """A temporary failure (rate limit, server error, timeout): try again later."""
 
-    def __init__(self, reason: str, after: float | None = None) -> None:
+    def __init__(self, reason: str, after: float | None = None, *, rate_limited: bool = False) -> None:
         super().__init__(reason)
         self.after = after
+        # The messenger refused for speed (HTTP 429), as opposed to being unreachable (metrics, health).
+        self.rate_limited = rate_limited
 
 
 class Undeliverable(DeliveryError):

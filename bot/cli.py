@@ -240,6 +240,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = _load(args.config)
     if isinstance(settings, int):
         return settings
+    from bot import logsetup
+
+    # From here on every line is in the configured format ([log]), the warnings below included.
+    logsetup.configure(settings.log, verbose=args.verbose)
     if settings.placeholders():
         print(
             f"{args.config}: replace the example values first: {', '.join(settings.placeholders())}.",
@@ -257,7 +261,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     from bot.server import serve
 
-    return serve(settings, migrate=not args.no_migrate)
+    return serve(settings, migrate=not args.no_migrate, verbose=args.verbose)
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """ehumas backup --config FILE DEST."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from bot.backup import BackupError, backup
+
+    try:
+        written = backup(settings.database.url, args.dest)
+    except (BackupError, OSError) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backup written: {written} ({written.stat().st_size} bytes)")
+    return 0
 
 
 def _cmd_routing(args: argparse.Namespace) -> int:
@@ -327,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forget.add_argument("--yes", action="store_true", help="do it (without: only say what would be erased)")
     forget.set_defaults(func=_cmd_forget)
+
+    saving = commands.add_parser("backup", help="a consistent copy of the database, while the bot runs")
+    saving.add_argument("--config", default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})")
+    saving.add_argument("dest", help="file to write, or a directory for a time-stamped file")
+    saving.set_defaults(func=_cmd_backup)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)

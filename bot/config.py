@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from datetime import date
@@ -356,6 +357,43 @@ class OtherSection(_Section):
         return value
 
 
+class MetricsSection(_Section):
+    """[metrics]: who may read GET /metrics (nobody by default)."""
+
+    # A bearer token (Authorization: Bearer ...), compared in constant time; empty: none accepted.
+    token: str = ""
+    # Client addresses or networks allowed without a token ("10.0.0.5", "10.0.0.0/24"). Empty: none,
+    # not even 127.0.0.1 (a reverse proxy on this machine would otherwise open it to everyone).
+    allow: list[str] = Field(default_factory=list)
+    # The `process` label of this process's counters; empty: host name and process id.
+    process: str = Field(default="", max_length=64)
+
+    @field_validator("token")
+    @classmethod
+    def _long_token(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"use at least {MIN_SECRET_CHARS} random characters (openssl rand -hex 32)")
+        return value
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+
+class LogSection(_Section):
+    """[log]: how the bot (and uvicorn) write their log lines."""
+
+    # "text": one readable line each; "json": one JSON object per line, for a log collector.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(_Section):
     """The whole configuration of one deployment."""
 
@@ -373,6 +411,8 @@ class Settings(_Section):
     retention: RetentionSection = Field(default_factory=RetentionSection)
     public: PublicSection = Field(default_factory=PublicSection)
     open311: Open311Section = Field(default_factory=Open311Section)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    log: LogSection = Field(default_factory=LogSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
     other: list[OtherSection] = Field(default_factory=list)

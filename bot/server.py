@@ -7,15 +7,17 @@ import logging
 
 import uvicorn
 
-from bot import logmask
+from bot import logsetup
 from bot.app import create_app
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Settings, *, migrate: bool = True) -> int:
+def serve(settings: Settings, *, migrate: bool = True, verbose: bool = False) -> int:
     """Run the bot until interrupted; return the process exit code."""
+    # Before the migrations: their tool's lines take the format too (and its start-up chatter goes).
+    logsetup.configure(settings.log, verbose=verbose)
     if migrate:
         from storage.migrate import upgrade
 
@@ -35,15 +37,15 @@ def serve(settings: Settings, *, migrate: bool = True) -> int:
         app,
         host=settings.server.host,
         port=settings.server.port,
-        log_level="info",
+        log_level="debug" if verbose else settings.log.level.lower(),
+        # uvicorn installs no handlers of its own: its lines go through logsetup's, in the same format.
+        log_config=None,
         access_log=settings.server.access_log,
         # Behind a reverse proxy, trust its X-Forwarded-* headers only from loopback.
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
         lifespan="on",
     )
-    # uvicorn set up its own handlers just now: phone numbers are masked there too.
-    logmask.install("uvicorn", "uvicorn.error", "uvicorn.access")
     server = uvicorn.Server(config)
     server.run()
     return 0

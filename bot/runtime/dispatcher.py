@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels import HeldForWindow, RetryLater, Sender, Undeliverable
 from bot.runtime.doorbell import Doorbell
 from bot.runtime.holding import hold_for_window
+from bot.runtime.observer import Observer, SendOutcome
 from handlers import texts
 from handlers.clock import Clock
 from handlers.outgoing import Recipient
@@ -60,8 +62,10 @@ class OutboxDispatcher:
         policy: DispatchPolicy | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
         build_document: Callable[[AsyncSession, Mapping[str, Any]], Awaitable[bytes]] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._sessions = sessions
+        self.observer = observer or Observer()
         # A document queued as a recipe (payload "build", e.g. /overdue's full list) is built here,
         # when it is sent: not in the transaction that queued it, and not kept in the outbox.
         self._build_document = build_document
@@ -73,6 +77,8 @@ class OutboxDispatcher:
         self._ticket_prefix = ticket_prefix
         self.policy = policy or DispatchPolicy()
         self._bell = Doorbell()
+        # Claimed rows whose send has not been answered yet (those after it only wait to be recorded).
+        self._sending: set[int] = set()
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
@@ -85,15 +91,19 @@ class OutboxDispatcher:
     async def run(self) -> None:
         """Send until closed; database trouble is logged and retried, never fatal.
 
-        Up to `policy.batch` messages are in flight at once; once half of them are done, the next
+        Up to `policy.batch` messages wait to be sent at once; once half of them are sent, the next
         claim fills the room. (Waiting for a whole batch instead would hold every chat behind the
         slowest message in it: one group message waiting for its group's minute would hold up all
         the others. Claiming after every single send would cost a database transaction per message.)
+        A message sent but not yet recorded (its transaction waits for the database) no longer
+        counts: the rate limiter is kept fed while the database is busy, e.g. with a burst of
+        intake; up to twice the batch may be in flight in all.
         """
         in_flight: set[asyncio.Task[None]] = set()
 
         def finished(task: asyncio.Task[None]) -> None:
             in_flight.discard(task)
+            self._sending.discard(int(task.get_name().removeprefix("outbox-")))
             self._bell.ring()
             error = None if task.cancelled() else task.exception()
             if error is not None:
@@ -105,8 +115,9 @@ class OutboxDispatcher:
 
         while not self._bell.closing:
             claimed = 0
-            room = self.policy.batch - len(in_flight)
-            if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
+            batch_size = self.policy.batch
+            room = min(batch_size - len(self._sending), 2 * batch_size - len(in_flight))
+            if room > 0 and (room >= batch_size // 2 or not in_flight):
                 if self._yield_to is not None:
                     await self._yield_to()
                 try:
@@ -127,11 +138,13 @@ class OutboxDispatcher:
                     batch = []
                 # One message per chat at a time (the claim skips chats with one in flight).
                 for message in batch:
+                    assert message.id is not None
+                    self._sending.add(message.id)
                     task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
                     in_flight.add(task)
                     task.add_done_callback(finished)
                 claimed = len(batch)
-            if claimed and len(in_flight) < self.policy.batch:
+            if claimed and len(self._sending) < batch_size:
                 continue  # there may be more due right now
             await self._bell.wait(self.policy.poll_seconds)
         # Closing: let the sends under way finish and be recorded.
@@ -140,7 +153,9 @@ class OutboxDispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert message.id is not None
+        started = time.perf_counter()
         if self._too_late(message):
+            self._observe(message, SendOutcome.EXPIRED, started)
             await self._drop_expired(message)
             return
         outbox_id = message.id
@@ -152,19 +167,61 @@ class OutboxDispatcher:
                 message = await self._built(message)
             provider_id = await self._renewing_lease(message, sender.send(message))
         except RetryLater as exc:
+            # Observed before it is recorded: the outcome is the messenger's, whatever the database does.
+            retried = message.attempts < self.policy.max_attempts
+            outcome = SendOutcome.RETRY if retried else SendOutcome.FAILED
+            self._observe(message, outcome, started, rate_limited=exc.rate_limited, unreachable=not exc.rate_limited)
             await self._retry_or_fail(message, str(exc), exc.after)
         except HeldForWindow as exc:
+            self._observe(message, SendOutcome.HELD, started)
             await self._hold(message, exc)
         except Undeliverable as exc:
+            self._observe(message, SendOutcome.FAILED, started)
             await self._fail(message, str(exc), recipient_gone=exc.recipient_gone)
         except Exception as exc:
             log.exception("outbox %s: unexpected error while sending", message.id)
+            retried = message.attempts < self.policy.max_attempts
+            self._observe(message, SendOutcome.RETRY if retried else SendOutcome.FAILED, started)
             await self._retry_or_fail(message, f"{type(exc).__name__}: {exc}", None)
         else:
+            self._observe(message, SendOutcome.SENT, started)
             async with self._sessions() as session, session.begin():
                 await outbox.mark_sent(
                     session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
                 )
+
+    def _observe(
+        self,
+        message: OutboxMessage,
+        outcome: SendOutcome,
+        started: float,
+        *,
+        rate_limited: bool = False,
+        unreachable: bool = False,
+    ) -> None:
+        """One log line and the metrics of a send attempt (ids and outcome; never the text or the address)."""
+        seconds = time.perf_counter() - started
+        if message.id in self._sending:
+            self._sending.discard(message.id)
+            self._bell.ring()  # room for the next claim
+        log.info(
+            "outbox %s %s (%s): %s in %.1f ms, attempt %d",
+            message.id,
+            message.channel,
+            message.purpose or message.kind,
+            outcome.value,
+            seconds * 1000,
+            message.attempts,
+            extra={
+                "outbox_id": message.id,
+                "channel": message.channel,
+                "purpose": message.purpose or message.kind,
+                "outcome": outcome.value,
+                "duration_ms": round(seconds * 1000, 1),
+                "attempt": message.attempts,
+            },
+        )
+        self.observer.send(message.channel, outcome, seconds, rate_limited=rate_limited, unreachable=unreachable)
 
     def _too_late(self, message: OutboxMessage) -> bool:
         """Whether a message must no longer go out (payload "send_before" passed: a deadline reminder)."""

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.runtime.doorbell import Doorbell
+from bot.runtime.observer import Observer
 from handlers.clock import Clock
 from storage import inbox
 from storage.engine import is_unavailable
@@ -50,8 +52,10 @@ class InboxWorker:
         prepare: Prepare | None = None,
         yield_to: Callable[[], Awaitable[None]] | None = None,
         max_preparing: int = MAX_PREPARING,
+        observer: Observer | None = None,
     ) -> None:
         self._sessions = sessions
+        self.observer = observer or Observer()
         # Awaited before each event: intake (the webhooks' writes) goes first (bot.runtime.inbox_writer).
         self._yield_to = yield_to
         self._process = process
@@ -162,6 +166,8 @@ class InboxWorker:
         """Apply one event in its own transaction (after intake's turn); a failure is counted, not raised."""
         if self._yield_to is not None:
             await self._yield_to()
+        started = time.perf_counter()
+        channel = "?"
         try:
             # A failed prepare fails its event: counted, and prepared again at the next attempt.
             prepared = prepare.result() if prepare is not None else None
@@ -169,12 +175,15 @@ class InboxWorker:
                 event = await inbox.claim_event(session, event_id=event_id)
                 if event is None:
                     return  # another worker took it
+                channel = event.channel
                 await self._process(session, event, prepared)
                 await inbox.mark_processed(session, event=event, now=self._clock.now())
+            self._observe(event_id, channel, "ok", started)
         except Exception as exc:
             if is_unavailable(exc):
                 raise  # the database itself is in trouble: the run loop waits and retries
             log.exception("inbox event %s failed", event_id)
+            self._observe(event_id, channel, "failed", started)
             async with self._sessions() as session, session.begin():
                 gave_up = await inbox.record_failure(
                     session, event_id=event_id, error=f"{type(exc).__name__}: {exc}", now=self._clock.now()
@@ -184,6 +193,24 @@ class InboxWorker:
                     if event is not None:
                         await self._on_give_up(session, event)
         self._after_commit()
+
+    def _observe(self, event_id: int, channel: str, outcome: str, started: float) -> None:
+        """One log line and the metrics of a processed event (ids and outcome; never its content)."""
+        seconds = time.perf_counter() - started
+        log.info(
+            "inbox event %s %s: %s in %.1f ms",
+            event_id,
+            channel,
+            outcome,
+            seconds * 1000,
+            extra={
+                "event_id": event_id,
+                "channel": channel,
+                "outcome": outcome,
+                "duration_ms": round(seconds * 1000, 1),
+            },
+        )
+        self.observer.inbox_processed(channel, outcome, seconds)
 
     async def _prepared(self, event_id: int) -> Any:
         """Run the prepare step for an event still waiting; None without one."""

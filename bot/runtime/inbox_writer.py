@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -41,6 +41,8 @@ class InboxWriter:
         self._last_arrival = float("-inf")
         # The running flush (asyncio keeps only weak references to tasks).
         self._flusher: asyncio.Future[None] | None = None
+        # Told the channel of each new (not redelivered) event once it is committed (metrics).
+        self.on_new: Callable[[str], None] = lambda channel: None
 
     async def quiet(self, max_wait: float) -> None:
         """Return once intake pauses (nothing being written or new for QUIET_GAP s), or after max_wait.
@@ -106,6 +108,8 @@ class InboxWriter:
             return
         for row, future in batch:
             key = (str(row["channel"]), str(row["external_id"])[:64])
+            if key in new:
+                self.on_new(key[0])
             if not future.done():
                 future.set_result(key in new)
             new.discard(key)  # the same event twice in one batch: only the first is new

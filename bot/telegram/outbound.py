@@ -57,7 +57,7 @@ def delivery_errors() -> Iterator[None]:
         yield
     except RetryAfter as exc:
         after = _seconds(exc)
-        raise RetryLater(f"Telegram rate limit: retry after {after:g} s", after=after) from exc
+        raise RetryLater(f"Telegram rate limit: retry after {after:g} s", after=after, rate_limited=True) from exc
     except Forbidden as exc:
         # Blocked by the user, or the bot was removed from the group: retrying cannot help.
         raise Undeliverable(f"Telegram refused: {exc.message}", recipient_gone=True) from exc

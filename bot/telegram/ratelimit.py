@@ -6,9 +6,17 @@ the stand-in, docs/BENCHMARKS.md); with a burst of one it paces a group's messag
 apart, so a ticket card, its map point and its photo trickle in. This limiter keeps the times of
 the last sends instead: a burst goes out at once, and no window ever holds more than the limit.
 
-Requests leave here in order but reach Telegram with some jitter (a burst queues in the HTTP
-client, the network, the server): the limiter counts one below each limit, over a slightly longer
-window than Telegram's.
+Requests leave here in order but reach Telegram with some jitter: a busy process writes a
+request a while after the limiter let it go, and the network adds its own. Counting a send at the
+moment it was let go therefore needs a margin as wide as the worst delay, and a busy process
+exceeded any fixed margin (429s in docs/BENCHMARKS.md, "Replies at Telegram's limit"). Per
+second, the limiter counts each send instead from the moment it is let go until one second after
+its answer came back: Telegram received it somewhere in between, so no second of Telegram's can
+hold more than the limit, however late requests are written; the price is one round trip per
+second (30/(1 + RTT) a second; 28-29 against a local stand-in). Sends are also spaced evenly
+(one per 1/limit s), so that no burst queues in the HTTP client and lengthens the round trip.
+Per group, the limiter counts one below the limit over a minute and a second (a group's
+messages are few; they can spare the margin).
 On a 429 Telegram asks the whole bot to wait, so every send waits; the outbox retries the one
 that was refused.
 """
@@ -40,18 +48,29 @@ class _Window:
         self.capacity = capacity
         self.seconds = seconds
         self.times: collections.deque[float] = collections.deque()
+        # Sends let go and not yet answered (the overall window counts them until their answer).
+        self.in_flight = 0
+        self.answered = asyncio.Event()
         # First come, first served; only the head of the queue watches the clock (no herd of
         # sleepers waking at every expiry).
         self.turn = asyncio.Lock()
 
-    def wait(self, now: float) -> float:
-        """Seconds until one more send fits (0 or less: now)."""
+    def wait(self, now: float) -> float | None:
+        """Seconds until one more send fits (0 or less: now); None: when a send in flight is answered."""
         while self.times and now - self.times[0] >= self.seconds:
             self.times.popleft()
-        return 0.0 if len(self.times) < self.capacity else self.times[0] + self.seconds - now
+        if len(self.times) + self.in_flight < self.capacity:
+            return 0.0
+        return self.times[0] + self.seconds - now if self.times else None
 
     def take(self, now: float) -> None:
         self.times.append(now)
+
+    def finish(self, now: float) -> None:
+        """A send in flight was answered (or failed): it counts for `seconds` from now."""
+        self.in_flight -= 1
+        self.times.append(now)
+        self.answered.set()
 
     def idle(self, now: float) -> bool:
         """Whether the window holds no recent send and nobody waits on it: it can be forgotten."""
@@ -59,8 +78,10 @@ class _Window:
         return not self.times and not self.turn.locked()
 
 
-# Seconds added to Telegram's windows, for the jitter between leaving here and arriving there.
-SECOND_MARGIN = 0.15
+# Seconds added to Telegram's windows. Per second, a send counts until its answer (above): 10 ms
+# only for rounding. Per minute, a group's send counts from when it was let go: a second for the
+# jitter between leaving here and arriving there.
+SECOND_MARGIN = 0.01
 MINUTE_MARGIN = 1.0
 
 
@@ -77,7 +98,10 @@ class WindowRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         # The real clock, not loop.time(): uvloop's is the time its current iteration began.
         self._clock = clock
-        self._overall = _Window(capacity(per_second), 1.0 + SECOND_MARGIN)
+        # The full limit, each send counted from its start until a second after its answer; paced evenly.
+        self._overall = _Window(max(1, int(per_second)), 1.0 + SECOND_MARGIN)
+        self._spacing = 1.0 / per_second
+        self._last_send = float("-inf")
         self._group_capacity = capacity(per_group_per_minute)
         self._groups: dict[int | str, _Window] = {}
         # Anyone can add the bot to new groups: a group's window is forgotten once a minute without
@@ -126,7 +150,7 @@ class WindowRateLimiter(BaseRateLimiter[int]):
             # A group waiting for its minute holds up only its own messages, not the others'.
             async with group.turn:
                 # Sleeps exactly until the window frees a place: a timed wait, not a poll.
-                while (wait := group.wait(self._clock())) > 0:  # noqa: ASYNC110
+                while (wait := group.wait(self._clock()) or 0.0) > 0:  # noqa: ASYNC110
                     await asyncio.sleep(wait)
                 await self._overall_slot()
                 group.take(self._clock())
@@ -134,12 +158,21 @@ class WindowRateLimiter(BaseRateLimiter[int]):
             await self._overall_slot()
 
     async def _overall_slot(self) -> None:
-        async with self._overall.turn:
+        """Wait for a place in the overall window and the pacing; the send is then in flight."""
+        overall = self._overall
+        async with overall.turn:
             while True:
                 now = self._clock()
-                wait = max(self._paused_until - now, self._overall.wait(now))
+                fits = overall.wait(now)
+                if fits is None:
+                    # Every place is held by a send not yet answered: its answer frees one a second later.
+                    overall.answered.clear()
+                    await overall.answered.wait()
+                    continue
+                wait = max(self._paused_until - now, fits, self._last_send + self._spacing - now)
                 if wait <= 0:
-                    self._overall.take(now)
+                    overall.in_flight += 1
+                    self._last_send = now
                     return
                 await asyncio.sleep(wait)
 
@@ -153,8 +186,9 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         rate_limit_args: int | None,
     ) -> bool | JSONDict | list[JSONDict]:
         """Wait until the request fits in its windows, then make it."""
-        if data.get("chat_id") is not None:  # getMe, setWebhook, answerCallbackQuery...: not messages
-            await self._slot(self._group(data))
+        if data.get("chat_id") is None:  # getMe, setWebhook, answerCallbackQuery...: not messages
+            return await callback(*args, **kwargs)
+        await self._slot(self._group(data))
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
@@ -165,3 +199,6 @@ class WindowRateLimiter(BaseRateLimiter[int]):
             log.warning("Telegram flood control: every send waits %.0f s", seconds)
             self._paused_until = max(self._paused_until, self._clock() + seconds)
             raise
+        finally:
+            # Telegram received it by now (or never will): it counts until a second from now.
+            self._overall.finish(self._clock())

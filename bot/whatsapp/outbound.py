@@ -272,5 +272,5 @@ class WhatsAppSender:
         if exc.status == 429 or exc.code in RATE_LIMITED or exc.status >= 500:
             # After the outbox's backoff: twilio's exception carries no response headers, so there is
             # no Retry-After to read (and Twilio documents none; it asks for exponential backoff).
-            return RetryLater(what)
+            return RetryLater(what, rate_limited=exc.status == 429 or exc.code in RATE_LIMITED)
         return Undeliverable(what)
