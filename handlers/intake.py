@@ -725,7 +725,7 @@ async def _confirm_other(turn: Turn) -> None:
 
 
 async def _edit(turn: Turn) -> None:
-    """ "Ubah": straight to the part named ("ganti lokasinya"), or ask which."""
+    """ "Ubah" (or the answer to "what to change?"): straight to the part named ("ganti lokasinya"), or ask which."""
     words = (turn.meaning.rest or turn.text).lower().replace(",", " ").split()
     target = next((_EDIT_WORDS[w] for w in words if w in _EDIT_WORDS), None)
     if target is None:
@@ -746,16 +746,6 @@ async def _edit_part(turn: Turn, target: str) -> None:
     else:
         turn.draft["replace_photos"] = True
         await _ask(turn, EDIT_PHOTO, dialog.EDIT_PHOTO, _buttons(turn, (dialog.BUTTON_SKIP, "lewati")))
-
-
-async def _edit_choice(turn: Turn) -> None:
-    """The answer to "what to change?"."""
-    words = (turn.meaning.rest or turn.text).lower().replace(",", " ").split()
-    target = next((_EDIT_WORDS[w] for w in words if w in _EDIT_WORDS), None)
-    if target is None:
-        await _edit_menu(turn)
-        return
-    await _edit_part(turn, target)
 
 
 async def _edit_yes(turn: Turn) -> None:
@@ -993,7 +983,7 @@ STEPS: dict[str | None, dict[Meaning, Action]] = {
         Meaning.STATUS: _status_then_reask,
     },
     EDIT: {
-        Meaning.EDIT: _edit_choice,
+        Meaning.EDIT: _edit,
         Meaning.CANCEL: _cancel,
         Meaning.YES: _edit_yes,
     },
@@ -1024,7 +1014,7 @@ _FALLBACK: dict[str | None, Action] = {
     CONFIRM_LOCATION: _proposed_unclear,
     PHOTO: _photo_taken_or_ask,
     CONFIRM: _confirm_other,
-    EDIT: _edit_choice,
+    EDIT: _edit,
     EDIT_DESCRIPTION: _new_description,
     EDIT_LOCATION: _location_pin_or_ask,
     EDIT_PHOTO: _photo_taken_or_ask,
