@@ -171,7 +171,8 @@ async def clear_buttons(
     """Remove the buttons of a message already sent: by the messenger's id, or by the outbox row that sent it.
 
     Used buttons and buttons of a question that is no longer open are taken away, so that an old
-    message cannot be pressed into a new draft. Messengers without such buttons ignore it.
+    message cannot be pressed into a new draft. Queued only for messengers that can do it
+    (Desk.removes_buttons); a row that reaches another messenger's sender is ignored.
     """
     payload: dict[str, object] = {}
     if message_id is not None:
