@@ -109,10 +109,11 @@ async def request_due_ratings(session: AsyncSession, desk: Desk, *, limit: int =
     if desk.rate_after is None:
         return 0
     due = await deadlines.claim_rating_requests(session, now=desk.now(), after=desk.rate_after, limit=limit)
-    # The batch's citizens in one query (session.get below then finds them in the identity map).
-    await citizens.load_citizens(session, ids={complaint.citizen_id for complaint in due})
+    # The batch's citizens in one query, not one each.
+    found = await citizens.load_citizens(session, ids={complaint.citizen_id for complaint in due})
+    by_id = {citizen.id: citizen for citizen in found}
     for complaint in due:
-        citizen = await session.get(Citizen, complaint.citizen_id)
+        citizen = by_id.get(complaint.citizen_id)
         if citizen is not None and citizen.reachable:
             await ask_for_rating(session, desk, complaint, citizen)
     return len(due)

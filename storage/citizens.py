@@ -55,7 +55,7 @@ async def mark_unreachable(session: AsyncSession, *, channel: str, address: str)
 
 
 async def load_citizens(session: AsyncSession, *, ids: set[int]) -> list[Citizen]:
-    """The citizens with these ids, in one query (they stay in the session for session.get)."""
+    """The citizens with these ids, in one query."""
     if not ids:
         return []
     return list((await session.exec(select(Citizen).where(col(Citizen.id).in_(sorted(ids))))).all())
