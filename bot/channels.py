@@ -152,6 +152,9 @@ class Messenger(Protocol):
     name: ChannelName
     # How people call it ("WhatsApp").
     label: str
+    # Whether a sent message's buttons can be taken away later (Telegram edits them off; a
+    # WhatsApp quick reply stays, and its late tap meets the stale-button rule instead).
+    removes_buttons: bool
 
     def enabled(self, settings: Settings) -> bool:
         """Whether the settings switch this messenger on."""

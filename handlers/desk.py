@@ -64,6 +64,8 @@ class Desk:
     staff_channel: ChannelName
     # How each messenger is named to people ("WhatsApp").
     channel_labels: Mapping[str, str] = field(default_factory=dict)
+    # The messengers whose sent buttons can be taken away (elsewhere nothing is queued to do it).
+    removes_buttons: frozenset[str] = frozenset({"telegram"})
     clock: Clock = field(default_factory=Clock)
     # How long after an agency's first answer the citizen is asked to rate it if the ticket stays open.
     rate_after: timedelta | None = timedelta(hours=24)

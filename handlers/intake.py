@@ -251,7 +251,7 @@ async def _press(
         if inbound.callback_id:
             await answer_button(session, me, callback_id=inbound.callback_id, now=now)
         if inbound.message_id:
-            await clear_buttons(session, me, now=now, message_id=inbound.message_id)
+            await _clear_buttons(session, desk, me, now=now, message_id=inbound.message_id)
         if step == rating.RATING:
             await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
         await rating.rate(session, desk, citizen, me, *stars)
@@ -261,7 +261,7 @@ async def _press(
         if inbound.callback_id:
             await answer_button(session, me, callback_id=inbound.callback_id, now=now)
         if inbound.message_id:
-            await clear_buttons(session, me, now=now, message_id=inbound.message_id)
+            await _clear_buttons(session, desk, me, now=now, message_id=inbound.message_id)
         if step == verify.VERIFY:
             await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
         await verify.answer(session, desk, citizen, me, *fixed)
@@ -281,12 +281,12 @@ async def _press(
             # A messenger without a notice on the button itself (a WhatsApp tap): say it in the chat.
             await send_text(session, me, dialog.STALE_BUTTON, now=now)
         if inbound.message_id:
-            await clear_buttons(session, me, now=now, message_id=inbound.message_id)
+            await _clear_buttons(session, desk, me, now=now, message_id=inbound.message_id)
         return None
     if inbound.callback_id:
         await answer_button(session, me, callback_id=inbound.callback_id, now=now)
     if inbound.message_id:
-        await clear_buttons(session, me, now=now, message_id=inbound.message_id)
+        await _clear_buttons(session, desk, me, now=now, message_id=inbound.message_id)
         draft.pop("keyboard", None)  # those buttons are gone now
     rest = action[1:] if meaning in (Meaning.EDIT, Meaning.ANSWER) and action != "ubah" else ""
     if action == "baru":
@@ -320,7 +320,7 @@ async def _retire_keyboard(turn: Turn) -> None:
     """Take the buttons off the previous question: it is answered or superseded."""
     previous = turn.draft.pop("keyboard", None)
     if previous is not None:
-        await clear_buttons(turn.session, turn.me, now=turn.desk.now(), outbox_ref=int(previous))
+        await _clear_buttons(turn.session, turn.desk, turn.me, now=turn.desk.now(), outbox_ref=int(previous))
 
 
 async def _ask(turn: Turn, step: str, question: str, buttons: list[list[Button]] | None = None) -> None:
@@ -725,7 +725,7 @@ async def _confirm_other(turn: Turn) -> None:
 
 
 async def _edit(turn: Turn) -> None:
-    """ "Ubah": straight to the part named ("ganti lokasinya"), or ask which."""
+    """ "Ubah" (or the answer to "what to change?"): straight to the part named ("ganti lokasinya"), or ask which."""
     words = (turn.meaning.rest or turn.text).lower().replace(",", " ").split()
     target = next((_EDIT_WORDS[w] for w in words if w in _EDIT_WORDS), None)
     if target is None:
@@ -746,16 +746,6 @@ async def _edit_part(turn: Turn, target: str) -> None:
     else:
         turn.draft["replace_photos"] = True
         await _ask(turn, EDIT_PHOTO, dialog.EDIT_PHOTO, _buttons(turn, (dialog.BUTTON_SKIP, "lewati")))
-
-
-async def _edit_choice(turn: Turn) -> None:
-    """The answer to "what to change?"."""
-    words = (turn.meaning.rest or turn.text).lower().replace(",", " ").split()
-    target = next((_EDIT_WORDS[w] for w in words if w in _EDIT_WORDS), None)
-    if target is None:
-        await _edit_menu(turn)
-        return
-    await _edit_part(turn, target)
 
 
 async def _edit_yes(turn: Turn) -> None:
@@ -993,7 +983,7 @@ STEPS: dict[str | None, dict[Meaning, Action]] = {
         Meaning.STATUS: _status_then_reask,
     },
     EDIT: {
-        Meaning.EDIT: _edit_choice,
+        Meaning.EDIT: _edit,
         Meaning.CANCEL: _cancel,
         Meaning.YES: _edit_yes,
     },
@@ -1024,7 +1014,7 @@ _FALLBACK: dict[str | None, Action] = {
     CONFIRM_LOCATION: _proposed_unclear,
     PHOTO: _photo_taken_or_ask,
     CONFIRM: _confirm_other,
-    EDIT: _edit_choice,
+    EDIT: _edit,
     EDIT_DESCRIPTION: _new_description,
     EDIT_LOCATION: _location_pin_or_ask,
     EDIT_PHOTO: _photo_taken_or_ask,
@@ -1129,6 +1119,12 @@ def _summary(desk: Desk, draft: dict[str, Any]) -> str:
     return summary
 
 
+async def _clear_buttons(session: AsyncSession, desk: Desk, me: Recipient, **where: Any) -> None:
+    """Take a sent message's buttons away, where the messenger can; elsewhere a late tap is stale anyway."""
+    if me.channel in desk.removes_buttons:
+        await clear_buttons(session, me, **where)
+
+
 async def file_draft(
     session: AsyncSession, desk: Desk, me: Recipient, citizen: Citizen, draft: dict[str, Any]
 ) -> Complaint:
@@ -1212,7 +1208,7 @@ async def _command(
             session, channel=inbound.channel, chat_id=inbound.chat_id, now=now
         )
         if conversation is not None and conversation.data.get("keyboard") is not None:
-            await clear_buttons(session, me, now=now, outbox_ref=int(conversation.data["keyboard"]))
+            await _clear_buttons(session, desk, me, now=now, outbox_ref=int(conversation.data["keyboard"]))
         await conversations.clear_conversation(session, channel=inbound.channel, chat_id=inbound.chat_id)
         await send_text(session, me, texts.CANCELLED if conversation else texts.NOTHING_TO_CANCEL, now=now)
     elif name in ("bantuan", "help"):

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers.events import ChannelName
+from handlers.textsafe import ascii_int
 from storage import outbox
 from storage.models import Citizen
 
@@ -24,6 +25,17 @@ class Button:
 
     label: str
     data: str
+
+
+def button_parts(data: str, prefix: str) -> tuple[int, str] | None:
+    """(complaint id, value) of a button's data "<prefix><id>:<value>", or None if it is not one such."""
+    if not data.startswith(prefix):
+        return None
+    number, _, value = data[len(prefix) :].partition(":")
+    complaint_id = ascii_int(number)
+    if complaint_id is None or not value:
+        return None
+    return complaint_id, value
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,8 @@ async def clear_buttons(
     """Remove the buttons of a message already sent: by the messenger's id, or by the outbox row that sent it.
 
     Used buttons and buttons of a question that is no longer open are taken away, so that an old
-    message cannot be pressed into a new draft. Messengers without such buttons ignore it.
+    message cannot be pressed into a new draft. Queued only for messengers that can do it
+    (Desk.removes_buttons); a row that reaches another messenger's sender is ignored.
     """
     payload: dict[str, object] = {}
     if message_id is not None:

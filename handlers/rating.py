@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from handlers import texts
 from handlers.desk import Desk
-from handlers.outgoing import Button, Recipient, send_text, to_citizen
+from handlers.outgoing import Button, Recipient, button_parts, send_text, to_citizen
 from handlers.textsafe import ascii_int
 from storage import citizens, complaints, conversations, deadlines
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -69,13 +69,9 @@ async def await_typed_rating(
 
 def parse_button(data: str) -> tuple[int, int] | None:
     """(complaint id, stars) from a rating button's data."""
-    if not data.startswith(BUTTON_PREFIX):
-        return None
-    number, _, stars = data[len(BUTTON_PREFIX) :].partition(":")
-    complaint_id, value = ascii_int(number), ascii_int(stars)
-    if complaint_id is None or value is None:
-        return None
-    return complaint_id, value
+    parts = button_parts(data, BUTTON_PREFIX)
+    stars = None if parts is None else ascii_int(parts[1])
+    return None if parts is None or stars is None else (parts[0], stars)
 
 
 async def rate(

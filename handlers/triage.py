@@ -10,7 +10,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from handlers.desk import Desk
-from handlers.outgoing import Button
+from handlers.outgoing import Button, button_parts
 from handlers.texts import routing as texts
 from routing import Classification, classify
 from storage.models import Complaint
@@ -75,9 +75,4 @@ def buttons(desk: Desk, complaint: Complaint, *, refused_by: str | None = None) 
 
 def parse_button(data: str) -> tuple[int, str] | None:
     """(complaint id, agency code) of a triage button's data, or None if it is not one."""
-    if not data.startswith(BUTTON_PREFIX):
-        return None
-    number, _, code = data[len(BUTTON_PREFIX) :].partition(":")
-    if not number.isdigit() or not code:
-        return None
-    return int(number), code
+    return button_parts(data, BUTTON_PREFIX)

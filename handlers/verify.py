@@ -13,9 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers import assignments, rating
 from handlers.desk import HUMAS, Desk
 from handlers.duplicates import tell_followers
-from handlers.outgoing import Button, Recipient, send_text, to_citizen
+from handlers.outgoing import Button, Recipient, button_parts, send_text, to_citizen
 from handlers.texts import duplicates as t
-from handlers.textsafe import ascii_int
 from storage import audit, complaints, conversations, duplicates
 from storage.models import Citizen, Complaint, ComplaintStatus
 
@@ -92,13 +91,8 @@ async def ask_everyone(session: AsyncSession, desk: Desk, complaint: Complaint, 
 
 def parse_button(data: str) -> tuple[int, str] | None:
     """(complaint id, "ya"|"belum") from a verification button's data."""
-    if not data.startswith(BUTTON_PREFIX):
-        return None
-    number, _, answer = data[len(BUTTON_PREFIX) :].partition(":")
-    complaint_id = ascii_int(number)
-    if complaint_id is None or answer not in (FIXED, NOT_FIXED):
-        return None
-    return complaint_id, answer
+    parts = button_parts(data, BUTTON_PREFIX)
+    return parts if parts is not None and parts[1] in (FIXED, NOT_FIXED) else None
 
 
 def parse_typed(text: str) -> tuple[str, str] | None:

@@ -26,7 +26,7 @@ from handlers.clock import Clock
 from handlers.texts import dialog
 from storage import whatsapp_content
 from storage.engine import create_engine, create_session_factory
-from storage.models import Complaint, WhatsAppContent
+from storage.models import Complaint, OutboxMessage, WhatsAppContent
 from tests.harness import PUPR_CHAT, User
 from tests.harness_whatsapp import TEMPLATE_SID, Phone, WhatsApp, running_whatsapp_bot
 
@@ -83,6 +83,10 @@ async def test_a_citizen_files_a_complaint_by_tapping(wa: WhatsApp) -> None:
     assert {c.params["ContentSid"] for c in sent} == {c.result["sid"] for c in created}
     # The words to type are not needed beside buttons, and the taps left no typed text behind.
     assert all(c.params.get("Body") is None for c in sent)
+    # WhatsApp cannot take buttons back: nothing is queued to try (a late tap is stale instead).
+    async with wa.world.runtime.sessions() as session:
+        kinds = (await session.exec(select(OutboxMessage.kind).where(OutboxMessage.channel == "whatsapp"))).all()
+    assert kinds and "clear_buttons" not in kinds
 
 
 async def test_an_old_button_is_stale_and_changes_nothing(wa: WhatsApp) -> None:

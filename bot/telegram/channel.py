@@ -227,6 +227,7 @@ class TelegramMessenger:
 
     name: ChannelName = CHANNEL
     label = "Telegram"
+    removes_buttons = True
 
     def enabled(self, settings: Settings) -> bool:
         """Telegram is the staff's messenger: always on."""

@@ -165,6 +165,7 @@ class WhatsAppMessenger:
 
     name: ChannelName = CHANNEL
     label = "WhatsApp"
+    removes_buttons = False
 
     def enabled(self, settings: Settings) -> bool:
         """On when the Twilio account is configured."""
