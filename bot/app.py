@@ -27,7 +27,7 @@ from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
 from bot.runtime.observer import Observer
 from bot.runtime.retention import purge_daily
-from handlers import admission, overdue, router, sla, texts
+from handlers import admission, overdue, rating, router, sla, texts
 from handlers.clock import Clock
 from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
@@ -163,10 +163,24 @@ class Runtime:
         started = time.perf_counter()
         async with self.sessions() as session, session.begin():
             result = await sla.sweep(session, self.desk)
+        result = replace(result, rating_requests=await self._request_ratings())
         self.observer.swept(time.perf_counter() - started)
-        if result.reminded or result.reprimanded:
+        if result.reminded or result.reprimanded or result.rating_requests:
             self.dispatcher.wake()
         return result
+
+    async def _request_ratings(self) -> int:
+        """The late rating requests, a batch per transaction: a backlog of thousands (a desk upgraded
+        from before 0010) must not hold SQLite's one connection for minutes."""
+        asked = 0
+        while True:
+            async with self.sessions() as session, session.begin():
+                claimed = await rating.request_due_ratings(session, self.desk, limit=rating.RATING_BATCH)
+            asked += claimed
+            if claimed < rating.RATING_BATCH:
+                return asked
+            # Whoever waits for the connection (a webhook, the dispatcher) gets it before the next batch.
+            await asyncio.sleep(0)
 
 
 def create_app(

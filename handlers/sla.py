@@ -10,7 +10,7 @@ from datetime import timedelta
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import rating, texts
+from handlers import texts
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import send_text, to_citizen
 from handlers.texts import staff as staff_texts
@@ -32,10 +32,16 @@ class SweepResult:
     reminded: int
     reprimanded: int
     drafts_expired: int
+    # Late rating requests queued (handlers.rating, asked in batches of their own after the sweep).
+    rating_requests: int = 0
 
 
 async def sweep(session: AsyncSession, desk: Desk) -> SweepResult:
-    """One pass: reprimand late complaints, remind agencies of those about to be late."""
+    """One pass: reprimand late complaints, remind agencies of those about to be late.
+
+    The late rating requests are not part of it: the caller asks them in batches, each in its own
+    transaction (rating.request_due_ratings), so that a backlog does not hold the connection.
+    """
     now = desk.now()
     late = await deadlines.claim_reprimands(session, now=now)
     for complaint in late:
@@ -51,7 +57,6 @@ async def sweep(session: AsyncSession, desk: Desk) -> SweepResult:
         for owner, items in sorted(by_owner.items()):
             await _remind(session, desk, owner, items)
         reminded = len(soon)
-    await rating.request_due_ratings(session, desk)
     expired = await conversations.purge_expired_conversations(session, now=now)
     return SweepResult(reminded=reminded, reprimanded=len(late), drafts_expired=expired)
 

@@ -52,3 +52,10 @@ async def mark_unreachable(session: AsyncSession, *, channel: str, address: str)
     if citizen is not None:
         citizen.reachable = False
         session.add(citizen)
+
+
+async def load_citizens(session: AsyncSession, *, ids: set[int]) -> list[Citizen]:
+    """The citizens with these ids, in one query."""
+    if not ids:
+        return []
+    return list((await session.exec(select(Citizen).where(col(Citizen.id).in_(sorted(ids))))).all())

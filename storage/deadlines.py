@@ -38,19 +38,35 @@ async def _claim(
     return list(rows.all())
 
 
-async def claim_rating_requests(session: AsyncSession, *, now: datetime, after: timedelta) -> list[Complaint]:
-    """Answered complaints still not closed `after` their first answer, not asked for a rating yet (once)."""
+async def claim_rating_requests(
+    session: AsyncSession, *, now: datetime, after: timedelta, limit: int
+) -> list[Complaint]:
+    """Up to `limit` answered complaints still not closed `after` their first answer and not asked for a
+    rating yet, oldest answer first; each is claimed once.
+
+    At most `limit`: a desk that has never asked (bulk-loaded, or upgraded from before 0010) may hold
+    thousands, and asking them all in one transaction held SQLite's one connection for minutes. The
+    caller commits a batch and comes back for the next. The candidates are chosen first, then
+    claimed by an UPDATE that repeats the conditions, so that a second sweeper that chose the same
+    ones finds them claimed (PostgreSQL re-checks the WHERE on the updated row; there, the choice also
+    skips rows another sweeper has locked). Not one UPDATE ... WHERE id IN (SELECT ... LIMIT): on
+    PostgreSQL that updated more rows than the limit.
+    """
     c = _TABLE.c
+    conditions = (
+        c.status == ComplaintStatus.ANSWERED.value,
+        c.rating_requested_at.is_(None),
+        c.answered_at <= now - after,
+        c.rating.is_(None),
+    )
+    candidates = select(c.id).where(*conditions).order_by(c.answered_at, c.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=_TABLE)
+    chosen = list((await session.exec(candidates)).all())
+    if not chosen:
+        return []
     result = await session.exec(
-        update(_TABLE)
-        .where(
-            c.status == ComplaintStatus.ANSWERED.value,
-            c.answered_at <= now - after,
-            c.rating.is_(None),
-            c.rating_requested_at.is_(None),
-        )
-        .values(rating_requested_at=now)
-        .returning(c.id)
+        update(_TABLE).where(c.id.in_(chosen), *conditions).values(rating_requested_at=now).returning(c.id)
     )
     ids = sorted(result.scalars().all())
     if not ids:

@@ -107,6 +107,8 @@ class Complaint(SQLModel, table=True):
         # box on the index, then the exact distance), and its newest ones for the text comparison (0012).
         Index("ix_complaint_point", "opd_code", "location_lat", "location_lon", "status", "created_at"),
         Index("ix_complaint_opd_created", "opd_code", "created_at", "status"),
+        # The sweep's late rating requests: answered, not asked yet, oldest answer first (0015).
+        Index("ix_complaint_rating_request", "status", "rating_requested_at", "answered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
