@@ -22,6 +22,9 @@ PURPOSE = "rate"
 # Late rating requests claimed per transaction: on SQLite the sweep holds the process's one
 # connection while it asks, and each request costs a few statements (about 4 ms each in all).
 RATING_BATCH = 50
+# A late rating request goes out at most this long after it fell due: a citizen is not asked, after
+# the desk was down or upgraded from before ratings were requested, about an answer from months ago.
+RATING_REQUEST_WITHIN = timedelta(days=7)
 
 
 async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: Citizen) -> None:
@@ -104,7 +107,9 @@ async def request_due_ratings(session: AsyncSession, desk: Desk, *, limit: int =
     answer (once each); how many were claimed (`limit` means: come back, there may be more)."""
     if desk.rate_after is None:
         return 0
-    due = await deadlines.claim_rating_requests(session, now=desk.now(), after=desk.rate_after, limit=limit)
+    due = await deadlines.claim_rating_requests(
+        session, now=desk.now(), after=desk.rate_after, limit=limit, within=RATING_REQUEST_WITHIN
+    )
     # The batch's citizens in one query, not one each.
     found = await citizens.load_citizens(session, ids={complaint.citizen_id for complaint in due})
     by_id = {citizen.id: citizen for citizen in found}

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,7 +39,7 @@ async def _claim(
 
 
 async def claim_rating_requests(
-    session: AsyncSession, *, now: datetime, after: timedelta, limit: int
+    session: AsyncSession, *, now: datetime, after: timedelta, limit: int, within: timedelta | None = None
 ) -> list[Complaint]:
     """Up to `limit` answered complaints still not closed `after` their first answer and not asked for a
     rating yet, oldest answer first; each is claimed once.
@@ -50,15 +50,18 @@ async def claim_rating_requests(
     claimed by an UPDATE that repeats the conditions, so that a second sweeper that chose the same
     ones finds them claimed (PostgreSQL re-checks the WHERE on the updated row; there, the choice also
     skips rows another sweeper has locked). Not one UPDATE ... WHERE id IN (SELECT ... LIMIT): on
-    PostgreSQL that updated more rows than the limit.
+    PostgreSQL that updated more rows than the limit. With `within`, answers older than `after` +
+    `within` are no longer asked about (they stay unasked).
     """
     c = _TABLE.c
-    conditions = (
+    conditions: tuple[ColumnElement[bool], ...] = (
         c.status == ComplaintStatus.ANSWERED.value,
         c.rating_requested_at.is_(None),
         c.answered_at <= now - after,
         c.rating.is_(None),
     )
+    if within is not None:
+        conditions = (*conditions, c.answered_at > now - after - within)
     candidates = select(c.id).where(*conditions).order_by(c.answered_at, c.id).limit(limit)
     if session.bind.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True, of=_TABLE)

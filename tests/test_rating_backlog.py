@@ -27,6 +27,7 @@ HOUR = timedelta(hours=1)
 OWED = [900001, 900002, 900003, 900004, 900005]  # answered 30 hours ago, never asked
 NOT_YET = 900006  # answered an hour ago: asked later
 ASKED = 900007  # asked already
+STALE = 900008  # answered 9 days ago, never asked: too late to ask now
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ async def world(database_url: str, telegram: TelegramStandIn, monkeypatch: pytes
 async def answered_complaints(world: World) -> None:
     """One answered, never closed complaint per citizen above, straight into the tables."""
     now = world.clock.now()
-    users = [*OWED, NOT_YET, ASKED]
+    users = [*OWED, NOT_YET, ASKED, STALE]
     async with world.runtime.sessions() as session, session.begin():
         await session.exec(
             insert(table_of(Citizen)).values(
@@ -66,7 +67,7 @@ async def answered_complaints(world: World) -> None:
         ids = {address: id_ for id_, address in (await session.exec(select(Citizen.id, Citizen.address))).all()}
         rows: list[dict[str, Any]] = []
         for n, user in enumerate(users):
-            answered = now - (HOUR if user == NOT_YET else (30 + n) * HOUR)
+            answered = now - (HOUR if user == NOT_YET else 9 * 24 * HOUR if user == STALE else (30 + n) * HOUR)
             rows.append(
                 {
                     "citizen_id": ids[str(user)],
@@ -120,7 +121,8 @@ async def test_a_backlog_of_rating_requests_is_asked_in_committed_batches(
     for user in OWED:
         prompts = [c for c in world.telegram.sent_messages(user) if "Beri nilai 1" in (c.text or "")]
         assert len(prompts) == 1, user
-    for user in (NOT_YET, ASKED):
+    # Not yet due, asked already, or owed so long ago that asking now would puzzle the citizen.
+    for user in (NOT_YET, ASKED, STALE):
         assert world.telegram.sent_messages(user) == []
     # ... in batches of 2, 2 and 1, each committed before the next is claimed (the deadline part first).
     assert len(claims) == 3
