@@ -856,6 +856,11 @@ async def _at_verify(turn: Turn) -> None:
         await _say(turn, dup_texts.VERIFY_ASK_AGAIN.format(ticket=turn.desk.ticket(complaint_id)))
         return
     # Something else entirely (a new complaint, a question): the answer is not awaited any more.
+    await _as_if_idle(turn)
+
+
+async def _as_if_idle(turn: Turn) -> None:
+    """Stop awaiting an answer and handle the message as if nothing were asked."""
     await conversations.clear_conversation(turn.session, channel=turn.inbound.channel, chat_id=turn.inbound.chat_id)
     turn.step, turn.draft = None, {}
     turn.meaning = _understand(turn.desk, turn.inbound, None, {}, turn.mine)
@@ -894,15 +899,7 @@ async def _at_rating(turn: Turn) -> None:
         await _say(turn, dialog.RATE_ASK_AGAIN.format(ticket=turn.desk.ticket(complaint_id)))
         return
     # Something else entirely (a new complaint, a question): the rating is not awaited any more.
-    await conversations.clear_conversation(turn.session, channel=turn.inbound.channel, chat_id=turn.inbound.chat_id)
-    turn.step, turn.draft = None, {}
-    turn.meaning = _understand(turn.desk, turn.inbound, None, {}, turn.mine)
-    if turn.inbound.media or turn.inbound.location is not None:
-        if await _attach_to_new_ticket(turn):
-            return
-        _take_attachments(turn)
-    action = STEPS[None].get(turn.meaning.meaning, _idle_unclear)
-    await action(turn)
+    await _as_if_idle(turn)
 
 
 # -- the table -------------------------------------------------------------------------------------------------

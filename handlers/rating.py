@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import texts
+from handlers import awaiting, texts
 from handlers.desk import Desk
 from handlers.outgoing import Button, Recipient, button_parts, send_text, to_citizen
 from handlers.textsafe import ascii_int
-from storage import citizens, complaints, conversations, deadlines
+from storage import citizens, complaints, deadlines
 from storage.models import Citizen, Complaint, ComplaintStatus
 
 # Conversation step while a rating is awaited, and how long the typed answer is awaited.
@@ -45,29 +45,12 @@ async def ask_for_rating(session: AsyncSession, desk: Desk, complaint: Complaint
         buttons=[[Button(str(n), f"{BUTTON_PREFIX}{complaint.id}:{n}") for n in range(1, 6)]],
         typed_hint=texts.RATE_PROMPT_TYPED,
     )
-    live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
-    if live is None:
-        # Only when no draft is in progress: a typed digit must not eat a new complaint's answer.
-        await await_typed_rating(session, desk, citizen, complaint.id, keyboard=sent)
+    await awaiting.await_unless_busy(session, desk, citizen, complaint.id, step=RATING, ttl=RATING_TTL, keyboard=sent)
 
 
-async def await_typed_rating(
-    session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int, *, keyboard: int | None = None
-) -> None:
+async def await_typed_rating(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
     """Take the citizen's next message as a rating of the complaint (words or digits)."""
-    data: dict[str, object] = {"complaint_id": complaint_id}
-    if keyboard is not None:
-        # The request's 1-5 buttons are taken off once the rating is answered in words.
-        data["keyboard"] = keyboard
-    await conversations.save_conversation(
-        session,
-        channel=citizen.channel,
-        chat_id=citizen.address,
-        step=RATING,
-        data=data,
-        now=desk.now(),
-        ttl=RATING_TTL,
-    )
+    await awaiting.await_answer(session, desk, citizen, complaint_id, step=RATING, ttl=RATING_TTL)
 
 
 def parse_button(data: str) -> tuple[int, int] | None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers import assignments, rating
+from handlers import assignments, awaiting, rating
 from handlers.desk import HUMAS, Desk
 from handlers.duplicates import tell_followers
 from handlers.outgoing import Button, Recipient, button_parts, send_text, to_citizen
 from handlers.texts import duplicates as t
-from storage import audit, complaints, conversations, duplicates
+from storage import audit, complaints, duplicates
 from storage.models import Citizen, Complaint, ComplaintStatus
 
 # Conversation step while the answer is awaited, and the button data: "verify:<id>:ya|belum".
@@ -52,28 +52,14 @@ async def ask(session: AsyncSession, desk: Desk, complaint: Complaint, citizen: 
         buttons=_buttons(complaint.id),
         typed_hint=t.VERIFY_TYPED,
     )
-    live = await conversations.load_conversation(session, channel=citizen.channel, chat_id=citizen.address, now=now)
-    if live is None:
-        # Only when no draft is in progress: a typed "ya" must not eat a new complaint's answer.
-        await await_typed_answer(session, desk, citizen, complaint.id, keyboard=sent)
-
-
-async def await_typed_answer(
-    session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int, *, keyboard: int | None = None
-) -> None:
-    """Take the citizen's next message as the answer to "sudah beres?" for the complaint."""
-    data: dict[str, object] = {"complaint_id": complaint_id}
-    if keyboard is not None:
-        data["keyboard"] = keyboard
-    await conversations.save_conversation(
-        session,
-        channel=citizen.channel,
-        chat_id=citizen.address,
-        step=VERIFY,
-        data=data,
-        now=desk.now(),
-        ttl=desk.duplicates.confirm_within,
+    await awaiting.await_unless_busy(
+        session, desk, citizen, complaint.id, step=VERIFY, ttl=desk.duplicates.confirm_within, keyboard=sent
     )
+
+
+async def await_typed_answer(session: AsyncSession, desk: Desk, citizen: Citizen, complaint_id: int) -> None:
+    """Take the citizen's next message as the answer to "sudah beres?" for the complaint."""
+    await awaiting.await_answer(session, desk, citizen, complaint_id, step=VERIFY, ttl=desk.duplicates.confirm_within)
 
 
 async def ask_everyone(session: AsyncSession, desk: Desk, complaint: Complaint, reporter: Citizen) -> None:
