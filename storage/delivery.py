@@ -8,7 +8,7 @@ count once and never move a message's delivery state backwards.
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, update
+from sqlalchemy import ColumnElement, and_, case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -74,9 +74,19 @@ async def take_back_undelivered(
     # Only the send that is current may be taken back: a repeated callback finds the row no longer
     # "sent", and one about an earlier attempt names an attempt number that has passed.
     current = (c.attempts == attempt) if attempt is not None else (c.provider_message_id == provider_message_id)
+    # The report may also come before the sender has recorded its send (the row still "sending"
+    # under the attempt the callback names): it counts then too, unless a failure of that attempt
+    # was taken already (a repeated callback while the first one is being acted on).
+    sent = c.status == OutboxStatus.SENT.value
+    if attempt is not None:
+        being_recorded = and_(
+            c.status == OutboxStatus.SENDING.value,
+            or_(c.delivery_status.is_(None), c.delivery_status.not_in(sorted(FAILURES))),
+        )
+        sent = or_(sent, being_recorded)
     result = await session.exec(
         update(table)
-        .where(c.id == outbox_id, c.status == OutboxStatus.SENT.value, current)
+        .where(c.id == outbox_id, sent, current)
         .values(
             status=OutboxStatus.SENDING.value,
             lease_until=wall + lease,

@@ -166,17 +166,30 @@ async def set_fields(session: AsyncSession, *, outbox_id: int, **values: Any) ->
     return row
 
 
-async def mark_sent(session: AsyncSession, *, outbox_id: int, provider_message_id: str | None, now: datetime) -> None:
-    """Record a successful send and the provider's id for the message."""
-    await set_fields(
-        session,
-        outbox_id=outbox_id,
-        status=OutboxStatus.SENT.value,
-        provider_message_id=provider_message_id,
-        sent_at=now,
-        lease_until=None,
-        last_error=None,
+async def mark_sent(
+    session: AsyncSession, *, outbox_id: int, attempt: int, provider_message_id: str | None, now: datetime
+) -> bool:
+    """Record a successful send of attempt `attempt` and the provider's id; False if it was acted on already.
+
+    A messenger may report a failure of the send before the sender has recorded it (a status
+    callback racing the sender's own write): the report takes the row back first, and this late
+    "sent" must not hide it. So only the attempt still being sent is recorded.
+    """
+    table = _TABLE
+    c = table.c
+    result = await session.exec(
+        update(table)
+        .where(c.id == outbox_id, c.status == OutboxStatus.SENDING.value, c.attempts == attempt)
+        .values(
+            status=OutboxStatus.SENT.value,
+            provider_message_id=provider_message_id,
+            sent_at=now,
+            lease_until=None,
+            last_error=None,
+        )
+        .returning(c.id)
     )
+    return result.scalar_one_or_none() is not None
 
 
 async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
@@ -233,11 +246,19 @@ async def release_held(
     return [(purpose, complaint_id) for _, purpose, complaint_id in sorted(result.all())]
 
 
-async def record_parts_sent(session: AsyncSession, *, outbox_id: int, parts: int) -> None:
-    """Note that the first `parts` parts of a split message went out: a retry resumes after them."""
+async def record_parts_sent(session: AsyncSession, *, outbox_id: int, attempt: int, parts: int) -> None:
+    """Note that the first `parts` parts of a split message went out: a retry resumes after them.
+
+    Only while attempt `attempt` is still being sent: once a failure report took the row back, the
+    count it set (the parts before the failed one) stands.
+    """
     table = _TABLE
     c = table.c
-    await session.exec(update(table).where(c.id == outbox_id).values(parts_sent=parts))
+    await session.exec(
+        update(table)
+        .where(c.id == outbox_id, c.status == OutboxStatus.SENDING.value, c.attempts == attempt)
+        .values(parts_sent=parts)
+    )
 
 
 async def complaint_for_sent_message(

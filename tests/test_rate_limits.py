@@ -125,8 +125,12 @@ async def test_a_groups_window_is_counted_in_the_database_for_all_workers(
                 now=now - timedelta(minutes=minutes_ago),
             )
             assert sent is not None
-            await outbox.mark_sent(
-                session, outbox_id=sent, provider_message_id="1", now=now - timedelta(minutes=minutes_ago)
+            await outbox.set_fields(
+                session,
+                outbox_id=sent,
+                status=OutboxStatus.SENT.value,
+                provider_message_id="1",
+                sent_at=now - timedelta(minutes=minutes_ago),
             )
         waiting = await outbox.enqueue(session, channel="telegram", chat_id=GROUP, payload={"text": "baru"}, now=now)
         private = await outbox.enqueue(session, channel="telegram", chat_id=100, payload={"text": "warga"}, now=now)

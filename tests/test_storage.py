@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import agencies, citizens, complaints, conversations, inbox, outbox
+from storage import agencies, citizens, complaints, conversations, delivery, inbox, outbox
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import current_head, upgrade_async
-from storage.models import Complaint
+from storage.models import Complaint, OutboxMessage, OutboxStatus
 from storage.tickets import format_ticket, parse_ticket
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -237,7 +237,7 @@ async def test_outbox_sends_each_chat_in_order_and_once(sessions: async_sessionm
     async with sessions() as session, session.begin():
         # Claimed rows are leased: nothing more is due yet (a2 waits behind a1).
         assert await outbox.claim_due(session, now=T0, lease=lease) == []
-        await outbox.mark_sent(session, outbox_id=a1, provider_message_id="77", now=T0)
+        assert await outbox.mark_sent(session, outbox_id=a1, attempt=1, provider_message_id="77", now=T0)
         await outbox.mark_retry(session, outbox_id=b1, error="429", retry_at=T0 + timedelta(seconds=5))
     async with sessions() as session, session.begin():
         assert [m.id for m in await outbox.claim_due(session, now=T0, lease=lease)] == [a2]
@@ -248,6 +248,49 @@ async def test_outbox_sends_each_chat_in_order_and_once(sessions: async_sessionm
             await outbox.complaint_for_sent_message(session, channel="telegram", chat_id=1, provider_message_id="77")
             is None
         )
+
+
+async def test_a_failure_reported_before_the_send_is_recorded_is_not_hidden_by_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        row = await outbox.enqueue(session, channel="whatsapp", chat_id="w:1", payload={"text": "x"}, now=T0)
+        assert row is not None
+        (claimed,) = await outbox.claim_due(session, now=T0, lease=timedelta(seconds=30))
+    # The messenger accepted part 1 and reports it undelivered while the sender is still at work.
+    async with sessions() as session, session.begin():
+        await outbox.record_parts_sent(session, outbox_id=row, attempt=claimed.attempts, parts=1)
+
+        async def report() -> OutboxMessage | None:
+            return await delivery.take_back_undelivered(
+                session,
+                outbox_id=row,
+                attempt=claimed.attempts,
+                provider_message_id="SM1",
+                status="undelivered",
+                error="63005",
+                wall=T0,
+                lease=timedelta(seconds=30),
+                part=1,
+            )
+
+        assert await report() is not None
+        # The same report again, while the first is being acted on, is not taken twice.
+        assert await report() is None
+        await delivery.requeue(session, outbox_id=row, retry_at=T0 + timedelta(seconds=5))
+    # The sender's late bookkeeping of that attempt changes nothing: the retry resends part 1.
+    async with sessions() as session, session.begin():
+        await outbox.record_parts_sent(session, outbox_id=row, attempt=claimed.attempts, parts=2)
+        assert not await outbox.mark_sent(
+            session, outbox_id=row, attempt=claimed.attempts, provider_message_id="SM2", now=T0
+        )
+    async with sessions() as session:
+        stored = await session.get(OutboxMessage, row)
+        assert stored is not None
+        assert (stored.status, stored.parts_sent, stored.provider_message_id) == (OutboxStatus.PENDING, 0, None)
+    async with sessions() as session, session.begin():
+        (retry,) = await outbox.claim_due(session, now=T0 + timedelta(seconds=5), lease=timedelta(seconds=30))
+        assert retry.attempts == claimed.attempts + 1
 
 
 async def test_an_abandoned_lease_is_taken_over(sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -186,9 +186,15 @@ class OutboxDispatcher:
         else:
             self._observe(message, SendOutcome.SENT, started)
             async with self._sessions() as session, session.begin():
-                await outbox.mark_sent(
-                    session, outbox_id=outbox_id, provider_message_id=provider_id, now=self._clock.now()
+                recorded = await outbox.mark_sent(
+                    session,
+                    outbox_id=outbox_id,
+                    attempt=message.attempts,
+                    provider_message_id=provider_id,
+                    now=self._clock.now(),
                 )
+            if not recorded:
+                log.info("outbox %s: reported undelivered before its send was recorded; the report stands", outbox_id)
 
     def _observe(
         self,

@@ -243,7 +243,7 @@ class WhatsAppSender:
         assert message.id is not None
         message.parts_sent = parts
         async with self._sessions() as session, session.begin():
-            await outbox.record_parts_sent(session, outbox_id=message.id, parts=parts)
+            await outbox.record_parts_sent(session, outbox_id=message.id, attempt=message.attempts, parts=parts)
 
     async def _create(
         self, message: OutboxMessage, heard: datetime | None = None, *, part: int = 1, **params: Any
