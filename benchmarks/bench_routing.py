@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from routing import Lexicon, classify  # noqa: E402
 from routing.evaluate import parse_labelled, score  # noqa: E402
+from routing.model_file import BUILTIN, load_opinion  # noqa: E402
 from routing.tables import lexicon_from_tables  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "routing_corpus.tsv"
@@ -50,6 +51,11 @@ def main() -> None:
         default="wall",
         help="wall: elapsed time (a quiet machine); cpu: this process's CPU time (a machine shared with others)",
     )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help='[routing] model: "builtin", "off" (the words alone) or a file (default: the config\'s)',
+    )
     args = parser.parse_args()
 
     core = pin_one_core()
@@ -58,8 +64,9 @@ def main() -> None:
     examples = parse_labelled(args.corpus.read_text(encoding="utf-8"), source=str(args.corpus))
     messages = [example.text for example in examples]
 
+    setting = args.model or data.get("routing", {}).get("model", BUILTIN)
     started = clock()
-    lexicon = lexicon_from_tables(data)
+    lexicon = lexicon_from_tables(data, load_opinion(setting, [table["code"] for table in data["opd"]]))
     build_ms = (clock() - started) * 1000
 
     # First pass in a fresh process: token caches empty, every unseen word goes through rapidfuzz.
@@ -87,7 +94,7 @@ def main() -> None:
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus, {core}, {args.clock} clock"
     )
-    print(f"lexicon build:  {build_ms:8.1f} ms")
+    print(f"lexicon build:  {build_ms:8.1f} ms (model: {setting})")
     print(f"cold pass:      {cold_rate:8.0f} messages/s (empty caches, one pass)")
     print(f"steady state:   {best_rate:8.0f} messages/s (best of {args.rounds} rounds, {total} messages)")
     print(f"{figures.summary()}")

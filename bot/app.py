@@ -33,6 +33,7 @@ from handlers.desk import AgencyInfo, Desk, DuplicatePolicy, WebLogin
 from handlers.events import ChannelName
 from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
+from routing.model_file import load_opinion
 from storage import agencies
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory, is_unavailable
@@ -74,7 +75,7 @@ class Tuning:
 
 
 def build_lexicon(settings: Settings) -> Lexicon:
-    """The routing lexicon from the [[opd]] words and the [[other]] matters."""
+    """The routing lexicon from the [[opd]] words and the [[other]] matters, with [routing]'s model."""
     return Lexicon.build(
         (
             AgencyLexicon(
@@ -89,6 +90,7 @@ def build_lexicon(settings: Settings) -> Lexicon:
             for opd in settings.opd
         ),
         [OtherMatter(name=other.name, words=other.words) for other in settings.other],
+        load_opinion(settings.routing.model, [opd.code for opd in settings.opd]),
     )
 
 

@@ -281,7 +281,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_routing(args: argparse.Namespace) -> int:
-    """ehumas routing eval FILE.tsv | review [--since 30d]  (--config FILE)."""
+    """ehumas routing eval FILE.tsv | review [--since 30d] | train OUT FILE.tsv...  (--config FILE)."""
     settings = _load(args.config)
     if isinstance(settings, int):
         return settings
@@ -290,6 +290,8 @@ def _cmd_routing(args: argparse.Namespace) -> int:
 
     if args.routing_func == "eval":
         return routing_cli.run_eval(args.file, build_lexicon(settings), sys.stdout, show_all=args.all)
+    if args.routing_func == "train":
+        return routing_cli.run_train(args.out, args.files, settings, sys.stdout)
     try:
         return routing_cli.run_review(settings, sys.stdout, period=args.since, min_count=args.min_count, tsv=args.tsv)
     except Exception as exc:

@@ -394,6 +394,14 @@ class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class RoutingSection(_Section):
+    """[routing]: the learned second opinion that routing consults besides the [[opd]] words."""
+
+    # "builtin": the model shipped with the bot (trained on its labelled messages); "off": the
+    # words alone; or the path of a model `ehumas routing train` made from this desk's corrections.
+    model: str = "builtin"
+
+
 class Settings(_Section):
     """The whole configuration of one deployment."""
 
@@ -413,6 +421,7 @@ class Settings(_Section):
     open311: Open311Section = Field(default_factory=Open311Section)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
     log: LogSection = Field(default_factory=LogSection)
+    routing: RoutingSection = Field(default_factory=RoutingSection)
     humas: HumasSection
     opd: list[OpdSection] = Field(min_length=1)
     other: list[OtherSection] = Field(default_factory=list)

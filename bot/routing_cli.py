@@ -46,15 +46,21 @@ def figures_table(figures: Score, out: TextIO) -> None:
         print(f"  {label:<14}{size:>9}{right:>8}{humas:>10}{misrouted:>11}", file=out)
 
 
-def run_eval(path: Path, lexicon: Lexicon, out: TextIO, *, show_all: bool = False) -> int:
-    """Score a labelled file and print the figures and the wrong ones; the exit status."""
+def _read_labelled(path: Path) -> list[Example] | None:
+    """The examples of a labelled file, or None after printing why it cannot be read."""
     try:
-        examples = parse_labelled(path.read_text(encoding="utf-8"), source=str(path))
+        return parse_labelled(path.read_text(encoding="utf-8"), source=str(path))
     except FileNotFoundError:
         print(f"error: {path}: file not found", file=sys.stderr)
-        return 2
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+    return None
+
+
+def run_eval(path: Path, lexicon: Lexicon, out: TextIO, *, show_all: bool = False) -> int:
+    """Score a labelled file and print the figures and the wrong ones; the exit status."""
+    examples = _read_labelled(path)
+    if examples is None:
         return 2
     figures = score(examples, lexicon)
     print(f"{path}: {figures.size} labelled messages", file=out)
@@ -180,6 +186,36 @@ def run_review(settings: Settings, out: TextIO, *, period: str, min_count: int, 
     return 0
 
 
+def run_train(out_path: Path, files: list[Path], settings: Settings, out: TextIO) -> int:
+    """Train the routing model on labelled files and write it; the exit status."""
+    import gzip
+
+    from routing.opinion import NO_AGENCY, dump_opinion
+    from routing.train import train
+
+    examples: list[Example] = []
+    for path in files:
+        found = _read_labelled(path)
+        if found is None:
+            return 2
+        examples += found
+    codes = {opd.code for opd in settings.opd}
+    unknown = sorted({example.label for example in examples if example.label is not None} - codes)
+    if unknown:
+        print(f"error: labels that are no agency of the configuration: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    try:
+        opinion = train([(example.label or NO_AGENCY, example.text) for example in examples])
+    except (RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    text = dump_opinion(opinion).encode("utf-8")
+    # mtime 0: the same examples give the same file, byte for byte.
+    out_path.write_bytes(gzip.compress(text, mtime=0) if out_path.suffix == ".gz" else text)
+    print(f"{out_path}: a model of {len(examples)} labelled messages from {len(files)} files", file=out)
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], default_config: str) -> None:
     """The `routing` command group of the ehumas command line."""
     group = commands.add_parser("routing", help="how well complaints are routed, and what to add to the lexicon")
@@ -197,3 +233,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser], 
     monthly.add_argument("--min-count", type=int, default=2, help="suggest words found in at least N texts (default 2)")
     monthly.add_argument("--tsv", type=Path, help="also write the labelled corrections to this TSV file")
     monthly.set_defaults(routing_func="review")
+
+    learn = routing_commands.add_parser("train", help="train the routing model (the second opinion) on labelled files")
+    learn.add_argument("out", type=Path, help="the model file to write (.gz: compressed); [routing] model names it")
+    learn.add_argument("files", type=Path, nargs="+", help="labelled TSV files (the shipped ones, review --tsv output)")
+    learn.add_argument("--config", default=default_config, help=f"configuration file (default {default_config})")
+    learn.set_defaults(routing_func="train")

@@ -34,10 +34,12 @@ def route_line(desk: Desk, complaint: Complaint) -> Markup:
         return Markup("")
     if complaint.reroute_count > 0:
         return Markup("\n\n") + Markup(texts.CARD_ROUTE_BY_HUMAS)
-    words = _classified(desk, complaint).words_for(complaint.opd_code)
+    result = _classified(desk, complaint)
+    words = result.words_for(complaint.opd_code)
     if not words:
         return Markup("")
-    return Markup("\n\n") + Markup(texts.CARD_ROUTE).format(words=", ".join(words[:MAX_WORDS]))
+    template = texts.CARD_ROUTE_LEARNED if result.by_opinion and result.opd == complaint.opd_code else texts.CARD_ROUTE
+    return Markup("\n\n") + Markup(template).format(words=", ".join(words[:MAX_WORDS]))
 
 
 def unrouted_hint(desk: Desk, complaint: Complaint, *, refused_by: str | None = None) -> Markup:
@@ -50,6 +52,8 @@ def unrouted_hint(desk: Desk, complaint: Complaint, *, refused_by: str | None = 
         for guess in guesses[1:MAX_BUTTONS]:
             line += Markup(texts.TRIAGE_ALSO).format(code=guess.code, words=", ".join(guess.words[:MAX_WORDS]))
         lines.append(line)
+    if result.overruled and result.overruled != refused_by:
+        lines.append(Markup(texts.TRIAGE_OVERRULED).format(code=result.overruled))
     if result.other:
         lines.append(Markup(texts.TRIAGE_OTHER).format(name=result.other))
     if not lines:

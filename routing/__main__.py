@@ -1,6 +1,7 @@
 """Command line: `python -m routing classify [--config FILE]`, one message per stdin line, JSON out.
 
-This is an edge script: it alone in routing/ reads a file (the [[opd]] and [[other]] tables of the settings).
+This is an edge script: it reads a file (the [[opd]], [[other]] and [routing] tables of the settings; the
+model through routing.model_file).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tomllib
 from collections.abc import Sequence
 
 from routing import Lexicon, classify
+from routing.model_file import BUILTIN, load_opinion
 from routing.tables import lexicon_from_tables
 
 DEFAULT_CONFIG = "config.example.toml"
@@ -39,7 +41,11 @@ def load_lexicon(path: str) -> Lexicon:
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return lexicon_from_tables(data)
+        routing = data.get("routing", {})
+        setting = routing.get("model", BUILTIN) if isinstance(routing, dict) else BUILTIN
+        tables = data.get("opd", [])
+        codes = [table.get("code") for table in tables if isinstance(table, dict)] if isinstance(tables, list) else []
+        return lexicon_from_tables(data, load_opinion(str(setting), [code for code in codes if isinstance(code, str)]))
     except ValueError as exc:
         raise CliError(f"{path}: {exc}") from None
 

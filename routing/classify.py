@@ -9,6 +9,7 @@ from typing import NamedTuple
 from routing.lexicon import Lexicon
 from routing.match import Hit, Matches, match
 from routing.normalize import tokens
+from routing.opinion import NO_AGENCY
 
 # Evidence saturates: one clear keyword (score 1.0) gives 0.71, two give 0.92.
 EVIDENCE_SCALE = 0.8
@@ -22,6 +23,13 @@ TOPIC_BONUS = 0.5
 # An other matter's word weighs more than an agency's: a job ad that names a garbage truck is
 # about the job. Erring this way sends a doubtful complaint to humas rather than to the wrong office.
 OTHER_WEIGHT = 1.25
+# The learned second opinion (routing/opinion.py) routes what the words leave unsure when it is
+# this sure of an agency the words also point to, or this sure of one they do not; and stops a
+# route when it is this sure the text is about something else. Chosen on blind batches 2-8, each
+# scored by the words and a model as they were before that batch was seen (docs/BENCHMARKS.md).
+OPINION_AGREES = 0.45
+OPINION_ALONE = 0.6
+OPINION_VETO = 0.6
 
 
 class Guess(NamedTuple):
@@ -45,6 +53,11 @@ class Classification:
     guesses: tuple[Guess, ...] = ()
     # The other matter (not any agency's) the text is about, when that sent it to humas.
     other: str | None = None
+    # Whether the learned second opinion decided it: routed what the words could not (its agency
+    # then leads the guesses, with the words that count most for it), or held back what they would
+    # have routed (`overruled`: that agency; the opinion's own agency, if any, leads the guesses).
+    by_opinion: bool = False
+    overruled: str | None = None
 
     def words_for(self, code: str) -> tuple[str, ...]:
         """The words that point to one agency (empty if none do)."""
@@ -67,6 +80,66 @@ _STILL_WRONG = frozenset(
 
 def classify(text: str, lexicon: Lexicon) -> Classification:
     """Route one complaint text to an agency of the lexicon, or to nobody (opd None)."""
+    result = _by_words(text, lexicon)
+    opinion = lexicon.opinion
+    if opinion is None or result.other is not None or not text.strip():
+        # A known other matter (or thanks) is a decision of the words: the model has no say in it.
+        return result
+    label, probability = opinion.best(text)
+    if result.opd is not None:
+        # An agency the model was not trained on is not its to judge.
+        if label == result.opd or probability < OPINION_VETO or result.opd not in opinion.labels:
+            return result
+        return _held_back(text, result, label, probability, lexicon)
+    if label == NO_AGENCY or label not in lexicon.index:
+        return result
+    pointed = any(guess.code == label for guess in result.guesses)
+    if probability < (OPINION_AGREES if pointed else OPINION_ALONE):
+        return result
+    return _routed_by_opinion(text, result, label, probability, lexicon)
+
+
+def _held_back(text: str, result: Classification, label: str, probability: float, lexicon: Lexicon) -> Classification:
+    """The words' route stopped by a confident opinion: to humas, with the opinion's agency first."""
+    assert lexicon.opinion is not None
+    guesses = result.guesses
+    if label in lexicon.index:
+        reasons = result.words_for(label) or lexicon.opinion.reasons(text, label)
+        guesses = (Guess(label, probability, reasons), *(g for g in guesses if g.code != label))
+    matched = list(dict.fromkeys(word for guess in guesses for word in guess.words))
+    return Classification(
+        None, None, round(1.0 - probability, 4), matched, guesses, by_opinion=True, overruled=result.opd
+    )
+
+
+def _routed_by_opinion(
+    text: str, result: Classification, label: str, probability: float, lexicon: Lexicon
+) -> Classification:
+    """An unsure text routed to the opinion's agency, with the words that count for it."""
+    assert lexicon.opinion is not None
+    index = lexicon.index[label]
+    words = result.words_for(label) or lexicon.opinion.reasons(text, label)
+    matches = _matches_of(text, lexicon)
+    category = _category(matches.hits.get(index, {}), lexicon.categories[index]) if matches is not None else None
+    guesses = (Guess(label, probability, words), *(guess for guess in result.guesses if guess.code != label))
+    return Classification(
+        label,
+        category or (lexicon.categories[index][0] if lexicon.categories[index] else None),
+        round(probability, 4),
+        list(words),
+        guesses,
+        by_opinion=True,
+    )
+
+
+def _matches_of(text: str, lexicon: Lexicon) -> Matches | None:
+    """The lexicon's matches in a text (None if it has no words)."""
+    words = tokens(text)
+    return match([lexicon.lookup(word) for word in words], lexicon) if words else None
+
+
+def _by_words(text: str, lexicon: Lexicon) -> Classification:
+    """The lexicon's route for a text: its agencies' words, other matters, places and problems."""
     words = tokens(text)
     if not words:
         return _NOTHING

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from routing.normalize import KNOWN_WORDS, tokens
+from routing.opinion import NO_AGENCY, Opinion
 
 # Tokens shorter than this are only matched exactly: at four letters one typo already turns
 # "asal" into "aspal" and "alan" into "jalan".
@@ -98,8 +99,11 @@ class Lexicon:
         problems: Mapping[str, tuple[Phrase, ...]] | None = None,
         proofs: Mapping[str, tuple[Phrase, ...]] | None = None,
         others: tuple[str, ...] = (),
+        opinion: Opinion | None = None,
     ) -> None:
         self.codes = codes
+        # The learned second opinion classify() consults (routing/opinion.py); None: the words alone.
+        self.opinion = opinion
         self.index = {code: position for position, code in enumerate(codes)}
         self.categories = categories
         # First word of an entry -> the entries starting with it, longest first.
@@ -153,8 +157,10 @@ class Lexicon:
         return token._replace(bare=bare, starts=tuple(starts))
 
     @classmethod
-    def build(cls, agencies: Iterable[AgencyLexicon], others: Iterable[OtherMatter] = ()) -> Lexicon:
-        """Compile agencies' words and the other matters' words; ValueError on nonsense."""
+    def build(
+        cls, agencies: Iterable[AgencyLexicon], others: Iterable[OtherMatter] = (), opinion: Opinion | None = None
+    ) -> Lexicon:
+        """Compile agencies' words, the other matters' words and an opinion's labels; ValueError on nonsense."""
         codes: list[str] = []
         category_names: list[tuple[str, ...]] = []
         compiled: dict[tuple[int, tuple[str, ...]], Entry] = {}
@@ -214,6 +220,7 @@ class Lexicon:
             problems=_by_first(problem_phrases),
             proofs=_by_first(proof_phrases),
             others=tuple(other_names),
+            opinion=_checked_opinion(opinion, codes),
         )
 
     def _lookup(self, raw: str) -> Token:
@@ -328,3 +335,13 @@ def _check_words(who: str, where: str, words: Sequence[str]) -> list[str]:
         if not isinstance(word, str) or not word.strip():
             raise ValueError(f"{who}: {where} has an empty or non-string word: {word!r}")
     return list(words)
+
+
+def _checked_opinion(opinion: Opinion | None, codes: Sequence[str]) -> Opinion | None:
+    """The opinion, if each of its labels is an agency of this lexicon or none; ValueError if not."""
+    if opinion is None:
+        return None
+    unknown = sorted(set(opinion.labels) - {*codes, NO_AGENCY})
+    if unknown:
+        raise ValueError(f"the routing model knows agencies the settings do not: {', '.join(unknown)}")
+    return opinion

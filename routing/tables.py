@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from routing.lexicon import AgencyLexicon, Lexicon, OtherMatter
+from routing.opinion import Opinion
 
 # The [[opd]] keys that are lists of words, and what the lexicon calls them.
 WORD_LISTS = ("keywords", "needs_problem", "problems", "exclude", "proof")
 
 
-def lexicon_from_tables(data: Mapping[str, Any]) -> Lexicon:
+def lexicon_from_tables(data: Mapping[str, Any], opinion: Opinion | None = None) -> Lexicon:
     """Compile the [[opd]] and [[other]] tables of a parsed TOML document; ValueError names the key."""
     tables = data.get("opd")
     if not isinstance(tables, list) or not tables:
@@ -22,7 +23,7 @@ def lexicon_from_tables(data: Mapping[str, Any]) -> Lexicon:
         raise ValueError("other: must be [[other]] tables")
     others = [_other(index, table) for index, table in enumerate(others_data)]
     try:
-        return Lexicon.build(agencies, others)
+        return Lexicon.build(agencies, others, opinion)
     except ValueError as exc:
         raise ValueError(f"opd: {exc}") from None
 

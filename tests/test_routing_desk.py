@@ -39,12 +39,13 @@ EXAMPLE = ROOT / "config.example.toml"
 BLIND = ROOT / "tests" / "data" / "routing_blind.tsv"
 
 # Two agencies' words, close: the classifier leaves it with humas.
-UNSURE = "got mampet dan sampah numpuk di depan rumah"
+# A blocked drain and piled garbage: the words and the second opinion are both unsure which it is.
+UNSURE = "got mampet dan sampah numpuk di jalan depan rumah"
 # Garbage on a collapsing road: the lexicon does not know "anjlok" (caved in), so DLHK gets it.
 AMBROL_ROAD = "sampah menutupi jalan, aspalnya anjlok"
 AMBROL_BRIDGE = "jembatan kayu dekat pasar anjlok, sampah ikut hanyut"
-# Trucks parked in the way: Dishub's matter, not DLHK's.
-PARKED = "truk sampah parkir sembarangan menghalangi jalan tiap pagi"
+# Trucks parked in the way: Dishub's matter, not DLHK's (the second opinion doubts it, not enough).
+PARKED = "truk sampah parkir sembarangan tiap pagi"
 
 _callbacks = itertools.count(1)
 
@@ -91,6 +92,18 @@ async def test_the_agency_card_says_which_words_sent_it(world: World) -> None:
     assert keyboard(card) == []  # an agency's card has no triage buttons
     # The citizen's text is escaped once: shown as text, never taken as markup, never garbled.
     assert "bahaya &lt;b&gt;sekali&lt;/b&gt;" in text(card)
+
+
+async def test_a_complaint_routed_by_the_second_opinion_says_so_on_both_cards(world: World) -> None:
+    # No DLHK word the lexicon knows: the learned second opinion routes it, and the card says why.
+    await file_complaint(world, BUDI, "Why is garbage pickup in Anduonohu only once a week now?")
+    card = await world.reply(DLHK_CHAT)
+    assert "Diteruskan ke sini karena mirip aduan-aduan untuk dinas ini (kata: garbage" in text(card)
+    # A drain word as an insult: the words would send it to PUPR; the opinion holds it for humas.
+    await file_complaint(world, SITI, "pikiran pejabat kita kayak selokan, mampet")
+    held = await world.reply(HUMAS_CHAT)
+    assert "Kata-katanya menunjuk ke <b>PUPR</b>, tetapi isinya tidak mirip aduan untuk dinas itu." in text(held)
+    assert ("➡️ PUPR", "pindah:2:PUPR") in keyboard(held)
 
 
 async def test_an_unsure_complaint_comes_to_humas_with_guesses_and_a_tap_routes_it(world: World) -> None:
