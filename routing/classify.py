@@ -80,9 +80,11 @@ _STILL_WRONG = frozenset(
 
 def classify(text: str, lexicon: Lexicon) -> Classification:
     """Route one complaint text to an agency of the lexicon, or to nobody (opd None)."""
-    result = _by_words(text, lexicon)
+    words = tokens(text)
+    matches = match([lexicon.lookup(word) for word in words], lexicon) if words else None
+    result = _by_words(words, matches, lexicon)
     opinion = lexicon.opinion
-    if opinion is None or result.other is not None or not text.strip():
+    if opinion is None or matches is None or result.other is not None:
         # A known other matter (or thanks) is a decision of the words: the model has no say in it.
         return result
     label, probability = opinion.best(text)
@@ -96,7 +98,7 @@ def classify(text: str, lexicon: Lexicon) -> Classification:
     pointed = any(guess.code == label for guess in result.guesses)
     if probability < (OPINION_AGREES if pointed else OPINION_ALONE):
         return result
-    return _routed_by_opinion(text, result, label, probability, lexicon)
+    return _routed_by_opinion(text, matches, result, label, probability, lexicon)
 
 
 def _held_back(text: str, result: Classification, label: str, probability: float, lexicon: Lexicon) -> Classification:
@@ -113,18 +115,16 @@ def _held_back(text: str, result: Classification, label: str, probability: float
 
 
 def _routed_by_opinion(
-    text: str, result: Classification, label: str, probability: float, lexicon: Lexicon
+    text: str, matches: Matches, result: Classification, label: str, probability: float, lexicon: Lexicon
 ) -> Classification:
     """An unsure text routed to the opinion's agency, with the words that count for it."""
     assert lexicon.opinion is not None
     index = lexicon.index[label]
     words = result.words_for(label) or lexicon.opinion.reasons(text, label)
-    matches = _matches_of(text, lexicon)
-    category = _category(matches.hits.get(index, {}), lexicon.categories[index]) if matches is not None else None
     guesses = (Guess(label, probability, words), *(guess for guess in result.guesses if guess.code != label))
     return Classification(
         label,
-        category or (lexicon.categories[index][0] if lexicon.categories[index] else None),
+        _category(matches.hits.get(index, {}), lexicon.categories[index]),
         round(probability, 4),
         list(words),
         guesses,
@@ -132,21 +132,12 @@ def _routed_by_opinion(
     )
 
 
-def _matches_of(text: str, lexicon: Lexicon) -> Matches | None:
-    """The lexicon's matches in a text (None if it has no words)."""
-    words = tokens(text)
-    return match([lexicon.lookup(word) for word in words], lexicon) if words else None
-
-
-def _by_words(text: str, lexicon: Lexicon) -> Classification:
-    """The lexicon's route for a text: its agencies' words, other matters, places and problems."""
-    words = tokens(text)
-    if not words:
+def _by_words(words: list[str], matches: Matches | None, lexicon: Lexicon) -> Classification:
+    """The lexicon's route for a text's tokens and their matches: agencies' words, other matters, places."""
+    if matches is None:
         return _NOTHING
     if _only_thanks(words):
         return Classification(None, None, 0.0, [], other=THANKS_OTHER)
-    lookup = lexicon.lookup
-    matches = match([lookup(word) for word in words], lexicon)
     if not matches.hits:
         return _NOTHING
     agencies = len(lexicon.codes)
