@@ -311,6 +311,9 @@ class Open311Section(_Section):
     api_keys: list[str] = Field(default_factory=list)
     # The jurisdiction_id clients may send (e.g. "kendarikota.go.id"); empty: any is accepted.
     jurisdiction_id: str = ""
+    # Requests one key may file in any hour (a leaked key or a looping client must not flood the
+    # agencies' groups); 0: no limit.
+    max_requests_per_hour: int = Field(default=60, ge=0)
 
     @field_validator("api_keys")
     @classmethod

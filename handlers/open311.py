@@ -9,11 +9,13 @@ agency's group with its deadline, exactly as for a complaint typed in a chat.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +34,8 @@ from storage.public_figures import RequestQuery
 MIN_DESCRIPTION_CHARS = intake.MIN_DESCRIPTION_CHARS
 MAX_DESCRIPTION_CHARS = intake.MAX_DESCRIPTION_CHARS
 MAX_ADDRESS_CHARS = intake.MAX_ADDRESS_CHARS
+# The window of [open311] max_requests_per_hour.
+RATE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -174,15 +178,43 @@ class NewRequest:
     media_url: str = ""
 
 
-async def file_request(session: AsyncSession, desk: Desk, channel: ChannelName, request: NewRequest) -> int:
+def key_name(key: str) -> str:
+    """A short one-way name of a partner's key: its filings are counted by it; the key is never stored."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _address_prefix(key: str) -> str:
+    return f"open311-{key_name(key)}-"
+
+
+async def seconds_until_allowed(session: AsyncSession, desk: Desk, channel: ChannelName, key: str, limit: int) -> int:
+    """Seconds a key must wait before it may file again: 0, or until its oldest filing of the hour is an hour old.
+
+    Counted in the shared database, so the limit holds for all workers together (two requests
+    racing in two workers may both pass at the edge: a limit, not an exact quota).
+    """
+    if limit <= 0:
+        return 0
+    now = desk.now()
+    count, first = await citizens.created_since(
+        session, channel=channel, address_prefix=_address_prefix(key), since=now - RATE_WINDOW
+    )
+    if count < limit or first is None:
+        return 0
+    return max(1, math.ceil((first + RATE_WINDOW - now).total_seconds()))
+
+
+async def file_request(
+    session: AsyncSession, desk: Desk, channel: ChannelName, request: NewRequest, *, key: str
+) -> int:
     """File a partner app's request as a complaint, like a confirmed chat draft; its ticket's id.
 
     The filer is a citizen of the Open311 channel, one per request (an address no one can reach:
-    what the desk says to them is recorded, not sent). The e-mail address a client may send is not
-    kept: nothing could use it but a leak.
+    what the desk says to them is recorded, not sent), named after the key that filed it (for the
+    hourly limit). The e-mail address a client may send is not kept: nothing could use it but a leak.
     """
     now = desk.now()
-    address = f"open311-{secrets.token_hex(8)}"
+    address = f"{_address_prefix(key)}{secrets.token_hex(8)}"
     citizen = await citizens.touch_citizen(
         session, channel=channel, address=address, display_name=texts.OPEN311_CITIZEN, now=now
     )

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,3 +60,16 @@ async def load_citizens(session: AsyncSession, *, ids: set[int]) -> list[Citizen
     if not ids:
         return []
     return list((await session.exec(select(Citizen).where(col(Citizen.id).in_(sorted(ids))))).all())
+
+
+async def created_since(
+    session: AsyncSession, *, channel: str, address_prefix: str, since: datetime
+) -> tuple[int, datetime | None]:
+    """How many citizens of a channel whose address starts with a prefix were created since a moment, and the first."""
+    statement = select(func.count(), func.min(col(Citizen.created_at))).where(
+        col(Citizen.channel) == channel,
+        col(Citizen.address).startswith(address_prefix, autoescape=True),
+        col(Citizen.created_at) >= since,
+    )
+    count, first = (await session.exec(statement)).one()
+    return int(count), first

@@ -187,6 +187,29 @@ async def test_wrong_or_missing_key_is_403_and_nothing_is_filed(world: World) ->
     assert listed.json() == []
 
 
+async def test_a_key_that_files_too_much_is_told_to_wait_and_another_key_is_not(
+    database_url: str, telegram: TelegramStandIn
+) -> None:
+    other = "second-partner-key-0123456789ab"
+    limited = {**OPEN311, "api_keys": [KEY, other], "max_requests_per_hour": 2}
+    settings = settings_for(database_url, telegram, open311=limited, public={"enabled": False})
+    form = {"lat": "-3.99", "long": "122.52", "description": "Sampah menumpuk di pinggir jalan Kambu"}
+    async with running_bot(settings, telegram) as world:
+        for _ in range(2):
+            assert (await file(world.http, world.url, api_key=KEY, **form)).status_code == 201
+        refused = await file(world.http, world.url, api_key=KEY, **form)
+        assert refused.status_code == 429
+        assert refused.json() == [{"code": 429, "description": "too many requests for this api_key: at most 2 an hour"}]
+        assert 3500 <= int(refused.headers["Retry-After"]) <= 3600
+        assert (await file(world.http, world.url, "xml", api_key=KEY, **form)).status_code == 429
+        # Another partner's key has its own hour; and an hour later the first may file again.
+        assert (await file(world.http, world.url, api_key=other, **form)).status_code == 201
+        world.clock.advance(timedelta(hours=1, seconds=1))
+        assert (await file(world.http, world.url, api_key=KEY, **form)).status_code == 201
+        listed = await world.http.get(world.url + "/open311/v2/requests.json")
+        assert len(listed.json()) == 4  # the refused requests were not filed
+
+
 async def test_bad_input_gets_the_specifications_error_list(world: World) -> None:
     response = await file(
         world.http, world.url, api_key=KEY, service_code="NOPE", lat="91", long="abc", description="rusak"

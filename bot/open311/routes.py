@@ -94,6 +94,7 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
     services = services_of(settings)
     by_code = {service.code: service for service in services}
     keys = [key.encode() for key in settings.open311.api_keys]
+    hourly = settings.open311.max_requests_per_hour
     jurisdiction = settings.open311.jurisdiction_id
     show_text = settings.public.show_text
     cache: TtlCache[Response] = TtlCache()
@@ -107,13 +108,14 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
         given = str(values.get("jurisdiction_id", "") or "")
         return bool(jurisdiction and given and given != jurisdiction)
 
-    def key_ok(given: str) -> bool:
+    def matching_key(given: str) -> str | None:
         # Every key is compared, in constant time: neither the answer's time nor its path tells which matched.
         candidate = given.encode()
-        matched = False
+        matched: bytes | None = None
         for key in keys:
-            matched |= hmac.compare_digest(candidate, key)
-        return matched
+            if hmac.compare_digest(candidate, key):
+                matched = key
+        return matched.decode() if matched is not None else None
 
     async def discovery(request: Request) -> Response:
         fmt = fmt_or_404(request.path_params["name"], "discovery")
@@ -264,7 +266,8 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
             form = await request.form(max_files=0, max_fields=50)
         except (HTTPException, MultiPartException, ValueError):  # a malformed body is the client's error
             return formats.errors(fmt, 400, ["expected an application/x-www-form-urlencoded form"])
-        if not keys or not key_ok(str(form.get("api_key", ""))):
+        key = matching_key(str(form.get("api_key", ""))) if keys else None
+        if key is None:
             return formats.errors(fmt, 403, ["api_key missing or not valid"])
         if wrong_jurisdiction(request, form):
             return formats.errors(fmt, 404, ["jurisdiction_id not found"])
@@ -274,7 +277,12 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
             return formats.errors(fmt, 400, bad.descriptions)
         runtime = current()
         async with runtime.sessions() as session, session.begin():
-            number = await open311.file_request(session, runtime.desk, CHANNEL, new)
+            wait = await open311.seconds_until_allowed(session, runtime.desk, CHANNEL, key, hourly)
+            if wait:
+                refused = formats.errors(fmt, 429, [f"too many requests for this api_key: at most {hourly} an hour"])
+                refused.headers["Retry-After"] = str(wait)
+                return refused
+            number = await open311.file_request(session, runtime.desk, CHANNEL, new, key=key)
         runtime.dispatcher.wake()
         # The next reader must see the new request (in this process; others within a minute).
         cache.clear()
