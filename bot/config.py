@@ -404,6 +404,13 @@ class RoutingSection(_Section):
     # words alone; or the path of a model `ehumas routing train` made from this desk's corrections.
     model: str = "builtin"
 
+    @field_validator("model")
+    @classmethod
+    def _existing_file(cls, value: str) -> str:
+        if value not in ("builtin", "off") and not Path(value).is_file():
+            raise ValueError(f'no such file: {value!r} (or "builtin", or "off")')
+        return value
+
 
 class Settings(_Section):
     """The whole configuration of one deployment."""

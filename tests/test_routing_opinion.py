@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import subprocess
 import sys
 import tomllib
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from routing import AgencyLexicon, Lexicon, classify
 from routing.model_file import BUILTIN, OFF, load_opinion
 from routing.opinion import NO_AGENCY, Opinion, dump_opinion, parse_opinion
@@ -172,3 +174,13 @@ def test_a_desk_trains_its_own_model_on_its_corrections_and_routes_with_it(tmp_p
     refused = _ehumas("routing", "train", "--config", str(before), str(tmp_path / "x.gz"), str(wrong), cwd=ROOT)
     assert refused.returncode == 2 and "no agency of the configuration: PDAM" in refused.stderr
     assert not (tmp_path / "x.gz").exists()
+
+
+def test_a_model_file_that_is_not_there_is_a_configuration_error(tmp_path: Path) -> None:
+    config = tmp_path / "city.toml"
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    config.write_text(text.replace('model = "builtin"', 'model = "/nowhere/model.txt.gz"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape("routing.model: no such file: '/nowhere/model.txt.gz'")):
+        load_settings(config)
+    config.write_text(text.replace('model = "builtin"', 'model = "off"'), encoding="utf-8")
+    assert load_settings(config).routing.model == "off"
