@@ -322,6 +322,8 @@ async def _start(
         prepare=prepare,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
         observer=observer,
+        # The replies an event queues are claimed in its transaction and sent at once.
+        hand_off=dispatcher,
     )
     runtime = Runtime(
         settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event(), observer=observer
@@ -359,11 +361,17 @@ async def _sweep_forever(runtime: Runtime) -> None:
 
 async def _stop(runtime: Runtime) -> None:
     # Let the workers finish what they hold (a message sent must be recorded as sent), then cancel.
+    # The inbox worker first: the event it finishes may hand its replies to the dispatcher.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_GRACE_SECONDS
     runtime.inbox_worker.close()
+    worker = [t for t in runtime.tasks if t.get_name() == "inbox-worker"]
+    if worker:
+        await asyncio.wait(worker, timeout=STOP_GRACE_SECONDS)
     runtime.dispatcher.close()
-    workers = [t for t in runtime.tasks if t.get_name() in ("inbox-worker", "outbox-dispatcher")]
-    if workers:
-        await asyncio.wait(workers, timeout=STOP_GRACE_SECONDS)
+    dispatcher = [t for t in runtime.tasks if t.get_name() == "outbox-dispatcher"]
+    if dispatcher:
+        await asyncio.wait(dispatcher, timeout=max(0.0, deadline - loop.time()))
     for task in runtime.tasks:
         task.cancel()
     for task in runtime.tasks:

@@ -5,6 +5,7 @@ take the same row), send them, and record the provider's message id for reply ma
 one chat go out in order: a row waits while an earlier one to the same chat is still unsent.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,10 @@ HELD = "held"
 _UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 # Claims and bulk changes are Core statements on the table: they must not touch loaded objects.
 _TABLE = table_of(OutboxMessage)
+# Where enqueue notes the rows a session queued: whoever commits the session may claim them in the
+# same transaction and send them at once (the inbox worker), without a claim of its own.
+_QUEUED = "outbox.queued"
+_RELEASED = "outbox.released"
 
 
 async def enqueue(
@@ -54,8 +59,19 @@ async def enqueue(
         row = OutboxMessage(**values)
         session.add(row)
         await session.flush()
-        return row.id
-    return await insert_ignore(session, table=_TABLE, values=values, conflict=["dedup_key"])
+        new_id = row.id
+    else:
+        new_id = await insert_ignore(session, table=_TABLE, values=values, conflict=["dedup_key"])
+    if new_id is not None:
+        session.info.setdefault(_QUEUED, []).append(new_id)
+    return new_id
+
+
+def take_queued(session: AsyncSession) -> tuple[list[int], bool]:
+    """The ids of the messages queued in this session since the last call (claim_due's `ids`), and
+    whether other messages were made due meanwhile (release_held): those are left to a claim."""
+    queued: list[int] = session.info.pop(_QUEUED, [])
+    return queued, bool(session.info.pop(_RELEASED, False))
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,7 @@ async def claim_due(
     limit: int = 50,
     window: ChatWindow | None = None,
     wall: datetime | None = None,
+    ids: Sequence[int] | None = None,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages, the first unsent one of each chat, for `lease`.
 
@@ -86,6 +103,9 @@ async def claim_due(
     With a `window`, a chat it covers that already had its share of messages recently waits:
     counted here, in the shared table, the limit holds for all workers together. (One message per
     chat is in flight at a time, so the count of those sent is exact when the next is claimed.)
+
+    With `ids`, only those messages are candidates (under the same conditions): the ones a
+    transaction has just queued, claimed before it commits.
     """
     table = _TABLE
     c = table.c
@@ -105,6 +125,10 @@ async def claim_due(
         )
     )
     conditions = [due, ~waiting_behind]
+    if ids is not None:
+        if not ids:
+            return []
+        conditions.append(c.id.in_(list(ids)))
     if window is not None:
         recent = table.alias("recent")
         sent_recently = (
@@ -243,7 +267,10 @@ async def release_held(
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
         .returning(c.id, c.purpose, c.complaint_id)
     )
-    return [(purpose, complaint_id) for _, purpose, complaint_id in sorted(result.all())]
+    released = sorted(result.all())
+    if released:
+        session.info[_RELEASED] = True
+    return [(purpose, complaint_id) for _, purpose, complaint_id in released]
 
 
 async def record_parts_sent(session: AsyncSession, *, outbox_id: int, attempt: int, parts: int) -> None:
