@@ -216,6 +216,13 @@ async def mark_sent(
     return result.scalar_one_or_none() is not None
 
 
+async def has_unsent(session: AsyncSession, *, channel: str, chat_id: str | int) -> bool:
+    """Whether a message to the chat still waits to be sent (or is being sent)."""
+    c = _TABLE.c
+    statement = select(c.id).where(c.channel == channel, c.chat_id == str(chat_id), c.status.in_(_UNSENT)).limit(1)
+    return (await session.exec(statement)).first() is not None
+
+
 async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
     """Put a message back in the queue after a temporary failure."""
     await set_fields(

@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,11 +35,13 @@ class Sender:
         self.sent: list[str] = []
         self.release = asyncio.Event()
         self.release.set()
+        self.changed = asyncio.Event()
 
     async def send(self, message: OutboxMessage) -> str | None:
         """Send (record) one message once released."""
         await self.release.wait()
         self.sent.append(str(message.payload["text"]))
+        self.changed.set()
         return f"m{message.id}"
 
 
@@ -63,6 +66,17 @@ async def statuses(sessions: async_sessionmaker[AsyncSession]) -> dict[str, str]
     async with sessions() as session:
         rows = (await session.exec(select(OutboxMessage))).all()
     return {str(row.payload["text"]): row.status for row in rows}
+
+
+async def until_sent(sender: Sender, count: int) -> None:
+    """Wait until the sender has sent `count` messages."""
+
+    async def wait() -> None:
+        while len(sender.sent) < count:
+            sender.changed.clear()
+            await sender.changed.wait()
+
+    await asyncio.wait_for(wait(), TIMEOUT)
 
 
 async def deliveries() -> int:
@@ -157,3 +171,45 @@ async def test_a_failed_event_hands_nothing_over(sessions: async_sessionmaker[As
     # Rolled back with the event: nothing queued, nothing handed over.
     assert await statuses(sessions) == {}
     assert await deliveries() == 0 and sender.sent == []
+
+
+class Claims:
+    """Counts the dispatcher's own claims (each a write transaction)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = outbox.claim_due
+
+        async def counted(session: AsyncSession, **kwargs: Any) -> list[OutboxMessage]:
+            if kwargs.get("ids") is None:
+                self.count += 1
+            return await real(session, **kwargs)
+
+        monkeypatch.setattr(outbox, "claim_due", counted)
+
+
+async def test_a_lone_message_costs_one_claim_and_a_chats_next_follows_at_once(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims = Claims(monkeypatch)
+    sender = Sender()
+    # Polling once a minute: only the bell moves it.
+    _worker, dispatcher, _wakes = setup(sessions, sender, DispatchPolicy(poll_seconds=60.0))
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(session, channel="telegram", chat_id="1", payload={"text": "satu"}, now=NOW)
+    task = asyncio.create_task(dispatcher.run())  # its first claim finds the message
+    try:
+        await until_sent(sender, 1)
+        await deliveries()
+        # Sending it and recording it made nothing else due: no claim after it (each an empty write).
+        assert claims.count == 1
+        async with sessions() as session, session.begin():
+            for text in ("dua", "tiga"):
+                await outbox.enqueue(session, channel="telegram", chat_id="2", payload={"text": text}, now=NOW)
+        dispatcher.wake()
+        # "tiga" waits for "dua" to be recorded, then is claimed at once (not at the next poll).
+        await until_sent(sender, 3)
+        assert sender.sent == ["satu", "dua", "tiga"]
+    finally:
+        dispatcher.close()
+        await asyncio.wait_for(task, TIMEOUT)

@@ -80,9 +80,13 @@ class OutboxDispatcher:
         # Claimed rows whose send has not been answered yet (those after it only wait to be recorded).
         self._sending: set[int] = set()
         # The deliveries under way (claimed here or handed over by claim_queued), until recorded.
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[bool]] = set()
         # Set once run() has returned: a delivery handed over after that is left to its lease.
         self._stopped = False
+        # Whether the last claim filled all its room (more may be due): only then does a send that
+        # frees room call for another claim. Otherwise nothing new is due until the bell rings (new
+        # rows, a chat's next message once the one before is recorded) or the poll comes round.
+        self._more_due = False
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
@@ -112,10 +116,9 @@ class OutboxDispatcher:
         finally:
             self._stopped = True
 
-    async def _loop(self, in_flight: set[asyncio.Task[None]]) -> None:
+    async def _loop(self, in_flight: set[asyncio.Task[bool]]) -> None:
         """Claim and start deliveries until closed."""
         while not self._bell.closing:
-            claimed = 0
             batch_size = self.policy.batch
             room = min(batch_size - len(self._sending), 2 * batch_size - len(in_flight))
             if room > 0 and (room >= batch_size // 2 or not in_flight):
@@ -138,9 +141,10 @@ class OutboxDispatcher:
                         log.exception("outbox: unexpected error; retrying")
                     batch = []
                 self._start(batch)
-                claimed = len(batch)
-            if claimed and len(self._sending) < batch_size:
-                continue  # there may be more due right now
+                self._more_due = len(batch) >= room
+            # Not claiming again at once: a claim that took fewer than it could left nothing due, and
+            # one that took all it could left no room. (Each empty claim is a write transaction,
+            # on SQLite in the way of the next reply; a bell rung meanwhile returns at once.)
             await self._bell.wait(self.policy.poll_seconds)
 
     async def claim_queued(self, session: AsyncSession) -> tuple[list[OutboxMessage], bool]:
@@ -186,12 +190,13 @@ class OutboxDispatcher:
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        """A delivery ended: room for the next claim; an error in recording it is logged."""
+    def _finished(self, task: asyncio.Task[bool]) -> None:
+        """A delivery ended: claim again if it may have made a message due; an error in recording it is logged."""
         self._in_flight.discard(task)
         self._sending.discard(int(task.get_name().removeprefix("outbox-")))
-        self._bell.ring()
         error = None if task.cancelled() else task.exception()
+        if self._more_due or task.cancelled() or error is not None or task.result():
+            self._bell.ring()
         if error is not None:
             # Not recorded (the database failed us): the row is resent once its lease runs out.
             if is_unavailable(error):
@@ -199,13 +204,14 @@ class OutboxDispatcher:
             else:
                 log.error("outbox: unexpected error while recording a send", exc_info=error)
 
-    async def _deliver(self, message: OutboxMessage) -> None:
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        """Send one claimed message and record the outcome; whether a claim may find something due now."""
         assert message.id is not None
         started = time.perf_counter()
         if self._too_late(message):
             self._observe(message, SendOutcome.EXPIRED, started)
             await self._drop_expired(message)
-            return
+            return True
         outbox_id = message.id
         sender = self._senders.get(message.channel)
         try:
@@ -241,8 +247,13 @@ class OutboxDispatcher:
                     provider_message_id=provider_id,
                     now=self._clock.now(),
                 )
+                # The chat's next message is due now that this one is sent: claim it at once.
+                follows = await outbox.has_unsent(session, channel=message.channel, chat_id=message.chat_id)
             if not recorded:
                 log.info("outbox %s: reported undelivered before its send was recorded; the report stands", outbox_id)
+            return follows
+        # Retried, held, failed: the chat's next message may be free, or a humas alert queued.
+        return True
 
     def _observe(
         self,
@@ -257,7 +268,8 @@ class OutboxDispatcher:
         seconds = time.perf_counter() - started
         if message.id in self._sending:
             self._sending.discard(message.id)
-            self._bell.ring()  # room for the next claim
+            if self._more_due:
+                self._bell.ring()  # room for the next claim
         log.info(
             "outbox %s %s (%s): %s in %.1f ms, attempt %d",
             message.id,
