@@ -22,6 +22,7 @@ from bot.channels import Channel, ChannelContext, Messenger, Sender
 from bot.config import Settings
 from bot.health import health_routes
 from bot.metrics import ProcessMetrics, metrics_routes, process_label
+from bot.runtime.checkpoint import checkpoint_forever
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
@@ -35,7 +36,7 @@ from handlers.outgoing import send_text
 from routing import AgencyLexicon, Lexicon, OtherMatter
 from storage import agencies
 from storage.agencies import AgencyConfig
-from storage.engine import create_engine, create_session_factory, is_unavailable
+from storage.engine import SqliteCheckpointer, create_engine, create_session_factory, is_sqlite, is_unavailable
 from storage.models import InboxEvent
 
 log = logging.getLogger(__name__)
@@ -239,7 +240,10 @@ def create_app(
 async def _start(
     settings: Settings, clock: Clock, tuning: Tuning, *, on_stored: Callable[[], None], observer: Observer
 ) -> Runtime:
-    engine = create_engine(settings.database.url, sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
+    url = settings.database.url
+    busy_ms = settings.database.sqlite_busy_timeout_ms
+    # SQLite: the WAL is checkpointed by a task of its own (bot.runtime.checkpoint), not by commits.
+    engine = create_engine(url, sqlite_busy_timeout_ms=busy_ms, sqlite_checkpoint_elsewhere=is_sqlite(url))
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
         await agencies.sync_agencies(
@@ -328,6 +332,8 @@ async def _start(
     runtime = Runtime(
         settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event(), observer=observer
     )
+    if is_sqlite(url):
+        runtime.spawn(checkpoint_forever(SqliteCheckpointer(url, busy_timeout_ms=busy_ms)), "sqlite-checkpoint")
     runtime.spawn(_connect(runtime), "connect")
     return runtime
 
