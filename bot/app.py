@@ -22,6 +22,7 @@ from bot.channels import Channel, ChannelContext, Messenger, Sender
 from bot.config import Settings
 from bot.health import health_routes
 from bot.metrics import ProcessMetrics, metrics_routes, process_label
+from bot.runtime.checkpoint import checkpoint_forever
 from bot.runtime.dispatcher import DispatchPolicy, OutboxDispatcher
 from bot.runtime.inbox_worker import InboxWorker
 from bot.runtime.inbox_writer import writer_for
@@ -36,7 +37,7 @@ from routing import AgencyLexicon, Lexicon, OtherMatter
 from routing.model_file import load_opinion
 from storage import agencies
 from storage.agencies import AgencyConfig
-from storage.engine import create_engine, create_session_factory, is_unavailable
+from storage.engine import SqliteCheckpointer, create_engine, create_session_factory, is_sqlite, is_unavailable
 from storage.models import InboxEvent
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,10 @@ def create_app(
 async def _start(
     settings: Settings, clock: Clock, tuning: Tuning, *, on_stored: Callable[[], None], observer: Observer
 ) -> Runtime:
-    engine = create_engine(settings.database.url, sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms)
+    url = settings.database.url
+    busy_ms = settings.database.sqlite_busy_timeout_ms
+    # SQLite: the WAL is checkpointed by a task of its own (bot.runtime.checkpoint), not by commits.
+    engine = create_engine(url, sqlite_busy_timeout_ms=busy_ms, sqlite_checkpoint_elsewhere=is_sqlite(url))
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():
         await agencies.sync_agencies(
@@ -324,10 +328,14 @@ async def _start(
         prepare=prepare,
         yield_to=lambda: intake.quiet(INTAKE_FIRST_SECONDS),
         observer=observer,
+        # The replies an event queues are claimed in its transaction and sent at once.
+        hand_off=dispatcher,
     )
     runtime = Runtime(
         settings, engine, sessions, desk, channels, dispatcher, worker, asyncio.Event(), observer=observer
     )
+    if is_sqlite(url):
+        runtime.spawn(checkpoint_forever(SqliteCheckpointer(url, busy_timeout_ms=busy_ms)), "sqlite-checkpoint")
     runtime.spawn(_connect(runtime), "connect")
     return runtime
 
@@ -361,11 +369,17 @@ async def _sweep_forever(runtime: Runtime) -> None:
 
 async def _stop(runtime: Runtime) -> None:
     # Let the workers finish what they hold (a message sent must be recorded as sent), then cancel.
+    # The inbox worker first: the event it finishes may hand its replies to the dispatcher.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_GRACE_SECONDS
     runtime.inbox_worker.close()
+    worker = [t for t in runtime.tasks if t.get_name() == "inbox-worker"]
+    if worker:
+        await asyncio.wait(worker, timeout=STOP_GRACE_SECONDS)
     runtime.dispatcher.close()
-    workers = [t for t in runtime.tasks if t.get_name() in ("inbox-worker", "outbox-dispatcher")]
-    if workers:
-        await asyncio.wait(workers, timeout=STOP_GRACE_SECONDS)
+    dispatcher = [t for t in runtime.tasks if t.get_name() == "outbox-dispatcher"]
+    if dispatcher:
+        await asyncio.wait(dispatcher, timeout=max(0.0, deadline - loop.time()))
     for task in runtime.tasks:
         task.cancel()
     for task in runtime.tasks:

@@ -1,9 +1,10 @@
 """Async engine and session factory for SQLite (embedded) and PostgreSQL (several workers)."""
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -15,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
+def _sqlite_pragmas(
+    busy_timeout_ms: int, *, checkpoint_elsewhere: bool = False
+) -> Callable[[DBAPIConnection, ConnectionPoolEntry], None]:
     """A connect hook turning on WAL, foreign keys and a busy timeout on every new SQLite connection."""
 
     def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -27,6 +30,12 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[DBAPIConnection, Connecti
             # WAL + NORMAL is durable across process crashes (only an OS crash may lose the
             # last transactions) and much faster than FULL.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if checkpoint_elsewhere:
+                # A checkpoint copies the WAL into the database file and syncs it: tens of ms on a
+                # plain disk, paid by whichever commit crosses 1000 pages. On the process's one
+                # connection that stalls every webhook and reply behind it; a SqliteCheckpointer
+                # does it on a connection of its own instead (WAL lets it run beside the writer).
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cursor.close()
 
@@ -38,8 +47,18 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> AsyncEngine:
-    """Build the async engine for a database URL, with the settings each backend needs."""
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    sqlite_checkpoint_elsewhere: bool = False,
+) -> AsyncEngine:
+    """Build the async engine for a database URL, with the settings each backend needs.
+
+    `sqlite_checkpoint_elsewhere`: its commits never checkpoint the WAL; the caller runs a
+    SqliteCheckpointer (without one the WAL would grow until the last connection closes).
+    """
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
@@ -53,8 +72,44 @@ def create_engine(url: str, *, echo: bool = False, sqlite_busy_timeout_ms: int =
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            _sqlite_pragmas(sqlite_busy_timeout_ms, checkpoint_elsewhere=sqlite_checkpoint_elsewhere),
+        )
     return engine
+
+
+class SqliteCheckpointer:
+    """Checkpoints a SQLite database's WAL on a connection of its own (blocking: run it in a thread)."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+        self._path = make_url(url).database or ""
+        self._timeout = busy_timeout_ms / 1000
+        self._connection: sqlite3.Connection | None = None
+        self.checkpoints = 0
+        self.closed = False
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy what the WAL holds into the database (PASSIVE: waits for no reader or writer).
+
+        Returns the WAL's frames and how many of them are now in the database file.
+        """
+        if self._connection is None:
+            # Used from one worker thread at a time (the caller awaits each checkpoint).
+            self._connection = sqlite3.connect(
+                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+        _busy, frames, done = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.checkpoints += 1
+        return int(frames), int(done)
+
+    def close(self) -> None:
+        """Close the checkpointer's connection."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.closed = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -5,15 +5,19 @@ take the same row), send them, and record the provider's message id for reply ma
 one chat go out in order: a row waits while an earlier one to the same chat is still unsent.
 """
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import Integer, String, and_, bindparam, exists, func, or_, update
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus, table_of
+from storage.types import UTCDateTime
 from storage.upsert import insert_ignore
 
 # Marks a message's payload once it was held for the messenger's window: it goes out later than
@@ -22,6 +26,10 @@ HELD = "held"
 _UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 # Claims and bulk changes are Core statements on the table: they must not touch loaded objects.
 _TABLE = table_of(OutboxMessage)
+# Where enqueue notes the rows a session queued: whoever commits the session may claim them in the
+# same transaction and send them at once (the inbox worker), without a claim of its own.
+_QUEUED = "outbox.queued"
+_RELEASED = "outbox.released"
 
 
 async def enqueue(
@@ -54,8 +62,19 @@ async def enqueue(
         row = OutboxMessage(**values)
         session.add(row)
         await session.flush()
-        return row.id
-    return await insert_ignore(session, table=_TABLE, values=values, conflict=["dedup_key"])
+        new_id = row.id
+    else:
+        new_id = await insert_ignore(session, table=_TABLE, values=values, conflict=["dedup_key"])
+    if new_id is not None:
+        session.info.setdefault(_QUEUED, []).append(new_id)
+    return new_id
+
+
+def take_queued(session: AsyncSession) -> tuple[list[int], bool]:
+    """The ids of the messages queued in this session since the last call (claim_due's `ids`), and
+    whether other messages were made due meanwhile (release_held): those are left to a claim."""
+    queued: list[int] = session.info.pop(_QUEUED, [])
+    return queued, bool(session.info.pop(_RELEASED, False))
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,7 @@ async def claim_due(
     limit: int = 50,
     window: ChatWindow | None = None,
     wall: datetime | None = None,
+    ids: Sequence[int] | None = None,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages, the first unsent one of each chat, for `lease`.
 
@@ -86,15 +106,45 @@ async def claim_due(
     With a `window`, a chat it covers that already had its share of messages recently waits:
     counted here, in the shared table, the limit holds for all workers together. (One message per
     chat is in flight at a time, so the count of those sent is exact when the next is claimed.)
+
+    With `ids`, only those messages are candidates (under the same conditions): the ones a
+    transaction has just queued, claimed before it commits.
     """
+    if ids is not None and not ids:
+        return []
+    wall = wall or now
+    params: dict[str, Any] = {"now": now, "wall": wall, "lease_end": wall + lease, "limit": limit}
+    if ids is not None:
+        params["ids"] = list(ids)
+    if window is not None:
+        params.update(
+            window_channel=window.channel,
+            window_prefix=window.chat_prefix,
+            window_since=now - timedelta(seconds=window.seconds),
+            window_max=window.max_sent,
+        )
+    statement = _claim_statement(
+        postgresql=session.bind.dialect.name == "postgresql", windowed=window is not None, only_ids=ids is not None
+    )
+    claimed = await session.exec(statement, params=params)
+    claimed_ids = sorted(claimed.scalars().all())
+    if not claimed_ids:
+        return []
+    rows = await session.exec(_CLAIMED_ROWS, params={"ids": claimed_ids})
+    return list(rows.all())
+
+
+@functools.cache
+def _claim_statement(*, postgresql: bool, windowed: bool, only_ids: bool) -> ReturningUpdate[tuple[int]]:
+    """claim_due's UPDATE for one shape, built once: building it (two aliases and their columns) cost
+    more than running it on SQLite, on every claim, in the event loop."""
     table = _TABLE
     c = table.c
     earlier = table.alias("earlier")
-    wall = wall or now
     due = or_(
-        and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= now),
+        and_(c.status == OutboxStatus.PENDING.value, c.next_attempt_at <= bindparam("now", type_=UTCDateTime())),
         # A worker that died while sending: its lease ran out, someone else takes over.
-        and_(c.status == OutboxStatus.SENDING.value, c.lease_until < wall),
+        and_(c.status == OutboxStatus.SENDING.value, c.lease_until < bindparam("wall", type_=UTCDateTime())),
     )
     waiting_behind = exists().where(
         and_(
@@ -105,39 +155,48 @@ async def claim_due(
         )
     )
     conditions = [due, ~waiting_behind]
-    if window is not None:
+    if only_ids:
+        conditions.append(c.id.in_(bindparam("ids", expanding=True)))
+    if windowed:
         recent = table.alias("recent")
         sent_recently = (
             select(func.count())
             .where(
                 recent.c.channel == c.channel,
                 recent.c.chat_id == c.chat_id,
-                recent.c.sent_at > now - timedelta(seconds=window.seconds),
+                recent.c.sent_at > bindparam("window_since", type_=UTCDateTime()),
             )
             .scalar_subquery()
         )
         conditions.append(
-            or_(c.channel != window.channel, ~c.chat_id.startswith(window.chat_prefix), sent_recently < window.max_sent)
+            or_(
+                c.channel != bindparam("window_channel", type_=String()),
+                ~c.chat_id.startswith(bindparam("window_prefix", type_=String())),
+                sent_recently < bindparam("window_max", type_=Integer()),
+            )
         )
-    candidates = select(c.id).where(*conditions).order_by(c.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    candidates = select(c.id).where(*conditions).order_by(c.id).limit(bindparam("limit", type_=Integer()))
+    if postgresql:
         candidates = candidates.with_for_update(skip_locked=True, of=table)
-    claimed = await session.exec(
+    return (
         update(table)
         .where(c.id.in_(candidates.scalar_subquery()))
-        .values(status=OutboxStatus.SENDING.value, lease_until=wall + lease, attempts=c.attempts + 1)
+        .values(
+            status=OutboxStatus.SENDING.value,
+            lease_until=bindparam("lease_end", type_=UTCDateTime()),
+            attempts=c.attempts + 1,
+        )
         .returning(c.id)
     )
-    ids = sorted(claimed.scalars().all())
-    if not ids:
-        return []
-    rows = await session.exec(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
-    )
-    return list(rows.all())
+
+
+# The claimed rows, loaded afresh (a session may hold them from before the claim).
+_CLAIMED_ROWS = (
+    select(OutboxMessage)
+    .where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(OutboxMessage.id))
+    .execution_options(populate_existing=True)
+)
 
 
 async def renew_lease(
@@ -192,6 +251,13 @@ async def mark_sent(
     return result.scalar_one_or_none() is not None
 
 
+async def has_unsent(session: AsyncSession, *, channel: str, chat_id: str | int) -> bool:
+    """Whether a message to the chat still waits to be sent (or is being sent)."""
+    c = _TABLE.c
+    statement = select(c.id).where(c.channel == channel, c.chat_id == str(chat_id), c.status.in_(_UNSENT)).limit(1)
+    return (await session.exec(statement)).first() is not None
+
+
 async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
     """Put a message back in the queue after a temporary failure."""
     await set_fields(
@@ -243,7 +309,10 @@ async def release_held(
         .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
         .returning(c.id, c.purpose, c.complaint_id)
     )
-    return [(purpose, complaint_id) for _, purpose, complaint_id in sorted(result.all())]
+    released = sorted(result.all())
+    if released:
+        session.info[_RELEASED] = True
+    return [(purpose, complaint_id) for _, purpose, complaint_id in released]
 
 
 async def record_parts_sent(session: AsyncSession, *, outbox_id: int, attempt: int, parts: int) -> None:

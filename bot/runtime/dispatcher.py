@@ -79,6 +79,14 @@ class OutboxDispatcher:
         self._bell = Doorbell()
         # Claimed rows whose send has not been answered yet (those after it only wait to be recorded).
         self._sending: set[int] = set()
+        # The deliveries under way (claimed here or handed over by claim_queued), until recorded.
+        self._in_flight: set[asyncio.Task[bool]] = set()
+        # Set once run() has returned: a delivery handed over after that is left to its lease.
+        self._stopped = False
+        # Whether the last claim filled all its room (more may be due): only then does a send that
+        # frees room call for another claim. Otherwise nothing new is due until the bell rings (new
+        # rows, a chat's next message once the one before is recorded) or the poll comes round.
+        self._more_due = False
 
     def close(self) -> None:
         """Finish the batch at hand, then return from run() (a clean shutdown loses no receipt)."""
@@ -99,22 +107,18 @@ class OutboxDispatcher:
         counts: the rate limiter is kept fed while the database is busy, e.g. with a burst of
         intake; up to twice the batch may be in flight in all.
         """
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight = self._in_flight
+        try:
+            await self._loop(in_flight)
+            # Closing: let the sends under way (and any handed over meanwhile) finish and be recorded.
+            while in_flight:
+                await asyncio.gather(*in_flight, return_exceptions=True)
+        finally:
+            self._stopped = True
 
-        def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
-            self._sending.discard(int(task.get_name().removeprefix("outbox-")))
-            self._bell.ring()
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                # Not recorded (the database failed us): the row is resent once its lease runs out.
-                if is_unavailable(error):
-                    log.warning("outbox: database unavailable while recording a send (%s)", error)
-                else:
-                    log.error("outbox: unexpected error while recording a send", exc_info=error)
-
+    async def _loop(self, in_flight: set[asyncio.Task[bool]]) -> None:
+        """Claim and start deliveries until closed."""
         while not self._bell.closing:
-            claimed = 0
             batch_size = self.policy.batch
             room = min(batch_size - len(self._sending), 2 * batch_size - len(in_flight))
             if room > 0 and (room >= batch_size // 2 or not in_flight):
@@ -136,28 +140,78 @@ class OutboxDispatcher:
                     else:
                         log.exception("outbox: unexpected error; retrying")
                     batch = []
-                # One message per chat at a time (the claim skips chats with one in flight).
-                for message in batch:
-                    assert message.id is not None
-                    self._sending.add(message.id)
-                    task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
-                    in_flight.add(task)
-                    task.add_done_callback(finished)
-                claimed = len(batch)
-            if claimed and len(self._sending) < batch_size:
-                continue  # there may be more due right now
+                self._start(batch)
+                self._more_due = len(batch) >= room
+            # Not claiming again at once: a claim that took fewer than it could left nothing due, and
+            # one that took all it could left no room. (Each empty claim is a write transaction,
+            # on SQLite in the way of the next reply; a bell rung meanwhile returns at once.)
             await self._bell.wait(self.policy.poll_seconds)
-        # Closing: let the sends under way finish and be recorded.
-        if in_flight:
-            await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def _deliver(self, message: OutboxMessage) -> None:
+    async def claim_queued(self, session: AsyncSession) -> tuple[list[OutboxMessage], bool]:
+        """Claim, in the caller's transaction, the messages it queued, as far as there is room.
+
+        Returns the claimed messages (to hand to `deliver` once the transaction has committed) and
+        whether every queued message was claimed (if not, the caller wakes the dispatcher for the
+        rest). The claim is claim_due's, limited to these rows: same per-chat order, same window,
+        same lease. It spares a lone reply a claim transaction of its own and the wait for it
+        (on SQLite, behind whatever holds the one connection).
+        """
+        queued, released = outbox.take_queued(session)
+        batch_size = self.policy.batch
+        room = min(batch_size - len(self._sending), 2 * batch_size - len(self._in_flight))
+        if not queued or room <= 0 or self._bell.closing:
+            return [], not queued and not released
+        claimed = await outbox.claim_due(
+            session,
+            now=self._clock.now(),
+            lease=self.policy.lease,
+            limit=room,
+            window=self.policy.chat_window,
+            wall=self._clock.wall(),
+            ids=queued,
+        )
+        return claimed, len(claimed) == len(queued) and not released
+
+    def deliver(self, messages: list[OutboxMessage]) -> None:
+        """Send messages claimed by claim_queued, whose transaction has committed."""
+        if self._stopped:
+            # Nobody would record them: they are claimed, so they go out once their lease runs out
+            # (as after a crash). The inbox worker stops before the dispatcher, so this is rare.
+            log.warning("outbox: %d message(s) handed over after the dispatcher stopped", len(messages))
+            return
+        self._start(messages)
+
+    def _start(self, messages: list[OutboxMessage]) -> None:
+        """Start the delivery of claimed messages (one per chat: claims skip chats with one in flight)."""
+        for message in messages:
+            assert message.id is not None
+            self._sending.add(message.id)
+            task = asyncio.create_task(self._deliver(message), name=f"outbox-{message.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[bool]) -> None:
+        """A delivery ended: claim again if it may have made a message due; an error in recording it is logged."""
+        self._in_flight.discard(task)
+        self._sending.discard(int(task.get_name().removeprefix("outbox-")))
+        error = None if task.cancelled() else task.exception()
+        if self._more_due or task.cancelled() or error is not None or task.result():
+            self._bell.ring()
+        if error is not None:
+            # Not recorded (the database failed us): the row is resent once its lease runs out.
+            if is_unavailable(error):
+                log.warning("outbox: database unavailable while recording a send (%s)", error)
+            else:
+                log.error("outbox: unexpected error while recording a send", exc_info=error)
+
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        """Send one claimed message and record the outcome; whether a claim may find something due now."""
         assert message.id is not None
         started = time.perf_counter()
         if self._too_late(message):
             self._observe(message, SendOutcome.EXPIRED, started)
             await self._drop_expired(message)
-            return
+            return True
         outbox_id = message.id
         sender = self._senders.get(message.channel)
         try:
@@ -193,8 +247,13 @@ class OutboxDispatcher:
                     provider_message_id=provider_id,
                     now=self._clock.now(),
                 )
+                # The chat's next message is due now that this one is sent: claim it at once.
+                follows = await outbox.has_unsent(session, channel=message.channel, chat_id=message.chat_id)
             if not recorded:
                 log.info("outbox %s: reported undelivered before its send was recorded; the report stands", outbox_id)
+            return follows
+        # Retried, held, failed: the chat's next message may be free, or a humas alert queued.
+        return True
 
     def _observe(
         self,
@@ -209,7 +268,8 @@ class OutboxDispatcher:
         seconds = time.perf_counter() - started
         if message.id in self._sending:
             self._sending.discard(message.id)
-            self._bell.ring()  # room for the next claim
+            if self._more_due:
+                self._bell.ring()  # room for the next claim
         log.info(
             "outbox %s %s (%s): %s in %.1f ms, attempt %d",
             message.id,

@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +18,7 @@ from bot.runtime.observer import Observer
 from handlers.clock import Clock
 from storage import inbox
 from storage.engine import is_unavailable
-from storage.models import InboxEvent
+from storage.models import InboxEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,20 @@ Processor = Callable[[AsyncSession, InboxEvent, Any], Awaitable[None]]
 Prepare = Callable[[InboxEvent], Awaitable[Any]]
 # Called (in its own transaction) when an event is set aside after repeated failures.
 GiveUp = Callable[[AsyncSession, InboxEvent], Awaitable[None]]
+
+
+class HandOff(Protocol):
+    """Who sends the messages an event queued (the outbox dispatcher): claimed in the event's
+    transaction, handed over once it has committed."""
+
+    async def claim_queued(self, session: AsyncSession) -> tuple[list[OutboxMessage], bool]:
+        """Claim the messages queued in this transaction; also whether all of them were claimed."""
+        ...
+
+    def deliver(self, messages: list[OutboxMessage]) -> None:
+        """Send the claimed messages (their transaction has committed)."""
+        ...
+
 
 # Prepares under way at once: enough that a slow photo download holds up only its own chat, few
 # enough that a burst of photos does not open dozens of downloads (nor queue dozens of sessions).
@@ -53,8 +67,11 @@ class InboxWorker:
         yield_to: Callable[[], Awaitable[None]] | None = None,
         max_preparing: int = MAX_PREPARING,
         observer: Observer | None = None,
+        hand_off: HandOff | None = None,
     ) -> None:
         self._sessions = sessions
+        # Without it, after_commit (waking the dispatcher) is how queued messages get sent.
+        self._hand_off = hand_off
         self.observer = observer or Observer()
         # Awaited before each event: intake (the webhooks' writes) goes first (bot.runtime.inbox_writer).
         self._yield_to = yield_to
@@ -168,6 +185,11 @@ class InboxWorker:
             await self._yield_to()
         started = time.perf_counter()
         channel = "?"
+        # Handed over only once the transaction that claimed them has committed.
+        claimed: list[OutboxMessage] = []
+        all_claimed = False
+        pending: list[OutboxMessage] = []
+        every = False
         try:
             # A failed prepare fails its event: counted, and prepared again at the next attempt.
             prepared = prepare.result() if prepare is not None else None
@@ -178,6 +200,10 @@ class InboxWorker:
                 channel = event.channel
                 await self._process(session, event, prepared)
                 await inbox.mark_processed(session, event=event, now=self._clock.now())
+                if self._hand_off is not None:
+                    pending, every = await self._hand_off.claim_queued(session)
+            if self._hand_off is not None:
+                claimed, all_claimed = pending, every
             self._observe(event_id, channel, "ok", started)
         except Exception as exc:
             if is_unavailable(exc):
@@ -192,7 +218,10 @@ class InboxWorker:
                     event = await session.get(InboxEvent, event_id)
                     if event is not None:
                         await self._on_give_up(session, event)
-        self._after_commit()
+        if claimed and self._hand_off is not None:
+            self._hand_off.deliver(claimed)
+        if not all_claimed:
+            self._after_commit()
 
     def _observe(self, event_id: int, channel: str, outcome: str, started: float) -> None:
         """One log line and the metrics of a processed event (ids and outcome; never its content)."""
