@@ -1,6 +1,7 @@
 """Async engine and session factory for SQLite (embedded) and PostgreSQL (several workers)."""
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -87,29 +88,40 @@ class SqliteCheckpointer:
         self._path = make_url(url).database or ""
         self._timeout = busy_timeout_ms / 1000
         self._connection: sqlite3.Connection | None = None
+        # A cancelled await does not stop the thread that runs a checkpoint: close() waits for it
+        # here rather than closing the connection under its feet (that crashes the process).
+        self._lock = threading.Lock()
         self.checkpoints = 0
         self.closed = False
 
     def checkpoint(self) -> tuple[int, int]:
         """Copy what the WAL holds into the database (PASSIVE: waits for no reader or writer).
 
-        Returns the WAL's frames and how many of them are now in the database file.
+        Returns the WAL's frames and how many of them are now in the database file ((0, 0) once closed).
         """
-        if self._connection is None:
-            # Used from one worker thread at a time (the caller awaits each checkpoint).
-            self._connection = sqlite3.connect(
-                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-        _busy, frames, done = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        self.checkpoints += 1
+        with self._lock:
+            if self.closed:
+                return 0, 0
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self._path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+                )
+            frames, done = self._run(self._connection)
+            self.checkpoints += 1
+            return frames, done
+
+    def _run(self, connection: sqlite3.Connection) -> tuple[int, int]:
+        """One PASSIVE checkpoint: the WAL's frames, and how many are in the database file now."""
+        _busy, frames, done = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         return int(frames), int(done)
 
     def close(self) -> None:
-        """Close the checkpointer's connection."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        self.closed = True
+        """Close the checkpointer's connection, after a checkpoint under way in another thread."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            self.closed = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,10 +8,14 @@ Telegram's limit").
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bot.runtime.checkpoint import checkpoint_forever
 from storage.engine import SqliteCheckpointer, create_engine
 
 ROWS = 3000  # a few MB of WAL: past the 1000 pages at which a commit would checkpoint by default
@@ -42,3 +46,44 @@ async def test_commits_leave_the_checkpoint_to_the_checkpointer(tmp_path: Path) 
     # Checkpointed elsewhere, no commit did it; the checkpointer copies it all, beside the open writer.
     frames, done = await wal_after_writes(f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}", checkpoint_elsewhere=True)
     assert frames > 1000 and done == frames
+
+
+class SlowCheckpointer(SqliteCheckpointer):
+    """A checkpointer whose checkpoint is under way (in its thread) when the desk stops."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.started = threading.Event()
+        self.go_on = threading.Event()
+        self.log: list[str] = []
+
+    def _run(self, connection: sqlite3.Connection) -> tuple[int, int]:
+        self.started.set()
+        self.go_on.wait(30)
+        result = super()._run(connection)
+        self.log.append("checkpoint done")
+        return result
+
+    def close(self) -> None:
+        self.log.append("close asked")
+        self.go_on.set()
+        super().close()
+        self.log.append("closed")
+
+
+async def test_stopping_mid_checkpoint_closes_the_connection_only_after_it(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    engine = create_engine(url, sqlite_checkpoint_elsewhere=True)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+    checkpointer = SlowCheckpointer(url)
+    task = asyncio.create_task(checkpoint_forever(checkpointer, interval=0))
+    await asyncio.to_thread(checkpointer.started.wait, 30)
+    # The desk stops while the thread is inside a checkpoint: closing its connection then would
+    # crash the process (it did: a segmentation fault at the end of a test run).
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert checkpointer.log == ["close asked", "checkpoint done", "closed"]
+    assert checkpointer.closed and checkpointer.checkpoint() == (0, 0)
+    await engine.dispose()

@@ -16,18 +16,14 @@ CHECKPOINT_SECONDS = 1.0
 
 async def checkpoint_forever(checkpointer: SqliteCheckpointer, interval: float = CHECKPOINT_SECONDS) -> None:
     """Checkpoint the WAL every `interval` seconds, in a worker thread, until cancelled."""
-    running: asyncio.Future[tuple[int, int]] | None = None
     try:
         while True:
             await asyncio.sleep(interval)
-            running = asyncio.ensure_future(asyncio.to_thread(checkpointer.checkpoint))
             try:
-                # Shielded: a cancelled await must not close the connection under the thread's feet.
-                await asyncio.shield(running)
+                await asyncio.to_thread(checkpointer.checkpoint)
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint failed (%s); trying again in %.0f s", exc, interval)
     finally:
-        if running is not None and not running.done():
-            running.add_done_callback(lambda _: checkpointer.close())
-        else:
-            checkpointer.close()
+        # If cancelled mid-checkpoint, the thread still runs it: close() waits for it (a PASSIVE
+        # checkpoint waits for nobody, so that is at most one checkpoint's time).
+        checkpointer.close()
