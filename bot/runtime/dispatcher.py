@@ -119,21 +119,13 @@ class OutboxDispatcher:
     async def _loop(self, in_flight: set[asyncio.Task[bool]]) -> None:
         """Claim and start deliveries until closed."""
         while not self._bell.closing:
-            batch_size = self.policy.batch
-            room = min(batch_size - len(self._sending), 2 * batch_size - len(in_flight))
-            if room > 0 and (room >= batch_size // 2 or not in_flight):
+            room = self._room()
+            if room > 0 and (room >= self.policy.batch // 2 or not in_flight):
                 if self._yield_to is not None:
                     await self._yield_to()
                 try:
                     async with self._sessions() as session, session.begin():
-                        batch = await outbox.claim_due(
-                            session,
-                            now=self._clock.now(),
-                            lease=self.policy.lease,
-                            limit=room,
-                            window=self.policy.chat_window,
-                            wall=self._clock.wall(),
-                        )
+                        batch = await self._claim(session, room)
                 except Exception as exc:
                     if is_unavailable(exc):
                         log.warning("outbox: database unavailable (%s); retrying", exc)
@@ -157,20 +149,28 @@ class OutboxDispatcher:
         (on SQLite, behind whatever holds the one connection).
         """
         queued, released = outbox.take_queued(session)
-        batch_size = self.policy.batch
-        room = min(batch_size - len(self._sending), 2 * batch_size - len(self._in_flight))
+        room = self._room()
         if not queued or room <= 0 or self._bell.closing:
             return [], not queued and not released
-        claimed = await outbox.claim_due(
+        claimed = await self._claim(session, room, ids=queued)
+        return claimed, len(claimed) == len(queued) and not released
+
+    def _room(self) -> int:
+        """How many more messages may be claimed now: a batch being sent, two batches in flight."""
+        batch_size = self.policy.batch
+        return min(batch_size - len(self._sending), 2 * batch_size - len(self._in_flight))
+
+    async def _claim(self, session: AsyncSession, limit: int, ids: list[int] | None = None) -> list[OutboxMessage]:
+        """Claim up to `limit` due messages (only `ids`, if given) under this dispatcher's lease and window."""
+        return await outbox.claim_due(
             session,
             now=self._clock.now(),
             lease=self.policy.lease,
-            limit=room,
+            limit=limit,
             window=self.policy.chat_window,
             wall=self._clock.wall(),
-            ids=queued,
+            ids=ids,
         )
-        return claimed, len(claimed) == len(queued) and not released
 
     def deliver(self, messages: list[OutboxMessage]) -> None:
         """Send messages claimed by claim_queued, whose transaction has committed."""
