@@ -32,8 +32,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -98,21 +96,16 @@ async def reply_times(url: str) -> list[float]:
 async def post_all(bot: BotProcess, updates: list[dict[str, Any]], connections: int) -> list[float]:
     """Post the updates concurrently; the wall time each post started."""
     started: list[float] = [0.0] * len(updates)
+    # At most `connections` posts under way at once (the bot process's client keeps them alive).
     gate = asyncio.Semaphore(connections)
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
 
-        async def one(i: int, update: dict[str, Any]) -> None:
-            async with gate:
-                started[i] = time.time()
-                response = await http.post(
-                    bot.url + "/telegram/webhook",
-                    json=update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": "test-secret_0123456789abcdefghijklm"},
-                )
-                assert response.status_code == 200, response.text
+    async def one(i: int, update: dict[str, Any]) -> None:
+        async with gate:
+            started[i] = time.time()
+            response = await bot.post_telegram(update)
+            assert response.status_code == 200, response.text
 
-        await asyncio.gather(*(one(i, u) for i, u in enumerate(updates)))
+    await asyncio.gather(*(one(i, u) for i, u in enumerate(updates)))
     return started
 
 
@@ -196,34 +189,24 @@ async def latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 updates = [maker.message(u, DESCRIPTIONS[i % 3].format(n=i)) for i, u in enumerate(users)]
                 posted: dict[int, float] = {}
                 rng = random.Random(7)
-                async with httpx.AsyncClient(timeout=30.0) as http:
-                    # Warm-up: the first requests of a process pay for imports and caches.
-                    for i in range(20):
-                        warm = maker.message(User(490_000 + i, "Pemanasan"), DESCRIPTIONS[0].format(n=i))
-                        await http.post(
-                            bot.url + "/telegram/webhook",
-                            json=warm,
-                            headers={"X-Telegram-Bot-Api-Secret-Token": "test-secret_0123456789abcdefghijklm"},
-                        )
-                    await fleet.settled(timeout=30)
-                    start = time.monotonic() + 0.1
-                    tasks = []
+                # Warm-up: the first requests of a process pay for imports and caches.
+                for i in range(20):
+                    await bot.post_telegram(maker.message(User(490_000 + i, "Pemanasan"), DESCRIPTIONS[0].format(n=i)))
+                await fleet.settled(timeout=30)
+                start = time.monotonic() + 0.1
+                tasks = []
 
-                    async def post(user: User, update: dict[str, Any]) -> None:
-                        posted[user.id] = time.time()
-                        response = await http.post(
-                            bot.url + "/telegram/webhook",
-                            json=update,
-                            headers={"X-Telegram-Bot-Api-Secret-Token": "test-secret_0123456789abcdefghijklm"},
-                        )
-                        assert response.status_code == 200
+                async def post(user: User, update: dict[str, Any]) -> None:
+                    posted[user.id] = time.time()
+                    response = await bot.post_telegram(update)
+                    assert response.status_code == 200
 
-                    for i, (user, update) in enumerate(zip(users, updates, strict=True)):
-                        # Open loop with a little jitter (a crowd is not a metronome).
-                        due = start + i / args.rate + rng.uniform(-0.2, 0.2) / args.rate
-                        await asyncio.sleep(max(0.0, due - time.monotonic()))
-                        tasks.append(asyncio.create_task(post(user, update)))
-                    await asyncio.gather(*tasks)
+                for i, (user, update) in enumerate(zip(users, updates, strict=True)):
+                    # Open loop with a little jitter (a crowd is not a metronome).
+                    due = start + i / args.rate + rng.uniform(-0.2, 0.2) / args.rate
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    tasks.append(asyncio.create_task(post(user, update)))
+                await asyncio.gather(*tasks)
                 await fleet.settled(timeout=60)
             finally:
                 await fleet.close()
