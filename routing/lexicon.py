@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from routing.normalize import KNOWN_WORDS, tokens
-from routing.opinion import NO_AGENCY, Opinion
+from routing.cues import CONSEQUENCE_SO, CONSEQUENCE_WORDS, CONTRAST_WORDS, SIMILE_WORDS
+from routing.normalize import CONTEXTUAL, KNOWN_WORDS, chunk_tokens, context_tokens, lowered, tokens
+from routing.opinion import NO_AGENCY, Opinion, Part, words_of
 
 # Tokens shorter than this are only matched exactly: at four letters one typo already turns
 # "asal" into "aspal" and "alan" into "jalan".
@@ -70,6 +72,16 @@ class Entry(NamedTuple):
 
 # Kinds of the phrases a token may start (Token.starts).
 EXCLUDE, PROBLEM, PROOF = 0, 1, 2
+# A phrase a token may start: (kind, agency, words).
+Start = tuple[int, int, tuple[str, ...]]
+_NO_FOLLOWS: Mapping[str, tuple[Start, ...]] = MappingProxyType({})
+# Token.flags: what the matcher looks for at a token, worked out once per word instead of once per
+# message: an entry starts here, a phrase may start here, a comparison ("kayak") is made here, the
+# sentence turns here ("tapi", "sehingga", "jadi").
+KEYED, PHRASES, SIMILE, TURN = 1, 2, 4, 8
+_TURNS = CONTRAST_WORDS | CONSEQUENCE_WORDS | CONSEQUENCE_SO
+# Distinct whitespace-separated pieces of text whose reading Lexicon.read() keeps.
+PIECE_CACHE = 32768
 
 
 class Token(NamedTuple):
@@ -82,8 +94,25 @@ class Token(NamedTuple):
     locative: bool = False
     # The word without a possessive "-nya" ("keluarnya" -> "keluar"), if it had one.
     bare: str | None = None
-    # The exclude, problem and proof phrases that may start here: (kind, agency, words).
-    starts: tuple[tuple[int, int, tuple[str, ...]], ...] = ()
+    # The one-word exclude, problem and proof phrases that this word is: (kind, agency, words).
+    starts: tuple[Start, ...] = ()
+    # The longer ones that may start here, by their second word (as written, lexicon word or bare).
+    follows: Mapping[str, tuple[Start, ...]] = _NO_FOLLOWS
+    flags: int = 0
+
+
+class Reading(NamedTuple):
+    """A text as classify() reads it: its tokens looked up, and the second opinion's words and shares."""
+
+    words: list[str]
+    toks: list[Token]
+    # What the text's pieces give the second opinion, in order (Opinion.judge()); empty without one.
+    parts: list[Part]
+
+
+# One whitespace-separated piece of a text read: its words and tokens, its part for the second
+# opinion (None without one), and whether a token of it depends on its neighbours (CONTEXTUAL).
+_Piece = tuple[tuple[str, ...], tuple[Token, ...], Part | None, bool]
 
 
 class Lexicon:
@@ -137,24 +166,86 @@ class Lexicon:
         self._longest_fuzzy = max((len(word) for word in self._choices), default=0) * 4 // 3 + 1
         # Per instance, so that a discarded lexicon's cache goes with it.
         self.lookup = lru_cache(maxsize=65536)(self._token)
+        # A plain dict, emptied when full, rather than an lru_cache: read() asks it for every word of
+        # every message, and a dict lookup costs half of an lru_cache hit.
+        self._pieces: dict[str, _Piece] = {}
+
+    def read(self, text: str) -> Reading:
+        """A text's tokens, looked up, with the second opinion's words and their shares."""
+        words: list[str] = []
+        toks: list[Token] = []
+        parts: list[Part] = []
+        contextual = False
+        pieces = self._pieces
+        # A token never spans whitespace: a text reads as its pieces, and a desk sees the same
+        # pieces again and again ("sampah", "jln,", "tlg").
+        for chunk in lowered(text).split():
+            piece = pieces.get(chunk)
+            if piece is None:
+                piece = self._piece(chunk)
+            piece_words, piece_toks, part, piece_contextual = piece
+            words += piece_words
+            toks += piece_toks
+            if part is not None:
+                parts.append(part)
+            contextual = contextual or piece_contextual
+        if contextual:
+            words = context_tokens(words)
+            toks = [self.lookup(word) for word in words]
+        opinion = self.opinion
+        if opinion is not None and not text.isascii():
+            # The model reads the text as it was trained: without lowered()'s removal of invisible
+            # characters. (ASCII has none: its pieces' words are the text's.)
+            parts = [opinion.part(words_of(text))]
+        return Reading(words, toks, parts)
+
+    def _piece(self, chunk: str) -> _Piece:
+        """Read one piece of lowered text and keep it."""
+        words = chunk_tokens(chunk)
+        opinion = self.opinion
+        piece = (
+            words,
+            tuple(self.lookup(word) for word in words),
+            opinion.part(words_of(chunk)) if opinion is not None else None,
+            not CONTEXTUAL.isdisjoint(words),
+        )
+        if len(self._pieces) >= PIECE_CACHE:
+            self._pieces.clear()
+        self._pieces[chunk] = piece
+        return piece
 
     def _token(self, raw: str) -> Token:
         """The token of a word, with what the matcher needs precomputed (the result is cached)."""
         token = self._lookup(raw)
         bare = raw[:-3] if raw.endswith("nya") and len(raw) > 5 else None
-        starts: list[tuple[int, int, tuple[str, ...]]] = []
+        starts: list[Start] = []
+        follows: dict[str, list[Start]] = {}
         for kind, table in ((EXCLUDE, self.excludes), (PROBLEM, self.problems), (PROOF, self.proofs)):
             seen: set[tuple[int, tuple[str, ...]]] = set()
             for word in (raw, token.key, bare):
                 if word is None:
                     continue
-                for phrase in table.get(word, ()):
-                    if phrase not in seen:
-                        seen.add(phrase)
-                        starts.append((kind, *phrase))
-        if bare is None and not starts:
+                for agency, words in table.get(word, ()):
+                    if (agency, words) not in seen:
+                        seen.add((agency, words))
+                        if len(words) == 1:
+                            starts.append((kind, agency, words))
+                        else:
+                            follows.setdefault(words[1], []).append((kind, agency, words))
+        flags = (
+            (KEYED if token.key in self.entries else 0)
+            | (PHRASES if starts or follows else 0)
+            | (SIMILE if raw in SIMILE_WORDS else 0)
+            | (TURN if raw in _TURNS else 0)
+        )
+        if bare is None and not flags:
             return token
-        return token._replace(bare=bare, starts=tuple(starts))
+        return token._replace(
+            bare=bare,
+            starts=tuple(starts),
+            follows={second: tuple(group) for second, group in follows.items()} if follows else _NO_FOLLOWS,
+            flags=flags,
+        )
 
     @classmethod
     def build(

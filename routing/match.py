@@ -5,70 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from routing.lexicon import EXCLUDE, FILLERS, PROBLEM, Entry, Lexicon, Token
-
-# A keyword right after a place word names where, not what: "sampah di jalan", "depan kantor
-# capil", "dekat jembatan". So does one after a word of circumstance ("hilang waktu banjir") or of
-# concession ("padahal NIK sdh benar": the NIK is the background, not the matter).
-CONTEXT_WORDS = frozenset(
-    {
-        "di",
-        "ke",
-        "depan",
-        "belakang",
-        "samping",
-        "sebelah",
-        "seberang",
-        "dekat",
-        "sekitar",
-        "menuju",
-        "arah",
-        "lewat",
-        "melewati",
-        "waktu",
-        "saat",
-        "ketika",
-        "kena",
-        "padahal",
-        "walaupun",
-        "meskipun",
-        "although",
-        "though",
-        "near",
-        "at",
-        "on",
-        "in",
-        "outside",
-        "behind",
-        "beside",
-        "around",
-    }
+from routing.cues import (
+    CONSEQUENCE_NOT,
+    CONSEQUENCE_SO,
+    CONSEQUENCE_WORDS,
+    CONTEXT_WORDS,
+    CONTRAST_WORDS,
+    DENIAL_AFTER,
+    DENIAL_OPENERS,
+    DENIAL_SKIP,
+    NEGATION_BRIDGES,
+    NEGATION_WORDS,
+    PROBLEM_NEGATIONS,
+    QUALIFIERS,
+    SIMILE_BREAKERS,
 )
+from routing.lexicon import EXCLUDE, FILLERS, KEYED, PHRASES, PROBLEM, SIMILE, TURN, Entry, Lexicon, Token
+
+# A keyword after a place or circumstance word (cues.CONTEXT_WORDS) counts half: it names where, not what.
 CONTEXT_WEIGHT = 0.5
-# "bukan salurannya yang rusak": the citizen says outright that this is not the matter.
-NEGATION_WORDS = frozenset({"bukan"})
-# ... also with one of these in between: "bukan soal jalan rusak", "not about the garbage".
-NEGATION_BRIDGES = frozenset({"soal", "cuma", "hanya", "sekadar", "karena", "about", "only", "just", "the", "a"})
-# "sampah bukan masalahnya", "the garbage is not the problem": what comes before is denied.
-DENIAL_AFTER = (("bukan", "masalah"), ("not", "problem"), ("not", "issue"))
-DENIAL_SKIP = frozenset({"yang", "is", "are", "was", "the", "a", "really", "actually", "sebenarnya"})
-DENIAL_OPENERS = DENIAL_SKIP | {first for first, _ in DENIAL_AFTER}
-# A problem word right after one of these is denied: "gotnya tidak rusak".
-PROBLEM_NEGATIONS = frozenset({"tidak", "bukan", "not"})
-# "kayak tempat sampah", "seperti air got": a comparison names what something is like, not what it is.
-SIMILE_WORDS = frozenset({"kayak", "seperti", "bagai", "bagaikan", "ibarat", "mirip", "laksana"})
-# ... unless it compares with something said before: "seperti biasa", "seperti yang saya laporkan".
-SIMILE_BREAKERS = frozenset({"biasa", "yang", "itu", "ini", "kemarin", "dulu", "sebelumnya", "tadi"})
-# "pelayanan dukcapil cepat, tapi sampah di samping kantornya numpuk": what follows the "but" is
-# the matter; what comes before it is background, weighed like a place word.
-CONTRAST_WORDS = frozenset({"tapi", "tetapi", "namun", "but", "however", "melainkan"})
-# "nama sy di 2 KK, jadi gk bisa daftar bansos": what follows "so ... cannot" is what the matter
-# prevents, not the matter; it is weighed like a place word (unless nothing of an agency's comes before).
-CONSEQUENCE_WORDS = frozenset({"sehingga", "akibatnya", "makanya", "jadinya"})
-CONSEQUENCE_SO = frozenset({"jadi", "jd"})
-CONSEQUENCE_NOT = frozenset({"gk", "ga", "gak", "nggak", "ngga", "enggak", "tidak", "tdk", "tak", "g"})
-# "trotoar yang rusak": the problem describes the place word itself.
-QUALIFIERS = frozenset({"yang", "yg", "that", "is", "are", "which"})
 # How far (in tokens) a problem word confirms a word that needs one: "jalan di RT kami ... rusak".
 PROBLEM_REACH = 10
 # A confirmed problem word adds this much to its agency (half a keyword): "jalan" + "rusak" = 1.5.
@@ -110,13 +65,28 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     """Find each agency's keywords in the tokens, longest phrase first, exclusions applied."""
     agencies = len(lexicon.codes)
     entries = lexicon.entries
-    keyed = [start for start, tok in enumerate(toks) if tok.key in entries]
+    # One pass over the tokens for what the matcher looks for (most words are none of it).
+    keyed: list[int] = []
+    phrased: list[int] = []
+    similes: list[int] = []
+    turns: list[int] = []
+    for pos, tok in enumerate(toks):
+        flags = tok.flags
+        if flags:
+            if flags & KEYED:
+                keyed.append(pos)
+            if flags & PHRASES:
+                phrased.append(pos)
+            if flags & SIMILE:
+                similes.append(pos)
+            if flags & TURN:
+                turns.append(pos)
     if not keyed:
         return Matches({}, None)
     singles = lexicon.singles
     pairs = lexicon.pairs
-    blocked, problems, proofs = _phrases(toks)
-    neutral = _neutralised(toks, proofs)
+    blocked, problems, proofs = _phrases(toks, phrased)
+    neutral = _neutralised(toks, similes, proofs)
     problem_spans = _problems(toks, problems)
     count = len(toks)
     used: dict[int, set[int]] = {}
@@ -127,28 +97,34 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
         key = tok.key
         assert key is not None
         # Phrases first (longest first), then the word alone.
-        candidates: tuple[Entry, ...] = ()
+        candidates = singles.get(key, ())
         following = start + 1
         while following < count and toks[following].raw in FILLERS and toks[following].key not in entries:
             following += 1
         if following < count:
             next_key = toks[following].key
             if next_key is not None:
-                candidates = pairs.get((key, next_key), ())
-        candidates = candidates + singles.get(key, ())
+                longer = pairs.get((key, next_key))
+                if longer:
+                    candidates = longer + candidates
         for entry in candidates:
             words = entry.words
+            agency = entry.agency
+            taken = used.get(agency)
+            stop = blocked.get(agency)
             if len(words) == 1:
                 end = start + 1
+                if (taken is not None and start in taken) or (stop is not None and start in stop):
+                    continue
             else:
                 end = _phrase_end(toks, start, words)
                 if end < 0:
                     continue
-            agency = entry.agency
-            taken = used.get(agency, nothing)
-            stop = blocked.get(agency, nothing)
-            if (taken or stop) and any(pos in taken or pos in stop for pos in range(start, end)):
-                continue
+                if any(
+                    (taken is not None and pos in taken) or (stop is not None and pos in stop)
+                    for pos in range(start, end)
+                ):
+                    continue
             if neutral and (start in neutral.get(agency, nothing) or start in neutral.get(ANY, nothing)):
                 context = 0.0
             elif end < count and toks[end].raw in DENIAL_OPENERS and _denied_after(toks, end):
@@ -162,19 +138,26 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
                 or (context < 1.0 and not _qualified(toks, problem_spans.get(agency, ()), end))
             ):
                 continue
-            used.setdefault(agency, set()).update(range(start, end))
+            if taken is None:
+                used[agency] = set(range(start, end))
+            else:
+                taken.update(range(start, end))
             if end == start + 1:
                 similarity = tok.similarity
             else:
                 similarity = min(toks[pos].similarity for pos in range(start, end) if toks[pos].key is not None)
             found.append(_Found(agency, entry, start, end, entry.weight * similarity, context))
     if problem_spans:
-        found.extend(_problem_hits(found, problem_spans, used))
+        extra = _problem_hits(found, problem_spans, used)
+        if extra:
+            # Keywords were found in text order; the problem words that confirmed them are sorted in.
+            found.extend(extra)
+            found.sort(key=lambda f: f.start)
     # A "but" or a "so ... cannot" only weighs one matter against another: with evidence for a single
     # agency (most messages) the tokens need not be searched for them.
     if len({item.agency for item in found}) < 2:
         return _collect(found, agencies, -1)
-    return _collect(found, agencies, _last_contrast(toks), _first_consequence(toks))
+    return _collect(found, agencies, _last_contrast(toks, turns), _first_consequence(toks, turns))
 
 
 def _phrase_end(toks: list[Token], start: int, words: tuple[str, ...]) -> int:
@@ -196,7 +179,9 @@ def _phrase_end(toks: list[Token], start: int, words: tuple[str, ...]) -> int:
 
 
 def _collect(found: list[_Found], agencies: int, contrast: int, consequence: int = -1) -> Matches:
-    """Per agency, the best hit of each entry; and the topic: the first clear keyword (after a "but")."""
+    """Per agency, the best hit of each entry; and the topic: the first clear keyword (after a "but").
+
+    `found` is in text order."""
     hits: dict[int, dict[str, Hit]] = {}
     topic: int | None = None
     topic_start = -1
@@ -210,22 +195,23 @@ def _collect(found: list[_Found], agencies: int, contrast: int, consequence: int
         for item in found
     ):
         consequence = -1  # nothing of an agency's before the "so": the consequence is all there is
-    found.sort(key=lambda f: f.start)
-    for item in found:
-        background = item.start < contrast or (0 <= consequence < item.start and contrast < consequence)
-        context = item.context * CONTEXT_WEIGHT if background else item.context
-        hit = Hit(item.score, context, item.entry, item.start)
-        if context == 1.0 and not item.problem and item.start > contrast and not background:
+    for agency, entry, start, _end, score, context, problem in found:
+        background = start < contrast or (0 <= consequence < start and contrast < consequence)
+        if background:
+            context *= CONTEXT_WEIGHT
+        elif context == 1.0 and not problem and start > contrast:
             if topic is None:
-                topic, topic_start = item.agency, item.start
-            elif item.start == topic_start and item.agency != topic:
+                topic, topic_start = agency, start
+            elif start == topic_start and agency != topic:
                 # A word two agencies share names neither as the topic.
                 topic_shared = True
-        slot = hits.setdefault(item.agency, {})
-        previous = slot.get(item.entry.text)
+        slot = hits.get(agency)
+        if slot is None:
+            slot = hits[agency] = {}
+        previous = slot.get(entry.text)
         # The same word twice is one piece of evidence, not two.
-        if previous is None or previous.score * previous.context < hit.score * hit.context:
-            slot[item.entry.text] = hit
+        if previous is None or previous.score * previous.context < score * context:
+            slot[entry.text] = Hit(score, context, entry, start)
     return Matches(hits, None if topic_shared else topic)
 
 
@@ -252,18 +238,25 @@ def _denied_after(toks: list[Token], end: int) -> bool:
     return (words[0].raw, words[1].bare or words[1].raw) in DENIAL_AFTER
 
 
-def _last_contrast(toks: list[Token]) -> int:
-    """The position of the last "but" that has words after it, or -1."""
-    found = [pos for pos, tok in enumerate(toks[:-1]) if tok.raw in CONTRAST_WORDS]
-    return found[-1] if found else -1
-
-
-def _first_consequence(toks: list[Token]) -> int:
-    """The position of the first "sehingga" or "jadi ... tidak" (a consequence follows), or -1."""
-    for pos, tok in enumerate(toks[:-1]):
-        if tok.raw in CONSEQUENCE_WORDS:
+def _last_contrast(toks: list[Token], turns: list[int]) -> int:
+    """The position of the last "but" that has words after it, or -1 (`turns`: where the text may turn)."""
+    last = len(toks) - 1
+    for pos in reversed(turns):
+        if pos < last and toks[pos].raw in CONTRAST_WORDS:
             return pos
-        if tok.raw in CONSEQUENCE_SO and any(t.raw in CONSEQUENCE_NOT for t in toks[pos + 1 : pos + 3]):
+    return -1
+
+
+def _first_consequence(toks: list[Token], turns: list[int]) -> int:
+    """The position of the first "sehingga" or "jadi ... tidak" (a consequence follows), or -1."""
+    last = len(toks) - 1
+    for pos in turns:
+        if pos >= last:
+            break
+        raw = toks[pos].raw
+        if raw in CONSEQUENCE_WORDS:
+            return pos
+        if raw in CONSEQUENCE_SO and any(t.raw in CONSEQUENCE_NOT for t in toks[pos + 1 : pos + 3]):
             return pos
     return -1
 
@@ -273,25 +266,32 @@ ANY = -1
 
 
 def _phrases(
-    toks: list[Token],
+    toks: list[Token], phrased: list[int]
 ) -> tuple[dict[int, set[int]], list[tuple[int, int, int]], list[tuple[int, int, int]]]:
-    """Exclusions found (per agency, the positions they cover), problems and proofs (agency, start, end)."""
+    """Exclusions found (per agency, the positions they cover), problems and proofs (agency, start, end),
+    of the phrases that may start at the `phrased` positions."""
     blocked: dict[int, set[int]] = {}
     problems: list[tuple[int, int, int]] = []
     proofs: list[tuple[int, int, int]] = []
     count = len(toks)
-    for start in [start for start, tok in enumerate(toks) if tok.starts]:
-        for kind, agency, words in toks[start].starts:
+    for start in phrased:
+        tok = toks[start]
+        found = tok.starts
+        follows = tok.follows
+        if follows and start + 1 < count:
+            # The second word as written, as the lexicon word, or without "-nya" (each looked up once).
+            following = toks[start + 1]
+            raw, key, bare = following.raw, following.key, following.bare
+            found += follows.get(raw, ())
+            if key is not None and key != raw:
+                found += follows.get(key, ())
+            if bare is not None and bare != raw and bare != key:
+                found += follows.get(bare, ())
+        for kind, agency, words in found:
             size = len(words)
             end = start + size
-            if size > 1:
-                if end > count:
-                    continue
-                second, following = words[1], toks[start + 1]
-                if second != following.raw and second != following.key and second != following.bare:
-                    continue
-                if size > 2 and not all(_is(toks[start + i], words[i]) for i in range(2, size)):
-                    continue
+            if size > 2 and (end > count or not all(_is(toks[start + i], words[i]) for i in range(2, size))):
+                continue
             if kind == EXCLUDE:
                 blocked.setdefault(agency, set()).update(range(start, end))
             elif kind == PROBLEM:
@@ -301,11 +301,12 @@ def _phrases(
     return blocked, problems, proofs
 
 
-def _neutralised(toks: list[Token], proofs: list[tuple[int, int, int]]) -> dict[int, set[int]]:
-    """Per agency (ANY: all), positions whose words are a comparison or an attachment, not the matter."""
+def _neutralised(toks: list[Token], similes: list[int], proofs: list[tuple[int, int, int]]) -> dict[int, set[int]]:
+    """Per agency (ANY: all), positions whose words are a comparison (after a simile word at `similes`)
+    or an attachment, not the matter."""
     neutral: dict[int, set[int]] = {}
     count = len(toks)
-    for pos in [pos for pos, tok in enumerate(toks) if tok.raw in SIMILE_WORDS]:
+    for pos in similes:
         if pos + 1 < count and toks[pos + 1].raw not in SIMILE_BREAKERS:
             # The compared thing: the next word, or the one after a plain word ("kayak air got").
             simile = neutral.setdefault(ANY, set())
@@ -328,14 +329,23 @@ def _problems(toks: list[Token], problems: list[tuple[int, int, int]]) -> dict[i
     spans: dict[int, list[Span]] = {}
     taken: dict[int, set[int]] = {}
     # Longest first, so that "tidak mengalir" is found before "mengalir" could be denied by its "tidak".
-    for agency, start, end in sorted(problems, key=lambda p: (p[1], p[1] - p[2])):
-        mine = taken.setdefault(agency, set())
-        if any(pos in mine for pos in range(start, end)):
+    if len(problems) > 1:
+        problems = sorted(problems, key=lambda p: (p[1], p[1] - p[2]))
+    for agency, start, end in problems:
+        mine = taken.get(agency)
+        if mine is None:
+            mine = taken[agency] = set()
+        elif not mine.isdisjoint(range(start, end)):
             continue  # inside a longer problem phrase already found
         if start > 0 and toks[start - 1].raw in PROBLEM_NEGATIONS:
             continue
         mine.update(range(start, end))
-        spans.setdefault(agency, []).append((start, end, tuple(tok.key or tok.raw for tok in toks[start:end])))
+        span = (start, end, tuple([tok.key or tok.raw for tok in toks[start:end]]))
+        mine_spans = spans.get(agency)
+        if mine_spans is None:
+            spans[agency] = [span]
+        else:
+            mine_spans.append(span)
     return spans
 
 

@@ -21,10 +21,10 @@ import itertools
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import NamedTuple
 
 CHAR_NGRAMS = (2, 5)
 # A word: two or more letters or digits.
@@ -65,6 +65,27 @@ def features(text: str) -> list[str]:
     return found
 
 
+# A word's share of a message's scores: its summed feature weights per label, and how many of
+# its features the model knows.
+Share = tuple[tuple[float, ...], int]
+Row = tuple[float, ...]
+# The pairs of a word that begins none (never written to).
+_NO_PAIRS: dict[str, Row] = {}
+
+
+class Part(NamedTuple):
+    """What a run of words (a whitespace-separated piece of a text, or a whole text) gives the model."""
+
+    # Its first word ("" if it has none); the weights of the pairs its last word begins.
+    first: str
+    then: dict[str, Row]
+    # The summed weights of its words that the model knows, in order; those of its word pairs.
+    vectors: tuple[Row, ...]
+    pairs: tuple[Row, ...]
+    # How many of its features (words' and pairs') the model knows.
+    known: int
+
+
 @dataclass(frozen=True)
 class Opinion:
     """A trained model: labels (agency codes, and "null" for none), biases, idf-scaled feature weights."""
@@ -73,14 +94,24 @@ class Opinion:
     bias: tuple[float, ...]
     # Feature -> its weight for each label, already multiplied by the feature's idf. Every feature
     # the model knows is here, zero weights too: each counts in the message's length.
-    weights: dict[str, tuple[float, ...]]
-    _word_share: Any = field(init=False, repr=False, compare=False)
+    weights: dict[str, Row]
+    _word_share: Callable[[str], Share] = field(init=False, repr=False, compare=False)
+    # The word-pair features as first word -> second word -> weights: a lookup per neighbouring pair
+    # instead of building the pair's feature string.
+    _pairs: dict[str, dict[str, Row]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Per instance, so that a discarded model's cache goes with it.
         object.__setattr__(self, "_word_share", lru_cache(maxsize=WORD_CACHE)(self._share))
+        pairs: dict[str, dict[str, Row]] = {}
+        for feature, row in self.weights.items():
+            if feature.startswith(WORD_MARK):
+                first, space, second = feature[len(WORD_MARK) :].partition(" ")
+                if space:
+                    pairs.setdefault(first, {})[second] = row
+        object.__setattr__(self, "_pairs", pairs)
 
-    def _share(self, word: str) -> tuple[tuple[float, ...], int]:
+    def _share(self, word: str) -> Share:
         """A word's summed weights for each label and how many known features it has."""
         totals = [0.0] * len(self.labels)
         known = 0
@@ -93,31 +124,77 @@ class Opinion:
                     totals[label] += weight
         return tuple(totals), known
 
-    def probabilities(self, text: str) -> dict[str, float]:
-        """Each label's probability for a text."""
-        words = words_of(text)
-        shares = [self._word_share(word) for word in words]
-        get = self.weights.get
-        pairs = [get(f"{WORD_MARK}{first} {second}") for first, second in itertools.pairwise(words)]
-        vectors = [summed for summed, count in shares if count]
-        vectors.extend(row for row in pairs if row is not None)
-        known = sum(count for _, count in shares) + sum(row is not None for row in pairs)
+    def share(self, word: str) -> Share:
+        """A word's share of a message's scores (cached: a desk sees the same words again and again)."""
+        return self._word_share(word)
+
+    def part(self, words: Sequence[str]) -> Part:
+        """What a run of words (words_of()) gives the model; a text's parts add up to its score."""
+        shares = [self.share(word) for word in words]
+        pairs: list[Row] = []
+        for first, second in itertools.pairwise(words):
+            row = self._pairs.get(first, _NO_PAIRS).get(second)
+            if row is not None:
+                pairs.append(row)
+        return Part(
+            words[0] if words else "",
+            self._pairs.get(words[-1], _NO_PAIRS) if words else _NO_PAIRS,
+            tuple(summed for summed, count in shares if count),
+            tuple(pairs),
+            sum(count for _, count in shares) + len(pairs),
+        )
+
+    def _scores(self, parts: Sequence[Part]) -> list[float]:
+        """Each label's score for a text made of `parts`, in order."""
+        # A message's score is a sum over its words and neighbouring pairs, so a piece of text's part
+        # is worked out once (Lexicon.read() keeps them); here only the pairs across pieces are new.
+        vectors: list[Row] = []
+        pairs: list[Row] = []
+        known = 0
+        then = _NO_PAIRS
+        for first, part_then, part_vectors, part_pairs, part_known in parts:
+            if not first:
+                continue  # no words: the pair goes from the piece before to the piece after
+            row = then.get(first)
+            if row is not None:
+                pairs.append(row)
+                known += 1
+            vectors += part_vectors
+            pairs += part_pairs
+            known += part_known
+            then = part_then
+        # Words first, then pairs: the order of training's features (and of the sums' rounding).
+        vectors += pairs
         scores = list(self.bias)
         if vectors:
             scale = 1.0 / math.sqrt(known)
             # Summed column by column in C (zip, sum): this is the hot loop of routing.
             columns = zip(*vectors, strict=True)
             scores = [bias + sum(column) * scale for bias, column in zip(scores, columns, strict=True)]
+        return scores
+
+    def _likelihoods(self, parts: Sequence[Part]) -> list[float]:
+        """Each label's probability, in the order of `labels`."""
+        scores = self._scores(parts)
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         whole = sum(exps)
-        return {label: value / whole for label, value in zip(self.labels, exps, strict=True)}
+        return [value / whole for value in exps]
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Each label's probability for a text."""
+        likelihoods = self._likelihoods([self.part(words_of(text))])
+        return dict(zip(self.labels, likelihoods, strict=True))
 
     def best(self, text: str) -> tuple[str, float]:
         """The most likely label for a text and its probability."""
-        probabilities = self.probabilities(text)
-        label = max(probabilities, key=probabilities.__getitem__)
-        return label, probabilities[label]
+        return self.judge([self.part(words_of(text))])
+
+    def judge(self, parts: Sequence[Part]) -> tuple[str, float]:
+        """The most likely label and its probability, for a text made of `parts` (in order)."""
+        likelihoods = self._likelihoods(parts)
+        index = max(range(len(likelihoods)), key=likelihoods.__getitem__)
+        return self.labels[index], likelihoods[index]
 
     def reasons(self, text: str, label: str, limit: int = 3) -> tuple[str, ...]:
         """The words of the text that count most for `label` against the other labels, most first."""
@@ -127,7 +204,7 @@ class Opinion:
         others = len(self.labels) - 1 or 1
         pull: dict[str, float] = {}
         for word in words_of(text):
-            summed, count = self._word_share(word)
+            summed, count = self.share(word)
             if count and word not in pull:
                 pull[word] = summed[index] - (sum(summed) - summed[index]) / others
         ranked = sorted((word for word, score in pull.items() if score > 0.0), key=lambda word: -pull[word])
