@@ -145,8 +145,11 @@ def _by_words(words: list[str], matches: Matches | None, lexicon: Lexicon) -> Cl
     scores = _scores(matches, agencies)
     guesses = _guesses(matches, scores, lexicon)
     other_scores = {index: value for index, value in scores.items() if index >= agencies and value > 0.0}
-    other_total = sum(other_scores.values())
-    other = lexicon.others[max(other_scores, key=other_scores.__getitem__) - agencies] if other_scores else None
+    if other_scores:
+        other_total = sum(other_scores.values())
+        other = lexicon.others[max(other_scores, key=other_scores.__getitem__) - agencies]
+    else:
+        other_total, other = 0, None
     if not guesses:
         return Classification(None, None, 0.0, [], other=other)
     best = guesses[0]
@@ -182,15 +185,19 @@ def _scores(matches: Matches, agencies: int) -> dict[int, float]:
     """Each agency's (and other matter's) score; place words and the topic count when they compete."""
     hits = matches.hits
     with_evidence: set[int] = set()
+    # The words that count, unless more than one agency (or other matters) compete.
+    scores: dict[int, float] = {}
     for index, slot in hits.items():
-        for hit in slot.values():
-            if hit.context > 0.0:
-                with_evidence.add(min(index, agencies))
-                break
-    scores: dict[int, float]
-    if len(with_evidence) <= 1:
-        scores = {index: sum(hit.score for hit in slot.values() if hit.context > 0.0) for index, slot in hits.items()}
-    else:
+        total = 0.0
+        counted = False
+        for score, context, _entry, _start in slot.values():
+            if context > 0.0:
+                total += score
+                counted = True
+        scores[index] = total
+        if counted:
+            with_evidence.add(min(index, agencies))
+    if len(with_evidence) > 1:
         # An other matter after a place word is a landmark ("pothole near the traffic light", "surat dari
         # RS"): no office's matter is located at it, so its place weight applies twice.
         scores = {
@@ -212,7 +219,8 @@ def _guesses(matches: Matches, scores: dict[int, float], lexicon: Lexicon) -> tu
     ranked = [index for index, score in scores.items() if index < agencies and score > 0.0]
     if len(ranked) > 1:
         ranked.sort(key=lambda i: (-scores[i], i))
-    return tuple(Guess(codes[index], scores[index], _words(matches.hits[index])) for index in ranked)
+    hits = matches.hits
+    return tuple([Guess(codes[index], scores[index], _words(hits[index])) for index in ranked])
 
 
 def _words(hits: dict[str, Hit]) -> tuple[str, ...]:
@@ -251,7 +259,8 @@ def _category(hits: dict[str, Hit], names: tuple[str, ...]) -> str | None:
             seen = first_seen.get(name)
             if seen is None or start < seen:
                 first_seen[name] = start
-    if not first_seen:
-        return names[0]
+    if len(first_seen) <= 1:
+        # Only one category's words (or none): no need to weigh them.
+        return next((name for name in first_seen if totals[name] > 0), names[0])
     best = max(names, key=lambda name: (totals[name], -first_seen.get(name, 0)))
     return best if totals[best] > 0 else names[0]

@@ -106,7 +106,8 @@ class Reading(NamedTuple):
 
     words: list[str]
     toks: list[Token]
-    # What the text's pieces give the second opinion, in order (Opinion.judge()); empty without one.
+    # What the text's pieces give the second opinion, in order (Opinion.judge()); empty without one
+    # or without words.
     parts: list[Part]
 
 
@@ -188,7 +189,8 @@ class Lexicon:
             toks += piece_toks
             if part is not None:
                 parts.append(part)
-            contextual = contextual or piece_contextual
+            if piece_contextual:
+                contextual = True
         if contextual:
             words = context_tokens(words)
             toks = [self.lookup(word) for word in words]
@@ -196,7 +198,7 @@ class Lexicon:
         if opinion is not None and not text.isascii():
             # The model reads the text as it was trained: without lowered()'s removal of invisible
             # characters. (ASCII has none: its pieces' words are the text's.)
-            parts = [opinion.part(words_of(text))]
+            parts = opinion.parts(words_of(text))
         return Reading(words, toks, parts)
 
     def _piece(self, chunk: str) -> _Piece:
@@ -206,7 +208,9 @@ class Lexicon:
         piece = (
             words,
             tuple(self.lookup(word) for word in words),
-            opinion.part(words_of(chunk)) if opinion is not None else None,
+            # A piece without the model's words (punctuation, one letter) has no part: the pairs go
+            # from the piece before it to the piece after.
+            opinion.part(model_words) if opinion is not None and (model_words := words_of(chunk)) else None,
             not CONTEXTUAL.isdisjoint(words),
         )
         if len(self._pieces) >= PIECE_CACHE:

@@ -85,9 +85,18 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
         return Matches({}, None)
     singles = lexicon.singles
     pairs = lexicon.pairs
-    blocked, problems, proofs = _phrases(toks, phrased)
-    neutral = _neutralised(toks, similes, proofs)
-    problem_spans = _problems(toks, problems)
+    blocked: dict[int, set[int]] = {}
+    neutral: dict[int, set[int]] = {}
+    problem_spans: dict[int, list[Span]] = {}
+    # Most messages have no exclusion, comparison or proof, and many no problem phrase.
+    if phrased:
+        blocked, problems, proofs = _phrases(toks, phrased)
+        if problems:
+            problem_spans = _problems(toks, problems)
+        if proofs or similes:
+            neutral = _neutralised(toks, similes, proofs)
+    elif similes:
+        neutral = _neutralised(toks, similes, [])
     count = len(toks)
     used: dict[int, set[int]] = {}
     found: list[_Found] = []

@@ -145,7 +145,7 @@ class Opinion:
         )
 
     def _scores(self, parts: Sequence[Part]) -> list[float]:
-        """Each label's score for a text made of `parts`, in order."""
+        """Each label's score for a text made of `parts` (each with words), in order."""
         # A message's score is a sum over its words and neighbouring pairs, so a piece of text's part
         # is worked out once (Lexicon.read() keeps them); here only the pairs across pieces are new.
         vectors: list[Row] = []
@@ -153,8 +153,6 @@ class Opinion:
         known = 0
         then = _NO_PAIRS
         for first, part_then, part_vectors, part_pairs, part_known in parts:
-            if not first:
-                continue  # no words: the pair goes from the piece before to the piece after
             row = then.get(first)
             if row is not None:
                 pairs.append(row)
@@ -168,8 +166,9 @@ class Opinion:
         scores = list(self.bias)
         if vectors:
             scale = 1.0 / math.sqrt(known)
-            # Summed column by column in C (zip, sum): this is the hot loop of routing.
-            columns = zip(*vectors, strict=True)
+            # Summed column by column in C (zip, sum): this is the hot loop of routing. (Every row has
+            # one weight per label: parse_opinion() checked it.)
+            columns = zip(*vectors, strict=False)
             scores = [bias + sum(column) * scale for bias, column in zip(scores, columns, strict=True)]
         return scores
 
@@ -183,18 +182,22 @@ class Opinion:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability for a text."""
-        likelihoods = self._likelihoods([self.part(words_of(text))])
+        likelihoods = self._likelihoods(self.parts(words_of(text)))
         return dict(zip(self.labels, likelihoods, strict=True))
 
     def best(self, text: str) -> tuple[str, float]:
         """The most likely label for a text and its probability."""
-        return self.judge([self.part(words_of(text))])
+        return self.judge(self.parts(words_of(text)))
+
+    def parts(self, words: Sequence[str]) -> list[Part]:
+        """A run of words as the parts judge() takes: one part, or none if there are no words."""
+        return [self.part(words)] if words else []
 
     def judge(self, parts: Sequence[Part]) -> tuple[str, float]:
-        """The most likely label and its probability, for a text made of `parts` (in order)."""
+        """The most likely label and its probability, for a text made of `parts` (in order, each with words)."""
         likelihoods = self._likelihoods(parts)
-        index = max(range(len(likelihoods)), key=likelihoods.__getitem__)
-        return self.labels[index], likelihoods[index]
+        best = max(likelihoods)
+        return self.labels[likelihoods.index(best)], best
 
     def reasons(self, text: str, label: str, limit: int = 3) -> tuple[str, ...]:
         """The words of the text that count most for `label` against the other labels, most first."""
