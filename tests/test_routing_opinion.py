@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import gzip
+import importlib
+import math
 import re
 import subprocess
 import sys
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings
 from routing import AgencyLexicon, Lexicon, classify
+from routing import lexicon as lexicon_module
 from routing.model_file import BUILTIN, OFF, load_opinion
-from routing.opinion import NO_AGENCY, Opinion, dump_opinion, parse_opinion
+from routing.opinion import NO_AGENCY, Opinion, dump_opinion, features, parse_opinion
 from routing.tables import lexicon_from_tables
 from routing.train import train
 
+# The module, not the function routing/__init__ exports under its name.
+normalize_module = importlib.import_module("routing.normalize")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 EXAMPLE = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
@@ -184,3 +192,82 @@ def test_a_model_file_that_is_not_there_is_a_configuration_error(tmp_path: Path)
         load_settings(config)
     config.write_text(text.replace('model = "builtin"', 'model = "off"'), encoding="utf-8")
     assert load_settings(config).routing.model == "off"
+
+
+# Pieces of chat text that the piece-by-piece reading must not change: context-dependent
+# abbreviations split across pieces, invisible characters, full-width letters, hyphens, emoji.
+_PIECES = st.sampled_from(
+    [
+        "kk",
+        "KK",
+        "e",
+        "ktp",
+        "el",
+        "e-ktp",
+        "min",
+        "halo",
+        "sampah,",
+        "jln",
+        "gorong2",
+        "dijalan",
+        "selo\u200bkan",
+        "Ｓａｍｐａｈ",
+        "jalan–jalan",
+        "tapi",
+        "kayak",
+        "rusak",
+        "bukan",
+        "akta",
+        "-",
+        "🙏",
+        "a",
+        "garbage",
+        "pick-up",
+        "İ",
+    ]
+)
+_SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\u00a0", "\u3000", "\u2003"])
+
+
+def _whole_tokens(text: str) -> list[str]:
+    """tokens() as defined on the whole text: one regular-expression pass, no pieces, no cache."""
+    lowered = unicodedata.normalize("NFKC", text).translate(normalize_module._TRANSLATE).lower()
+    raw = [token for word in normalize_module._WORD.findall(lowered) for token in normalize_module._word_tokens(word)]
+    return normalize_module.context_tokens(raw)
+
+
+def _trained_probabilities(opinion: Opinion, text: str) -> dict[str, float]:
+    """The model's probabilities as training defines them: every feature of the text, counted."""
+    known = [opinion.weights[feature] for feature in features(text) if feature in opinion.weights]
+    scale = 1.0 / math.sqrt(len(known)) if known else 0.0
+    scores = [bias + sum(row[label] for row in known) * scale for label, bias in enumerate(opinion.bias)]
+    exps = [math.exp(score - max(scores)) for score in scores]
+    return {label: value / sum(exps) for label, value in zip(opinion.labels, exps, strict=True)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(_PIECES, st.text(max_size=6)), _SPACES), max_size=14))
+def test_a_text_read_piece_by_piece_is_read_as_a_whole(with_opinion: Lexicon, pieces: list[tuple[str, str]]) -> None:
+    """Lexicon.read() works per whitespace-separated piece (and keeps each): the words, the lexicon's
+    tokens and the model's judgement must be those of the whole text."""
+    text = "".join(piece + space for piece, space in pieces)
+    opinion = with_opinion.opinion
+    assert opinion is not None
+    for _ in range(2):  # the first reading fills the cache, the second comes from it
+        reading = with_opinion.read(text)
+        assert reading.words == _whole_tokens(text)
+        assert reading.toks == [with_opinion.lookup(word) for word in reading.words]
+        label, probability = opinion.judge(reading.parts)
+        expected = _trained_probabilities(opinion, text)
+        assert probability == pytest.approx(expected[label], abs=1e-9)
+        assert probability == pytest.approx(max(expected.values()), abs=1e-9)
+
+
+def test_a_full_piece_cache_starts_again_and_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexicon_module, "PIECE_CACHE", 8)
+    small = lexicon_from_tables(EXAMPLE, load_opinion(BUILTIN, KENDARI))
+    usual = lexicon_from_tables(EXAMPLE, load_opinion(BUILTIN, KENDARI))
+    texts = [text for _, text in _labelled(DATA / "routing_corpus.tsv")][:60]
+    for text in texts + texts:
+        assert classify(text, small) == classify(text, usual), text
+    assert 0 < len(small._pieces) <= 8
