@@ -71,10 +71,13 @@ _THANKS_FIRST = frozenset(phrase[0] for phrase in THANKS)
 THANKS_OTHER = "ucapan terima kasih"
 _DONE = frozenset(
     {"sudah", "telah", "beres", "already", "finally", "done", "fixed", "repaired", "collected", "cleaned", "resolved"}
+    # ... or that things are fine now: "makasih dinas kebersihan, lingkungan kami skrg bersih".
+    | {"sekarang", "now", "bersih", "lancar", "mulus", "rapi", "clean", "smooth"}
 )
-# ... unless it goes on to say what is still wrong.
+# ... unless it goes on to say what is still wrong (or wrong again).
 _STILL_WRONG = frozenset(
     {"tapi", "tetapi", "namun", "belum", "tidak", "masih", "mohon", "tolong", "but", "still", "not"}
+    | {"lagi", "again", "kembali"}
 )
 
 

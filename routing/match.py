@@ -94,9 +94,9 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
         if problems:
             problem_spans = _problems(toks, problems)
         if proofs or similes:
-            neutral = _neutralised(toks, similes, proofs)
+            neutral = _neutralised(toks, similes, proofs, problems)
     elif similes:
-        neutral = _neutralised(toks, similes, [])
+        neutral = _neutralised(toks, similes, [], [])
     count = len(toks)
     used: dict[int, set[int]] = {}
     found: list[_Found] = []
@@ -310,18 +310,25 @@ def _phrases(
     return blocked, problems, proofs
 
 
-def _neutralised(toks: list[Token], similes: list[int], proofs: list[tuple[int, int, int]]) -> dict[int, set[int]]:
+def _neutralised(
+    toks: list[Token],
+    similes: list[int],
+    proofs: list[tuple[int, int, int]],
+    problems: list[tuple[int, int, int]],
+) -> dict[int, set[int]]:
     """Per agency (ANY: all), positions whose words are a comparison (after a simile word at `similes`)
     or an attachment, not the matter."""
     neutral: dict[int, set[int]] = {}
     count = len(toks)
     for pos in similes:
         if pos + 1 < count and toks[pos + 1].raw not in SIMILE_BREAKERS:
-            # The compared thing: the next word, or the one after a plain word ("kayak air got").
+            # The compared thing: the next word, or the one after a plain word ("kayak air got"); and
+            # a problem word right after it ("mantan sy kayak got mampet").
             simile = neutral.setdefault(ANY, set())
-            simile.add(pos + 1)
-            if toks[pos + 1].key is None:
-                simile.add(pos + 2)
+            compared = pos + 2 if toks[pos + 1].key is None else pos + 1
+            simile.update(range(pos + 1, compared + 1))
+            if any(start == compared + 1 for _, start, _ in problems):
+                simile.add(compared + 1)
     for agency, _start, end in proofs:
         for pos in range(end, min(end + PROOF_REACH, count)):
             if toks[pos].raw in CONTRAST_WORDS:

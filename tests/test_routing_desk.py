@@ -111,7 +111,7 @@ async def test_a_complaint_routed_by_the_second_opinion_says_so_on_both_cards(le
     card = await world.reply(DLHK_CHAT)
     assert "Diteruskan ke sini karena mirip aduan-aduan untuk dinas ini (kata: garbage" in text(card)
     # A drain word as an insult: the words would send it to PUPR; the opinion holds it for humas.
-    await file_complaint(world, SITI, "pikiran pejabat kita kayak selokan, mampet")
+    await file_complaint(world, SITI, "otaknya mampet, pejabat gak mikir rakyat")
     held = await world.reply(HUMAS_CHAT)
     assert "Kata-katanya menunjuk ke <b>PUPR</b>, tetapi isinya tidak mirip aduan untuk dinas itu." in text(held)
     assert ("➡️ PUPR", "pindah:2:PUPR") in keyboard(held)

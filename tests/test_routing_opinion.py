@@ -36,7 +36,7 @@ HELD_OUT = DATA / "routing_blind13.tsv"
 # No agency's word the lexicon knows: the words alone leave it with humas.
 GARBAGE_IN_ENGLISH = "Why is garbage pickup in Anduonohu only once a week now?"
 # A drain word as an insult: the words alone send it to PUPR.
-INSULT = "pikiran pejabat kita kayak selokan, mampet"
+INSULT = "otaknya mampet, pejabat gak mikir rakyat"
 
 
 @pytest.fixture(scope="module")
