@@ -102,7 +102,7 @@ class Token(NamedTuple):
 
 
 class Reading(NamedTuple):
-    """A text as classify() reads it: its tokens looked up, and the second opinion's words and shares."""
+    """A text as classify() reads it: its tokens looked up, and what it gives the second opinion."""
 
     words: list[str]
     toks: list[Token]
@@ -167,12 +167,12 @@ class Lexicon:
         self._longest_fuzzy = max((len(word) for word in self._choices), default=0) * 4 // 3 + 1
         # Per instance, so that a discarded lexicon's cache goes with it.
         self.lookup = lru_cache(maxsize=65536)(self._token)
-        # A plain dict, emptied when full, rather than an lru_cache: read() asks it for every word of
-        # every message, and a dict lookup costs half of an lru_cache hit.
+        # A plain dict, emptied when full, rather than an lru_cache: read() asks it for every piece of
+        # every message, and a dict lookup costs less than an lru_cache hit and its bookkeeping.
         self._pieces: dict[str, _Piece] = {}
 
     def read(self, text: str) -> Reading:
-        """A text's tokens, looked up, with the second opinion's words and their shares."""
+        """A text's tokens, looked up, and what its pieces give the second opinion."""
         words: list[str] = []
         toks: list[Token] = []
         parts: list[Part] = []
