@@ -144,10 +144,12 @@ class Opinion:
             sum(count for _, count in shares) + len(pairs),
         )
 
-    def _scores(self, parts: Sequence[Part]) -> list[float]:
-        """Each label's score for a text made of `parts` (each with words), in order."""
+    def _likelihoods(self, parts: Sequence[Part]) -> list[float]:
+        """Each label's probability, in the order of `labels`, for a text made of `parts` (each with
+        words), in order."""
         # A message's score is a sum over its words and neighbouring pairs, so a piece of text's part
         # is worked out once (Lexicon.read() keeps them); here only the pairs across pieces are new.
+        # One function, not three: this runs for nearly every message.
         vectors: list[Row] = []
         pairs: list[Row] = []
         known = 0
@@ -163,18 +165,14 @@ class Opinion:
             then = part_then
         # Words first, then pairs: the order of training's features (and of the sums' rounding).
         vectors += pairs
-        scores = list(self.bias)
         if vectors:
             scale = 1.0 / math.sqrt(known)
             # Summed column by column in C (zip, sum): this is the hot loop of routing. (Every row has
             # one weight per label: parse_opinion() checked it.)
             columns = zip(*vectors, strict=False)
-            scores = [bias + sum(column) * scale for bias, column in zip(scores, columns, strict=True)]
-        return scores
-
-    def _likelihoods(self, parts: Sequence[Part]) -> list[float]:
-        """Each label's probability, in the order of `labels`."""
-        scores = self._scores(parts)
+            scores = [bias + sum(column) * scale for bias, column in zip(self.bias, columns, strict=True)]
+        else:
+            scores = list(self.bias)
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         whole = sum(exps)
