@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from routing.lexicon import Lexicon
+from routing.lexicon import Lexicon, Token
 from routing.match import Hit, Matches, match
 from routing.opinion import NO_AGENCY
 
@@ -84,9 +84,9 @@ _STILL_WRONG = frozenset(
 def classify(text: str, lexicon: Lexicon) -> Classification:
     """Route one complaint text to an agency of the lexicon, or to nobody (opd None)."""
     reading = lexicon.read(text)
-    words = reading.words
-    matches = match(reading.toks, lexicon) if words else None
-    result = _by_words(words, matches, lexicon)
+    toks = reading.toks
+    matches = match(toks, lexicon) if toks else None
+    result = _by_words(toks, matches, lexicon)
     opinion = lexicon.opinion
     if opinion is None or matches is None or result.other is not None:
         # A known other matter (or thanks) is a decision of the words: the model has no say in it.
@@ -136,18 +136,22 @@ def _routed_by_opinion(
     )
 
 
-def _by_words(words: list[str], matches: Matches | None, lexicon: Lexicon) -> Classification:
+def _by_words(toks: list[Token], matches: Matches | None, lexicon: Lexicon) -> Classification:
     """The lexicon's route for a text's tokens and their matches: agencies' words, other matters, places."""
     if matches is None:
         return _NOTHING
-    if _only_thanks(words):
+    if _only_thanks(toks):
         return Classification(None, None, 0.0, [], other=THANKS_OTHER)
     if not matches.hits:
         return _NOTHING
     agencies = len(lexicon.codes)
     scores = _scores(matches, agencies)
     guesses = _guesses(matches, scores, lexicon)
-    other_scores = {index: value for index, value in scores.items() if index >= agencies and value > 0.0}
+    other_scores = (
+        {index: value for index, value in scores.items() if index >= agencies and value > 0.0}
+        if max(scores) >= agencies
+        else None
+    )
     if other_scores:
         other_total = sum(other_scores.values())
         other = lexicon.others[max(other_scores, key=other_scores.__getitem__) - agencies]
@@ -176,10 +180,11 @@ def _by_words(words: list[str], matches: Matches | None, lexicon: Lexicon) -> Cl
     )
 
 
-def _only_thanks(words: list[str]) -> bool:
+def _only_thanks(toks: list[Token]) -> bool:
     """Whether a message opens with thanks, says something is done, and asks for nothing more."""
-    if words[0] not in _THANKS_FIRST:
+    if toks[0].raw not in _THANKS_FIRST:
         return False
+    words = [tok.raw for tok in toks]
     opens = any(tuple(words[: len(phrase)]) == phrase for phrase in THANKS)
     return opens and any(word in _DONE for word in words) and not any(word in _STILL_WRONG for word in words)
 
@@ -227,11 +232,8 @@ def _guesses(matches: Matches, scores: dict[int, float], lexicon: Lexicon) -> tu
 
 
 def _words(hits: dict[str, Hit]) -> tuple[str, ...]:
-    """The words of one agency's hits that counted, in text order."""
-    if len(hits) == 1:
-        ((text, hit),) = hits.items()
-        return (text,) if hit.context > 0.0 else ()
-    return tuple(text for text, hit in sorted(hits.items(), key=lambda item: item[1].start) if hit.context > 0.0)
+    """The words of one agency's hits that counted, in text order (the hits' order)."""
+    return tuple([text for text, hit in hits.items() if hit.context > 0.0])
 
 
 def _all_words(matches: Matches, agencies: int) -> list[str]:
@@ -251,19 +253,19 @@ def _category(hits: dict[str, Hit], names: tuple[str, ...]) -> str | None:
     """The category whose words matched best (the earlier-mentioned on a tie); else the first one."""
     if not names:
         return None
-    totals = dict.fromkeys(names, 0.0)
+    totals: dict[str, float] = {}
     first_seen: dict[str, int] = {}
     for score, context, entry, start in hits.values():
         if context == 0.0:
             continue
         for name in entry.categories:
             # Within one agency a place word still says what kind of matter it is ("nama di KTP").
-            totals[name] += score
+            totals[name] = totals.get(name, 0.0) + score
             seen = first_seen.get(name)
             if seen is None or start < seen:
                 first_seen[name] = start
     if len(first_seen) <= 1:
         # Only one category's words (or none): no need to weigh them.
         return next((name for name in first_seen if totals[name] > 0), names[0])
-    best = max(names, key=lambda name: (totals[name], -first_seen.get(name, 0)))
-    return best if totals[best] > 0 else names[0]
+    best = max(names, key=lambda name: (totals.get(name, 0.0), -first_seen.get(name, 0)))
+    return best if totals.get(best, 0.0) > 0 else names[0]

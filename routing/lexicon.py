@@ -104,16 +104,16 @@ class Token(NamedTuple):
 class Reading(NamedTuple):
     """A text as classify() reads it: its tokens looked up, and what it gives the second opinion."""
 
-    words: list[str]
+    # Its tokens (each one's `raw` is the normalized word).
     toks: list[Token]
     # What the text's pieces give the second opinion, in order (Opinion.judge()); empty without one
     # or without words.
     parts: list[Part]
 
 
-# One whitespace-separated piece of a text read: its words and tokens, its part for the second
-# opinion (None without one), and whether a token of it depends on its neighbours (CONTEXTUAL).
-_Piece = tuple[tuple[str, ...], tuple[Token, ...], Part | None, bool]
+# One whitespace-separated piece of a text read: its tokens, its part for the second opinion (None
+# without one), and whether a token of it depends on its neighbours (CONTEXTUAL).
+_Piece = tuple[tuple[Token, ...], Part | None, bool]
 
 
 class Lexicon:
@@ -173,7 +173,6 @@ class Lexicon:
 
     def read(self, text: str) -> Reading:
         """A text's tokens, looked up, and what its pieces give the second opinion."""
-        words: list[str] = []
         toks: list[Token] = []
         parts: list[Part] = []
         contextual = False
@@ -184,30 +183,27 @@ class Lexicon:
             piece = pieces.get(chunk)
             if piece is None:
                 piece = self._piece(chunk)
-            piece_words, piece_toks, part, piece_contextual = piece
-            words += piece_words
+            piece_toks, part, piece_contextual = piece
             toks += piece_toks
             if part is not None:
                 parts.append(part)
             if piece_contextual:
                 contextual = True
         if contextual:
-            words = context_tokens(words)
-            toks = [self.lookup(word) for word in words]
+            toks = [self.lookup(word) for word in context_tokens([tok.raw for tok in toks])]
         opinion = self.opinion
         if opinion is not None and not text.isascii():
             # The model reads the text as it was trained: without lowered()'s removal of invisible
             # characters. (ASCII has none: its pieces' words are the text's.)
             parts = opinion.parts(words_of(text))
-        return Reading(words, toks, parts)
+        return Reading(toks, parts)
 
     def _piece(self, chunk: str) -> _Piece:
         """Read one piece of lowered text and keep it."""
         words = chunk_tokens(chunk)
         opinion = self.opinion
         piece = (
-            words,
-            tuple(self.lookup(word) for word in words),
+            tuple([self.lookup(word) for word in words]),
             # A piece without the model's words (punctuation, one letter) has no part: the pairs go
             # from the piece before it to the piece after.
             opinion.part(model_words) if opinion is not None and (model_words := words_of(chunk)) else None,

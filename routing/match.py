@@ -44,8 +44,8 @@ class Hit(NamedTuple):
 
 
 class Matches(NamedTuple):
-    """What the text matched: per agency index (other matters after the agencies), entry text -> hit; and
-    the index of the topic."""
+    """What the text matched: per agency index (other matters after the agencies), entry text -> hit (in
+    text order); and the index of the topic."""
 
     hits: dict[int, dict[str, Hit]]
     topic: int | None
@@ -147,14 +147,18 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
                 or (context < 1.0 and not _qualified(toks, problem_spans.get(agency, ()), end))
             ):
                 continue
-            if taken is None:
-                used[agency] = set(range(start, end))
-            else:
-                taken.update(range(start, end))
             if end == start + 1:
+                if taken is None:
+                    used[agency] = {start}
+                else:
+                    taken.add(start)
                 similarity = tok.similarity
             else:
-                similarity = min(toks[pos].similarity for pos in range(start, end) if toks[pos].key is not None)
+                if taken is None:
+                    used[agency] = set(range(start, end))
+                else:
+                    taken.update(range(start, end))
+                similarity = min([toks[pos].similarity for pos in range(start, end) if toks[pos].key is not None])
             found.append(_Found(agency, entry, start, end, entry.weight * similarity, context))
     if problem_spans:
         extra = _problem_hits(found, problem_spans, used)
@@ -219,7 +223,11 @@ def _collect(found: list[_Found], agencies: int, contrast: int, consequence: int
             slot = hits[agency] = {}
         previous = slot.get(entry.text)
         # The same word twice is one piece of evidence, not two.
-        if previous is None or previous.score * previous.context < score * context:
+        if previous is None:
+            slot[entry.text] = Hit(score, context, entry, start)
+        elif previous.score * previous.context < score * context:
+            # Moved to the end, so that each slot stays in text order (`found` is).
+            del slot[entry.text]
             slot[entry.text] = Hit(score, context, entry, start)
     return Matches(hits, None if topic_shared else topic)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
 import math
 import re
 import subprocess
@@ -20,12 +19,11 @@ from bot.config import ConfigError, load_settings
 from routing import AgencyLexicon, Lexicon, classify
 from routing import lexicon as lexicon_module
 from routing.model_file import BUILTIN, OFF, load_opinion
+from routing.normalize import _TRANSLATE, _WORD, _word_tokens, context_tokens
 from routing.opinion import NO_AGENCY, Opinion, dump_opinion, features, parse_opinion
 from routing.tables import lexicon_from_tables
 from routing.train import train
 
-# The module, not the function routing/__init__ exports under its name.
-normalize_module = importlib.import_module("routing.normalize")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 EXAMPLE = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
@@ -231,9 +229,9 @@ _SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\u00a0", "\u3000", "\u2003"])
 
 def _whole_tokens(text: str) -> list[str]:
     """tokens() as defined on the whole text: one regular-expression pass, no pieces, no cache."""
-    lowered = unicodedata.normalize("NFKC", text).translate(normalize_module._TRANSLATE).lower()
-    raw = [token for word in normalize_module._WORD.findall(lowered) for token in normalize_module._word_tokens(word)]
-    return normalize_module.context_tokens(raw)
+    lowered = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).lower()
+    raw = [token for word in _WORD.findall(lowered) for token in _word_tokens(word)]
+    return context_tokens(raw)
 
 
 def _trained_probabilities(opinion: Opinion, text: str) -> dict[str, float]:
@@ -255,8 +253,9 @@ def test_a_text_read_piece_by_piece_is_read_as_a_whole(with_opinion: Lexicon, pi
     assert opinion is not None
     for _ in range(2):  # the first reading fills the cache, the second comes from it
         reading = with_opinion.read(text)
-        assert reading.words == _whole_tokens(text)
-        assert reading.toks == [with_opinion.lookup(word) for word in reading.words]
+        words = _whole_tokens(text)
+        assert reading.toks == [with_opinion.lookup(word) for word in words]
+        assert [tok.raw for tok in reading.toks] == words
         label, probability = opinion.judge(reading.parts)
         expected = _trained_probabilities(opinion, text)
         assert probability == pytest.approx(expected[label], abs=1e-9)
