@@ -130,12 +130,17 @@ async def claim_event(session: AsyncSession, *, event_id: int) -> InboxEvent | N
     if session.bind.dialect.name == "postgresql":
         free = select(c.id).where(c.id == event_id).with_for_update(skip_locked=True)
         target = c.id.in_(free.scalar_subquery())
-    result = await session.exec(
-        update(table).where(target, c.processed_at.is_(None)).values(attempts=c.attempts + 1).returning(c.id)
+    # The claimed row comes back as the event itself (one statement, not an UPDATE and a SELECT),
+    # fresh from the database even if the session had it loaded.
+    statement = (
+        update(InboxEvent)
+        .where(target, c.processed_at.is_(None))
+        .values(attempts=c.attempts + 1)
+        .returning(InboxEvent)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if result.scalar_one_or_none() is None:
-        return None
-    return await session.get(InboxEvent, event_id, populate_existing=True)
+    event: InboxEvent | None = (await session.exec(statement)).scalar_one_or_none()
+    return event
 
 
 async def mark_processed(session: AsyncSession, *, event: InboxEvent, now: datetime) -> None:
