@@ -5,7 +5,7 @@ and back (a queue, a wake-up, the GIL, a callback into the event loop). SQLAlche
 adapter makes four such calls per statement: open a cursor, execute, fetch the rows, close the
 cursor. Each crossing costs the process far more CPU than SQLite's own work on the desk's small
 statements (about 0.2 ms of 0.4 ms per statement, measured on the 2-core VM; a first message of a
-citizen takes some 25 statements). Here the cursor does all four in one function on the thread:
+citizen takes some 20 statements). Here the cursor does all four in one function on the thread:
 the rows come back with the execute, and fetching or closing costs nothing more.
 
 Everything else is aiosqlite's own (the thread, the queue, commit, rollback, close), and so is
