@@ -56,6 +56,13 @@ SECTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+def cpu_seconds(bot: BotProcess) -> float:
+    """CPU time (user + system) the bot process has used so far, from /proc (Linux)."""
+    assert bot.proc is not None
+    fields = Path(f"/proc/{bot.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank)."""
     ordered = sorted(values)
@@ -120,10 +127,12 @@ async def burst(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 users = [User(300_000 + i, f"Warga{i}") for i in range(args.citizens)]
                 updates = [maker.message(u, DESCRIPTIONS[i % 3].format(n=i)) for i, u in enumerate(users)]
                 cards = await queue_cards(url, args.group_messages)
+                cpu = cpu_seconds(bot)
                 posting = time.perf_counter()
                 await post_all(bot, updates, args.connections)
                 posting = time.perf_counter() - posting
                 await fleet.settled(timeout=args.limit_seconds)
+                cpu = cpu_seconds(bot) - cpu
             finally:
                 await fleet.close()
             queued_at = await reply_times(url)
@@ -160,6 +169,7 @@ async def burst(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             )
     return {
         "citizens": args.citizens,
+        "cpu_ms_per_citizen": cpu * 1000 / args.citizens,
         "posting_seconds": posting,
         "answered_once": sum(1 for n in per_chat.values() if n == 1),
         "answered_more": sum(1 for n in per_chat.values() if n > 1),
@@ -193,6 +203,7 @@ async def latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 for i in range(20):
                     await bot.post_telegram(maker.message(User(490_000 + i, "Pemanasan"), DESCRIPTIONS[0].format(n=i)))
                 await fleet.settled(timeout=30)
+                cpu = cpu_seconds(bot)
                 start = time.monotonic() + 0.1
                 tasks = []
 
@@ -208,6 +219,8 @@ async def latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     tasks.append(asyncio.create_task(post(user, update)))
                 await asyncio.gather(*tasks)
                 await fleet.settled(timeout=60)
+                # Includes the idle loops' polls over the ~30 s (the same before and after a change).
+                cpu = cpu_seconds(bot) - cpu
             finally:
                 await fleet.close()
             if args.detail:
@@ -229,6 +242,7 @@ async def latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     times = [(first_reply[chat] - posted[chat]) * 1000 for chat in posted if chat in first_reply]
     return {
         "messages": len(posted),
+        "cpu_ms_per_message": cpu * 1000 / len(posted),
         "answered": len(times),
         "rate": args.rate,
         "p50_ms": statistics.median(times),
@@ -267,7 +281,7 @@ def main() -> int:
                 f"group cards {f['cards_sent']}/{f['cards_queued']}, busiest minute per group "
                 f"{f['busiest_minute_per_group']}; posting the webhooks took {f['posting_seconds']:.1f} s; "
                 f"once all replies were queued: {f['steady_sends']} sends at {f['steady_rate']:.2f}/s "
-                f"= {f['steady_rate'] / 30:.1%}",
+                f"= {f['steady_rate'] / 30:.1%}; bot CPU {f['cpu_ms_per_citizen']:.1f} ms per citizen",
                 flush=True,
             )
             status |= int(f["http_429"] > 0 or f["answered_once"] != f["citizens"])
@@ -276,7 +290,7 @@ def main() -> int:
             print(
                 f"latency at {f['rate']:g}/s: {f['answered']}/{f['messages']} answered; webhook to reply "
                 f"p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms, "
-                f"max {f['max_ms']:.1f} ms; 429s {f['http_429']}",
+                f"max {f['max_ms']:.1f} ms; 429s {f['http_429']}; bot CPU {f['cpu_ms_per_message']:.1f} ms per message",
                 flush=True,
             )
     return status

@@ -1,41 +1,66 @@
 """Citizens: one row per (messenger, address)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Citizen, table_of
-from storage.upsert import insert_ignore
+
+
+def _touch_statement() -> Any:
+    """touch_citizen's one statement: insert or update the row, and read it back (built once).
+
+    An ORM FromStatement (rows come back as Citizen objects); SQLModel's exec() overloads do not
+    name that type, hence Any.
+    """
+    table = table_of(Citizen)
+    columns = ("channel", "address", "display_name", "handle", "reachable", "last_inbound_at", "created_at")
+    names = ", ".join(columns)
+    values = ", ".join(f":{name}" for name in columns)
+    returned = ", ".join(column.name for column in table.c)
+    statement = (
+        text(
+            f"INSERT INTO citizen ({names}) VALUES ({values}) "
+            "ON CONFLICT (channel, address) DO UPDATE SET "
+            "last_inbound_at = excluded.last_inbound_at, reachable = excluded.reachable, handle = excluded.handle, "
+            # A message without a name keeps the name we had.
+            "display_name = CASE WHEN excluded.display_name = '' THEN citizen.display_name "
+            "ELSE excluded.display_name END "
+            f"RETURNING {returned}"
+        )
+        .bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+        .columns(*table.c)
+    )
+    return select(Citizen).from_statement(statement)
+
+
+_TOUCH = _touch_statement()
 
 
 async def touch_citizen(
     session: AsyncSession, *, channel: str, address: str, display_name: str, now: datetime, handle: str = ""
 ) -> Citizen:
-    """The citizen writing from this address (created on first contact), marked as just heard from."""
-    await insert_ignore(
-        session,
-        table=table_of(Citizen),
-        values={
-            "channel": channel,
-            "address": address,
-            "display_name": display_name[:200],
-            "reachable": True,
-            "created_at": now,
-        },
-        conflict=["channel", "address"],
-    )
-    statement = select(Citizen).where(col(Citizen.channel) == channel, col(Citizen.address) == address)
-    citizen = (await session.exec(statement)).one()
-    citizen.last_inbound_at = now
-    # Writing again means they can be reached again (e.g. they unblocked the bot).
-    citizen.reachable = True
-    if display_name:
-        citizen.display_name = display_name[:200]
-    # A handle can be removed by its owner: the messenger's current value is the truth.
-    citizen.handle = handle[:64]
-    session.add(citizen)
+    """The citizen writing from this address (created on first contact), marked as just heard from.
+
+    Writing again means they can be reached again (e.g. they unblocked the bot); a handle can be
+    removed by its owner, so the messenger's current value is the truth. One statement, on both
+    backends: it was an insert, a select and an update.
+    """
+    params = {
+        "channel": channel,
+        "address": address,
+        "display_name": display_name[:200],
+        "handle": handle[:64],
+        "reachable": True,
+        "last_inbound_at": now,
+        "created_at": now,
+    }
+    # populate_existing: a citizen the session already holds takes the row as it now is.
+    result = await session.exec(_TOUCH, params=params, execution_options={"populate_existing": True})
+    citizen: Citizen = result.scalar_one()
     return citizen
 
 

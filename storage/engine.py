@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import sqlite_driver
 
 # How long SQLite waits for another writer before giving up ("database is locked").
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -41,6 +44,16 @@ def _sqlite_pragmas(
             cursor.close()
 
     return on_connect
+
+
+def _one_trip_connect(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
+) -> DBAPIConnection:
+    """Connect with the URL's own arguments, through storage.sqlite_driver (one thread trip per statement)."""
+    connection: DBAPIConnection = dialect.loaded_dbapi.connect(
+        *cargs, async_creator_fn=sqlite_driver.connect, **cparams
+    )
+    return connection
 
 
 def is_sqlite(url: str) -> bool:
@@ -73,6 +86,7 @@ def create_engine(
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        event.listen(engine.sync_engine, "do_connect", _one_trip_connect)
         event.listen(
             engine.sync_engine,
             "connect",

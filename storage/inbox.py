@@ -4,11 +4,13 @@ A redelivered update hits the unique (channel, external_id) key and changes noth
 events are processed in arrival order, one at a time, by whichever worker claims them.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, text, update
+from sqlalchemy.sql.dml import ReturningUpdate
 from sqlalchemy.sql.elements import TextClause
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -124,18 +126,30 @@ async def claim_event(session: AsyncSession, *, event_id: int) -> InboxEvent | N
     (SKIP LOCKED) rather than waited for: workers listing the same ready events would otherwise
     walk through them in lockstep, one working and the other waiting.
     """
-    table = _TABLE
-    c = table.c
-    target = c.id == event_id
-    if session.bind.dialect.name == "postgresql":
-        free = select(c.id).where(c.id == event_id).with_for_update(skip_locked=True)
+    statement = _claim_statement(postgresql=session.bind.dialect.name == "postgresql")
+    event: InboxEvent | None = (await session.exec(statement, params={"event_id": event_id})).scalar_one_or_none()
+    return event
+
+
+@functools.cache
+def _claim_statement(*, postgresql: bool) -> ReturningUpdate[tuple[InboxEvent]]:
+    """claim_event's statement, built once per backend (building it took longer than running it).
+
+    The claimed row comes back as the event itself (one statement, not an UPDATE and a SELECT),
+    fresh from the database even if the session had it loaded.
+    """
+    c = _TABLE.c
+    target = c.id == bindparam("event_id")
+    if postgresql:
+        free = select(c.id).where(c.id == bindparam("event_id")).with_for_update(skip_locked=True)
         target = c.id.in_(free.scalar_subquery())
-    result = await session.exec(
-        update(table).where(target, c.processed_at.is_(None)).values(attempts=c.attempts + 1).returning(c.id)
+    return (
+        update(InboxEvent)
+        .where(target, c.processed_at.is_(None))
+        .values(attempts=c.attempts + 1)
+        .returning(InboxEvent)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if result.scalar_one_or_none() is None:
-        return None
-    return await session.get(InboxEvent, event_id, populate_existing=True)
 
 
 async def mark_processed(session: AsyncSession, *, event: InboxEvent, now: datetime) -> None:
@@ -171,9 +185,13 @@ def chat_key(channel: str, chat_id: str) -> str:
 
 async def count_recent(session: AsyncSession, *, chat_key: str, since: datetime, until: datetime) -> int:
     """How many events a chat sent in (since, until], redeliveries excluded (flood control)."""
-    statement = select(func.count()).where(
-        col(InboxEvent.chat_key) == chat_key,
-        col(InboxEvent.received_at) > since,
-        col(InboxEvent.received_at) <= until,
-    )
-    return int((await session.exec(statement)).one())
+    params = {"chat_key": chat_key, "since": since, "until": until}
+    return int((await session.exec(_COUNT_RECENT, params=params)).one())
+
+
+# Run for every event (flood control): built once, as building it took longer than running it.
+_COUNT_RECENT = select(func.count()).where(
+    _TABLE.c.chat_key == bindparam("chat_key"),
+    _TABLE.c.received_at > bindparam("since", type_=_TABLE.c.received_at.type),
+    _TABLE.c.received_at <= bindparam("until", type_=_TABLE.c.received_at.type),
+)

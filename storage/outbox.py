@@ -234,28 +234,46 @@ async def mark_sent(
     callback racing the sender's own write): the report takes the row back first, and this late
     "sent" must not hide it. So only the attempt still being sent is recorded.
     """
-    table = _TABLE
-    c = table.c
-    result = await session.exec(
-        update(table)
-        .where(c.id == outbox_id, c.status == OutboxStatus.SENDING.value, c.attempts == attempt)
+    params = {"outbox_id": outbox_id, "attempt": attempt, "message_id": provider_message_id, "now": now}
+    result = await session.exec(_MARK_SENT, params=params)
+    return result.scalar_one_or_none() is not None
+
+
+# The statements every sent message runs are built once, with bound parameters: building one (and
+# its cache key) took 0.2-0.4 ms each time, more than SQLite took to run it.
+def _mark_sent_statement() -> ReturningUpdate[tuple[int]]:
+    c = _TABLE.c
+    return (
+        update(_TABLE)
+        .where(
+            c.id == bindparam("outbox_id"), c.status == OutboxStatus.SENDING.value, c.attempts == bindparam("attempt")
+        )
         .values(
             status=OutboxStatus.SENT.value,
-            provider_message_id=provider_message_id,
-            sent_at=now,
+            provider_message_id=bindparam("message_id", type_=c.provider_message_id.type),
+            sent_at=bindparam("now", type_=c.sent_at.type),
             lease_until=None,
             last_error=None,
         )
         .returning(c.id)
     )
-    return result.scalar_one_or_none() is not None
+
+
+_MARK_SENT = _mark_sent_statement()
+_HAS_UNSENT = (
+    select(_TABLE.c.id)
+    .where(
+        _TABLE.c.channel == bindparam("channel"),
+        _TABLE.c.chat_id == bindparam("chat_id"),
+        _TABLE.c.status.in_(_UNSENT),
+    )
+    .limit(1)
+)
 
 
 async def has_unsent(session: AsyncSession, *, channel: str, chat_id: str | int) -> bool:
     """Whether a message to the chat still waits to be sent (or is being sent)."""
-    c = _TABLE.c
-    statement = select(c.id).where(c.channel == channel, c.chat_id == str(chat_id), c.status.in_(_UNSENT)).limit(1)
-    return (await session.exec(statement)).first() is not None
+    return (await session.exec(_HAS_UNSENT, params={"channel": channel, "chat_id": str(chat_id)})).first() is not None
 
 
 async def mark_retry(session: AsyncSession, *, outbox_id: int, error: str, retry_at: datetime) -> None:
@@ -294,6 +312,24 @@ async def hold(session: AsyncSession, *, outbox_id: int, reason: str) -> None:
         session.add(row)
 
 
+# Run for every private message (built once, like _MARK_SENT).
+_RELEASE_HELD = (
+    update(_TABLE)
+    .where(
+        # Not named after their columns: an UPDATE reserves those names for its SET clause.
+        _TABLE.c.channel == bindparam("b_channel"),
+        _TABLE.c.chat_id == bindparam("b_chat_id"),
+        _TABLE.c.status == OutboxStatus.HELD.value,
+    )
+    .values(
+        status=OutboxStatus.PENDING.value,
+        next_attempt_at=bindparam("now", type_=_TABLE.c.next_attempt_at.type),
+        lease_until=None,
+    )
+    .returning(_TABLE.c.id, _TABLE.c.purpose, _TABLE.c.complaint_id)
+)
+
+
 async def release_held(
     session: AsyncSession, *, channel: str, chat_id: str | int, now: datetime
 ) -> list[tuple[str, int | None]]:
@@ -301,14 +337,7 @@ async def release_held(
 
     Returns (purpose, complaint id) of each released message, oldest first.
     """
-    table = _TABLE
-    c = table.c
-    result = await session.exec(
-        update(table)
-        .where(c.channel == channel, c.chat_id == str(chat_id), c.status == OutboxStatus.HELD.value)
-        .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, lease_until=None)
-        .returning(c.id, c.purpose, c.complaint_id)
-    )
+    result = await session.exec(_RELEASE_HELD, params={"b_channel": channel, "b_chat_id": str(chat_id), "now": now})
     released = sorted(result.all())
     if released:
         session.info[_RELEASED] = True

@@ -107,6 +107,8 @@ async def test_a_partner_app_files_and_reads_back_with_a_georeport_client(
     assert (await process.post_telegram(done)).status_code == 200
     await asyncio.sleep(0)  # the webhook stored them; the worker answers next
     await wait_for(lambda: answered(client, first))
+    # Two chats' events, each processed in its own turn: the close may come a moment after the answer.
+    await wait_for(lambda: client.get_service_request(second)["status"] == "closed")
 
     one = await off_thread(client.get_service_request, first)
     assert one["service_request_id"] == first

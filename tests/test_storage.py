@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import JSON, bindparam, inspect, text
+from sqlalchemy import JSON, bindparam, event, inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import SQLModel, select
@@ -18,7 +18,7 @@ from storage import agencies, citizens, complaints, conversations, delivery, inb
 from storage.agencies import AgencyConfig
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import current_head, upgrade_async
-from storage.models import Complaint, OutboxMessage, OutboxStatus
+from storage.models import Complaint, InboxEvent, OutboxMessage, OutboxStatus
 from storage.tickets import format_ticket, parse_ticket
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -171,6 +171,40 @@ async def test_a_citizen_is_one_row_per_address(sessions: async_sessionmaker[Asy
     assert first == again != other
 
 
+async def test_touching_a_citizen_is_one_statement_that_keeps_what_it_should(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    t1 = T0 + timedelta(hours=1)
+    async with sessions() as session, session.begin():
+        made = await citizens.touch_citizen(
+            session, channel="telegram", address="900", display_name="Budi", handle="budi", now=T0
+        )
+        made.reachable = False  # blocked us meanwhile (flushed before the next touch)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    async with sessions() as session, session.begin():
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            # No name this time (a name is kept), no handle (the handle is gone), writing again.
+            again = await citizens.touch_citizen(
+                session, channel="telegram", address="900", display_name="", handle="", now=t1
+            )
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert again.id == made.id and again.created_at == T0
+    assert (again.display_name, again.handle, again.reachable, again.last_inbound_at) == ("Budi", "", True, t1)
+    async with sessions() as session:
+        stored = await citizens.find_citizen(session, channel="telegram", address="900")
+        assert stored is not None and (stored.display_name, stored.reachable, stored.last_inbound_at) == (
+            "Budi",
+            True,
+            t1,
+        )
+
+
 async def test_a_redelivered_inbound_is_stored_once(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         first = await inbox.store_inbound(
@@ -205,6 +239,30 @@ async def test_inbox_events_of_one_chat_wait_for_the_earlier_one(
         # Already processed: a second worker gets nothing.
         assert await inbox.claim_event(session, event_id=ids[0]) is None
         assert await inbox.ready_event_ids(session) == [ids[1], ids[2]]
+
+
+async def test_claiming_an_event_is_one_statement_that_returns_it_fresh(engine: AsyncEngine) -> None:
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        event_id = await inbox.store_inbound(
+            session, channel="telegram", external_id="7", chat_key="a", payload={"update_id": 7}, now=T0
+        )
+    assert event_id is not None
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    async with sessions() as session, session.begin():
+        loaded = await session.get(InboxEvent, event_id)  # the session already holds it, unclaimed
+        assert loaded is not None and loaded.attempts == 0
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            claimed = await inbox.claim_event(session, event_id=event_id)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert claimed is loaded and claimed.attempts == 1 and claimed.payload == {"update_id": 7}
 
 
 async def test_a_failing_inbox_event_is_set_aside_after_a_few_tries(
