@@ -1,10 +1,11 @@
-"""Telegram's per-second limit holds however late a busy process writes its requests."""
+"""The per-second limits hold however late a busy process writes its requests (Telegram, WhatsApp)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from bot.runtime.pacing import Pacer
 from bot.standins.server import busiest
 from bot.telegram.ratelimit import WindowRateLimiter
 
@@ -33,3 +34,22 @@ async def test_requests_written_late_never_reach_telegram_faster_than_the_limit(
     assert busiest(arrivals, 1.0) <= LIMIT
     # And not much slower than the limit: three seconds' worth in under five.
     assert elapsed < 5.0, elapsed
+
+
+async def test_whatsapp_s_pacer_holds_its_rate_however_late_requests_are_written() -> None:
+    """The pacer WhatsApp's sender uses (bot.runtime.pacing): each send counts until its answer."""
+    pacer = Pacer(LIMIT)
+    arrivals: list[float] = []
+    started = time.monotonic()
+
+    async def one() -> None:
+        async with pacer.turn():
+            # A process busy every other second, as above: Twilio counts a request when it arrives.
+            if int(time.monotonic() - started) % 2 == 0:
+                await asyncio.sleep(0.45)
+            arrivals.append(time.monotonic())
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(one() for _ in range(3 * LIMIT)))
+    assert busiest(arrivals, 1.0) <= LIMIT
+    assert time.monotonic() - started < 5.0

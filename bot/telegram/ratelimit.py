@@ -6,17 +6,10 @@ the stand-in, docs/BENCHMARKS.md); with a burst of one it paces a group's messag
 apart, so a ticket card, its map point and its photo trickle in. This limiter keeps the times of
 the last sends instead: a burst goes out at once, and no window ever holds more than the limit.
 
-Requests leave here in order but reach Telegram with some jitter: a busy process writes a
-request a while after the limiter let it go, and the network adds its own. Counting a send at the
-moment it was let go therefore needs a margin as wide as the worst delay, and a busy process
-exceeded any fixed margin (429s in docs/BENCHMARKS.md, "Replies at Telegram's limit"). Per
-second, the limiter counts each send instead from the moment it is let go until one second after
-its answer came back: Telegram received it somewhere in between, so no second of Telegram's can
-hold more than the limit, however late requests are written; the price is one round trip per
-second (30/(1 + RTT) a second; 28-29 against a local stand-in). Sends are also spaced evenly
-(one per 1/limit s), so that no burst queues in the HTTP client and lengthens the round trip.
-Per group, the limiter counts one below the limit over a minute and a second (a group's
-messages are few; they can spare the margin).
+Per second, it is a bot.runtime.pacing.Pacer: each send counts from the moment it is let go until
+a second after its answer, and sends are spaced evenly (why, there). Per group, the limiter counts
+one below the limit over a minute and a second (a group's messages are few; they can spare the
+margin; a group's send counts from when it was let go).
 On a 429 Telegram asks the whole bot to wait, so every send waits; the outbox retries the one
 that was refused.
 """
@@ -24,7 +17,6 @@ that was refused.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import time
 import warnings
@@ -36,52 +28,15 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.runtime.pacing import Pacer, Window
+
 log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 
 
-class _Window:
-    """The times of the sends within a sliding window of `seconds`; its waiters queue on `turn`."""
-
-    def __init__(self, capacity: int, seconds: float) -> None:
-        self.capacity = capacity
-        self.seconds = seconds
-        self.times: collections.deque[float] = collections.deque()
-        # Sends let go and not yet answered (the overall window counts them until their answer).
-        self.in_flight = 0
-        self.answered = asyncio.Event()
-        # First come, first served; only the head of the queue watches the clock (no herd of
-        # sleepers waking at every expiry).
-        self.turn = asyncio.Lock()
-
-    def wait(self, now: float) -> float | None:
-        """Seconds until one more send fits (0 or less: now); None: when a send in flight is answered."""
-        while self.times and now - self.times[0] >= self.seconds:
-            self.times.popleft()
-        if len(self.times) + self.in_flight < self.capacity:
-            return 0.0
-        return self.times[0] + self.seconds - now if self.times else None
-
-    def take(self, now: float) -> None:
-        self.times.append(now)
-
-    def finish(self, now: float) -> None:
-        """A send in flight was answered (or failed): it counts for `seconds` from now."""
-        self.in_flight -= 1
-        self.times.append(now)
-        self.answered.set()
-
-    def idle(self, now: float) -> bool:
-        """Whether the window holds no recent send and nobody waits on it: it can be forgotten."""
-        self.wait(now)  # drops the sends that left the window
-        return not self.times and not self.turn.locked()
-
-
-# Seconds added to Telegram's windows. Per second, a send counts until its answer (above): 10 ms
-# only for rounding. Per minute, a group's send counts from when it was let go: a second for the
+# Seconds added to a group's minute: its send counts from when it was let go, so a second for the
 # jitter between leaving here and arriving there.
-SECOND_MARGIN = 0.01
 MINUTE_MARGIN = 1.0
 
 
@@ -99,15 +54,12 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         # The real clock, not loop.time(): uvloop's is the time its current iteration began.
         self._clock = clock
         # The full limit, each send counted from its start until a second after its answer; paced evenly.
-        self._overall = _Window(max(1, int(per_second)), 1.0 + SECOND_MARGIN)
-        self._spacing = 1.0 / per_second
-        self._last_send = float("-inf")
+        self._overall = Pacer(per_second, clock=clock)
         self._group_capacity = capacity(per_group_per_minute)
-        self._groups: dict[int | str, _Window] = {}
+        self._groups: dict[int | str, Window] = {}
         # Anyone can add the bot to new groups: a group's window is forgotten once a minute without
         # sends has passed, so memory holds the groups of the last two minutes, not of the process's life.
         self._pruned_at = clock()
-        self._paused_until = 0.0
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -115,7 +67,7 @@ class WindowRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to close."""
 
-    def _group(self, data: dict[str, Any]) -> _Window | None:
+    def _group(self, data: dict[str, Any]) -> Window | None:
         """The window of the group a request goes to; None for a private chat."""
         raw = data.get("chat_id")
         chat_id: int | str | None = raw if isinstance(raw, int | str) else None
@@ -130,7 +82,7 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         if chat_id not in self._groups:
             if self._clock() - self._pruned_at > 60.0 + MINUTE_MARGIN:
                 self._prune()
-            self._groups[chat_id] = _Window(self._group_capacity, 60.0 + MINUTE_MARGIN)
+            self._groups[chat_id] = Window(self._group_capacity, 60.0 + MINUTE_MARGIN)
         return self._groups[chat_id]
 
     def _prune(self) -> None:
@@ -144,7 +96,7 @@ class WindowRateLimiter(BaseRateLimiter[int]):
         """How many groups' windows are in memory."""
         return len(self._groups)
 
-    async def _slot(self, group: _Window | None) -> None:
+    async def _slot(self, group: Window | None) -> None:
         """Wait for a free place in the group's window (if any), then in the overall one; take both."""
         if group is not None:
             # A group waiting for its minute holds up only its own messages, not the others'.
@@ -152,29 +104,10 @@ class WindowRateLimiter(BaseRateLimiter[int]):
                 # Sleeps exactly until the window frees a place: a timed wait, not a poll.
                 while (wait := group.wait(self._clock()) or 0.0) > 0:  # noqa: ASYNC110
                     await asyncio.sleep(wait)
-                await self._overall_slot()
+                await self._overall.start()
                 group.take(self._clock())
         else:
-            await self._overall_slot()
-
-    async def _overall_slot(self) -> None:
-        """Wait for a place in the overall window and the pacing; the send is then in flight."""
-        overall = self._overall
-        async with overall.turn:
-            while True:
-                now = self._clock()
-                fits = overall.wait(now)
-                if fits is None:
-                    # Every place is held by a send not yet answered: its answer frees one a second later.
-                    overall.answered.clear()
-                    await overall.answered.wait()
-                    continue
-                wait = max(self._paused_until - now, fits, self._last_send + self._spacing - now)
-                if wait <= 0:
-                    overall.in_flight += 1
-                    self._last_send = now
-                    return
-                await asyncio.sleep(wait)
+            await self._overall.start()
 
     async def process_request(
         self,
@@ -197,8 +130,8 @@ class WindowRateLimiter(BaseRateLimiter[int]):
                 after = exc.retry_after
             seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
             log.warning("Telegram flood control: every send waits %.0f s", seconds)
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._overall.pause(seconds)
             raise
         finally:
             # Telegram received it by now (or never will): it counts until a second from now.
-            self._overall.finish(self._clock())
+            self._overall.finish()

@@ -1,6 +1,6 @@
 """Outbox messages sent to WhatsApp through the twilio library, with Twilio's errors sorted by what to do.
 
-Sends are paced by an aiolimiter AsyncLimiter ([whatsapp] max_messages_per_second, per process).
+Sends are paced by a bot.runtime.pacing.Pacer ([whatsapp] max_messages_per_second, per process).
 A text with buttons goes as a WhatsApp quick reply or list (bot.whatsapp.content) when it can, as
 text with the words to type when it cannot.
 """
@@ -14,13 +14,13 @@ from html.parser import HTMLParser
 from typing import Any
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from bot.channels import DeliveryError, HeldForWindow, RetryLater, Undeliverable
+from bot.runtime.pacing import Pacer
 from bot.whatsapp.content import ContentTemplates, interactive_of
 from bot.whatsapp.inbound import CHANNEL
 from bot.whatsapp.photos import PhotoLinks
@@ -50,18 +50,6 @@ OUTSIDE_WINDOW = 63016
 OPTED_OUT = 21610
 # 20429: too many concurrent API requests (HTTP 429); 63018: over a rate or limit of the channel. Both retried.
 RATE_LIMITED = frozenset({20429, 63018})
-
-# Requests leave here evenly spaced but reach Twilio with some jitter (a queue in the HTTP client,
-# the network, the server): space them this share wider than 1/rate, as bot.telegram.ratelimit
-# widens Telegram's windows, so that no second at Twilio's end holds more than the limit.
-PACING_MARGIN = 0.15
-
-
-def pacing(per_second: float) -> AsyncLimiter:
-    """A limiter letting one send through every (1 + margin) / per_second seconds, first come first served."""
-    # A leaky bucket of one, not of `per_second`: a full bucket lets a burst as large as the limit
-    # through and then the rate on top, twice the limit in one second. Create it in the running loop.
-    return AsyncLimiter(1, (1.0 + PACING_MARGIN) / per_second)
 
 
 class _TextOnly(HTMLParser):
@@ -130,7 +118,9 @@ class WhatsAppSender:
         # Photos go as a link Twilio fetches; without one, a photo message is undeliverable.
         self._photos = photos
         # Every Messages.create waits its turn here, whichever outbox row or chunk it carries.
-        self._pace = pacing(max_per_second)
+        # Each send counts until a second after Twilio's answer, so no second at Twilio's end holds
+        # more than the limit however late a request is written (why, in bot.runtime.pacing).
+        self._pace = Pacer(max_per_second)
         self._from = from_number
         self._template_sid = template_sid
         self._status_url = status_url
@@ -249,14 +239,14 @@ class WhatsAppSender:
         self, message: OutboxMessage, heard: datetime | None = None, *, part: int = 1, **params: Any
     ) -> str:
         """One Messages.create call, in its turn; Twilio's answer sorted into the dispatcher's terms."""
-        await self._pace.acquire()
         try:
-            created = await self._client.messages.create_async(
-                to=message.chat_id,
-                from_=self._from,
-                status_callback=self.status_callback(message, part),
-                **params,
-            )
+            async with self._pace.turn():
+                created = await self._client.messages.create_async(
+                    to=message.chat_id,
+                    from_=self._from,
+                    status_callback=self.status_callback(message, part),
+                    **params,
+                )
         except TwilioRestException as exc:
             raise self._classify(exc, message, heard) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
