@@ -11,8 +11,8 @@ from typing import NamedTuple
 from rapidfuzz import fuzz, process
 
 from routing.cues import CONSEQUENCE_SO, CONSEQUENCE_WORDS, CONTRAST_WORDS, SIMILE_WORDS
-from routing.normalize import CONTEXTUAL, KNOWN_WORDS, chunk_tokens, context_tokens, lowered, tokens
-from routing.opinion import NO_AGENCY, Opinion, Part, words_of
+from routing.normalize import CONTEXTUAL, KNOWN_WORDS, chunk_tokens, context_tokens, lowered_and_translated, tokens
+from routing.opinion import NO_AGENCY, Opinion, Part, words_of, words_of_lowered
 
 # Tokens shorter than this are only matched exactly: at four letters one typo already turns
 # "asal" into "aspal" and "alan" into "jalan".
@@ -179,7 +179,8 @@ class Lexicon:
         pieces = self._pieces
         # A token never spans whitespace: a text reads as its pieces, and a desk sees the same
         # pieces again and again ("sampah", "jln,", "tlg").
-        for chunk in lowered(text).split():
+        low, translated = lowered_and_translated(text)
+        for chunk in low.split():
             piece = pieces.get(chunk)
             if piece is None:
                 piece = self._piece(chunk)
@@ -192,9 +193,9 @@ class Lexicon:
         if contextual:
             toks = [self.lookup(word) for word in context_tokens([tok.raw for tok in toks])]
         opinion = self.opinion
-        if opinion is not None and not text.isascii():
+        if opinion is not None and translated:
             # The model reads the text as it was trained: without lowered()'s removal of invisible
-            # characters. (ASCII has none: its pieces' words are the text's.)
+            # characters and dashes. (Where it removed none, its pieces' words are the text's.)
             parts = opinion.parts(words_of(text))
         return Reading(toks, parts)
 
@@ -206,7 +207,7 @@ class Lexicon:
             tuple([self.lookup(word) for word in words]),
             # A piece without the model's words (punctuation, one letter) has no part: the pairs go
             # from the piece before it to the piece after.
-            opinion.part(model_words) if opinion is not None and (model_words := words_of(chunk)) else None,
+            opinion.part(model_words) if opinion is not None and (model_words := words_of_lowered(chunk)) else None,
             not CONTEXTUAL.isdisjoint(words),
         )
         if len(self._pieces) >= PIECE_CACHE:

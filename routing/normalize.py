@@ -230,10 +230,18 @@ def _single(piece: str) -> str:
 
 def lowered(text: str) -> str:
     """A text compatibility-normalised, without invisible characters, with plain dashes, lower-case."""
+    return lowered_and_translated(text)[0]
+
+
+def lowered_and_translated(text: str) -> tuple[str, bool]:
+    """lowered(text), and whether removing invisible characters or plain dashes changed it (if not, it
+    is also the text merely compatibility-normalised and lower-cased)."""
     if text.isascii():
         # Neither NFKC nor the translation table changes ASCII: skip both (a third of tokens()' time).
-        return text.lower()
-    return unicodedata.normalize("NFKC", text).translate(_TRANSLATE).lower()
+        return text.lower(), False
+    compatible = unicodedata.normalize("NFKC", text)
+    translated = compatible.translate(_TRANSLATE)
+    return translated.lower(), translated != compatible
 
 
 @lru_cache(maxsize=65536)

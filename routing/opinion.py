@@ -40,7 +40,12 @@ WORD_CACHE = 65536
 
 def words_of(text: str) -> list[str]:
     """The words the model reads: compatibility-normalised, lower-case, two letters or more."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    return words_of_lowered(unicodedata.normalize("NFKC", text).lower())
+
+
+def words_of_lowered(lowered: str) -> list[str]:
+    """words_of() of a text already compatibility-normalised and lower-cased."""
+    return _WORD.findall(lowered)
 
 
 def word_features(word: str) -> list[str]:
