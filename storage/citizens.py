@@ -23,11 +23,11 @@ def _touch_statement() -> Any:
     returned = ", ".join(column.name for column in table.c)
     statement = (
         text(
-            f"INSERT INTO citizen ({names}) VALUES ({values}) "
+            f"INSERT INTO {table.name} ({names}) VALUES ({values}) "
             "ON CONFLICT (channel, address) DO UPDATE SET "
             "last_inbound_at = excluded.last_inbound_at, reachable = excluded.reachable, handle = excluded.handle, "
             # A message without a name keeps the name we had.
-            "display_name = CASE WHEN excluded.display_name = '' THEN citizen.display_name "
+            f"display_name = CASE WHEN excluded.display_name = '' THEN {table.name}.display_name "
             "ELSE excluded.display_name END "
             f"RETURNING {returned}"
         )
