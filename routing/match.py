@@ -86,17 +86,13 @@ def match(toks: list[Token], lexicon: Lexicon) -> Matches:
     singles = lexicon.singles
     pairs = lexicon.pairs
     blocked: dict[int, set[int]] = {}
-    neutral: dict[int, set[int]] = {}
-    problem_spans: dict[int, list[Span]] = {}
+    problems: list[tuple[int, int, int]] = []
+    proofs: list[tuple[int, int, int]] = []
     # Most messages have no exclusion, comparison or proof, and many no problem phrase.
     if phrased:
         blocked, problems, proofs = _phrases(toks, phrased)
-        if problems:
-            problem_spans = _problems(toks, problems)
-        if proofs or similes:
-            neutral = _neutralised(toks, similes, proofs, problems)
-    elif similes:
-        neutral = _neutralised(toks, similes, [], [])
+    problem_spans = _problems(toks, problems) if problems else {}
+    neutral = _neutralised(toks, similes, proofs, problems) if proofs or similes else {}
     count = len(toks)
     used: dict[int, set[int]] = {}
     found: list[_Found] = []
