@@ -91,7 +91,7 @@ def classify(text: str, lexicon: Lexicon) -> Classification:
     if opinion is None or matches is None or result.other is not None:
         # A known other matter (or thanks) is a decision of the words: the model has no say in it.
         return result
-    label, probability = opinion.judge(reading.parts)
+    label, probability = opinion.judge(reading.rows, reading.known)
     if result.opd is not None:
         # An agency the model was not trained on is not its to judge.
         if label == result.opd or probability < OPINION_VETO or result.opd not in opinion.labels:

@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 
 from routing.cues import CONSEQUENCE_SO, CONSEQUENCE_WORDS, CONTRAST_WORDS, SIMILE_WORDS
 from routing.normalize import CONTEXTUAL, KNOWN_WORDS, chunk_tokens, context_tokens, lowered_and_translated, tokens
-from routing.opinion import NO_AGENCY, Opinion, Part, words_of, words_of_lowered
+from routing.opinion import NO_AGENCY, NO_PAIRS, Opinion, Part, Row, words_of_lowered
 
 # Tokens shorter than this are only matched exactly: at four letters one typo already turns
 # "asal" into "aspal" and "alan" into "jalan".
@@ -106,14 +106,17 @@ class Reading(NamedTuple):
 
     # Its tokens (each one's `raw` is the normalized word).
     toks: list[Token]
-    # What the text's pieces give the second opinion, in order (Opinion.judge()); empty without one
-    # or without words.
-    parts: list[Part]
+    # The summed weights of the text's known features, by piece and pair across pieces, and how many
+    # features (Opinion.judge()); empty and 0 without a second opinion or without words.
+    rows: list[Row]
+    known: int
 
 
-# One whitespace-separated piece of a text read: its tokens, its part for the second opinion (None
-# without one), and whether a token of it depends on its neighbours (CONTEXTUAL).
-_Piece = tuple[tuple[Token, ...], Part | None, bool]
+# One whitespace-separated piece of a text read: its tokens; its part for the second opinion, flat
+# (Part's fields; the first word None without a model or without the model's words); and whether a
+# token of it depends on its neighbours (CONTEXTUAL). Flat, because read() unpacks one per piece.
+_Piece = tuple[tuple[Token, ...], str | None, dict[str, Row], Row, int, bool]
+_NO_PART = Part("", NO_PAIRS, (), 0)
 
 
 class Lexicon:
@@ -174,20 +177,28 @@ class Lexicon:
     def read(self, text: str) -> Reading:
         """A text's tokens, looked up, and what its pieces give the second opinion."""
         toks: list[Token] = []
-        parts: list[Part] = []
+        rows: list[Row] = []
+        known = 0
+        then = NO_PAIRS
         contextual = False
         pieces = self._pieces
         # A token never spans whitespace: a text reads as its pieces, and a desk sees the same
         # pieces again and again ("sampah", "jln,", "tlg").
         low, translated = lowered_and_translated(text)
         for chunk in low.split():
-            piece = pieces.get(chunk)
-            if piece is None:
-                piece = self._piece(chunk)
-            piece_toks, part, piece_contextual = piece
+            piece_toks, first, part_then, row, part_known, piece_contextual = pieces.get(chunk) or self._piece(chunk)
             toks += piece_toks
-            if part is not None:
-                parts.append(part)
+            if first is not None:
+                # The model's score is a sum over words and neighbouring pairs: each piece's share is
+                # kept, only the pair across the last piece and this one is looked up. (Here, not in
+                # opinion.py, because this loop runs for every piece of every message.)
+                across = then.get(first)
+                if across is not None:
+                    rows.append(across)
+                    known += 1
+                rows.append(row)
+                known += part_known
+                then = part_then
             if piece_contextual:
                 contextual = True
         if contextual:
@@ -196,18 +207,23 @@ class Lexicon:
         if opinion is not None and translated:
             # The model reads the text as it was trained: without lowered()'s removal of invisible
             # characters and dashes. (Where it removed none, its pieces' words are the text's.)
-            parts = opinion.parts(words_of(text))
-        return Reading(toks, parts)
+            rows, known = opinion.tally(text)
+        return Reading(toks, rows, known)
 
     def _piece(self, chunk: str) -> _Piece:
         """Read one piece of lowered text and keep it."""
         words = chunk_tokens(chunk)
         opinion = self.opinion
+        # A piece without the model's words (punctuation, one letter) has no part: the pairs go from
+        # the piece before it to the piece after.
+        model_words = words_of_lowered(chunk) if opinion is not None else ()
+        first, then, row, known = opinion.part(model_words) if opinion is not None and model_words else _NO_PART
         piece = (
             tuple([self.lookup(word) for word in words]),
-            # A piece without the model's words (punctuation, one letter) has no part: the pairs go
-            # from the piece before it to the piece after.
-            opinion.part(model_words) if opinion is not None and (model_words := words_of_lowered(chunk)) else None,
+            first if model_words else None,
+            then,
+            row,
+            known,
             not CONTEXTUAL.isdisjoint(words),
         )
         if len(self._pieces) >= PIECE_CACHE:

@@ -75,19 +75,18 @@ def features(text: str) -> list[str]:
 Share = tuple[tuple[float, ...], int]
 Row = tuple[float, ...]
 # The pairs of a word that begins none (never written to).
-_NO_PAIRS: dict[str, Row] = {}
+NO_PAIRS: dict[str, Row] = {}
 
 
 class Part(NamedTuple):
     """What a run of words (a whitespace-separated piece of a text, or a whole text) gives the model."""
 
-    # Its first word ("" if it has none); the weights of the pairs its last word begins.
+    # Its first word; the weights of the pairs its last word begins (for the pairs across runs).
     first: str
     then: dict[str, Row]
-    # The summed weights of its words that the model knows, in order; those of its word pairs.
-    vectors: tuple[Row, ...]
-    pairs: tuple[Row, ...]
-    # How many of its features (words' and pairs') the model knows.
+    # The summed weights of its words and word pairs that the model knows (zeros if it knows none),
+    # and how many features those are.
+    row: Row
     known: int
 
 
@@ -104,6 +103,7 @@ class Opinion:
     # The word-pair features as first word -> second word -> weights: a lookup per neighbouring pair
     # instead of building the pair's feature string.
     _pairs: dict[str, dict[str, Row]] = field(init=False, repr=False, compare=False)
+    _zeros: Row = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Per instance, so that a discarded model's cache goes with it.
@@ -115,6 +115,7 @@ class Opinion:
                 if space:
                     pairs.setdefault(first, {})[second] = row
         object.__setattr__(self, "_pairs", pairs)
+        object.__setattr__(self, "_zeros", (0.0,) * len(self.labels))
 
     def _share(self, word: str) -> Share:
         """A word's summed weights for each label and how many known features it has."""
@@ -134,48 +135,41 @@ class Opinion:
         return self._word_share(word)
 
     def part(self, words: Sequence[str]) -> Part:
-        """What a run of words (words_of()) gives the model; a text's parts add up to its score."""
-        shares = [self.share(word) for word in words]
-        pairs: list[Row] = []
-        for first, second in itertools.pairwise(words):
-            row = self._pairs.get(first, _NO_PAIRS).get(second)
-            if row is not None:
-                pairs.append(row)
-        return Part(
-            words[0] if words else "",
-            self._pairs.get(words[-1], _NO_PAIRS) if words else _NO_PAIRS,
-            tuple(summed for summed, count in shares if count),
-            tuple(pairs),
-            sum(count for _, count in shares) + len(pairs),
-        )
-
-    def _likelihoods(self, parts: Sequence[Part]) -> list[float]:
-        """Each label's probability, in the order of `labels`, for a text made of `parts` (each with
-        words), in order."""
-        # A message's score is a sum over its words and neighbouring pairs, so a piece of text's part
-        # is worked out once (Lexicon.read() keeps them); here only the pairs across pieces are new.
-        # One function, not three: this runs for nearly every message.
-        vectors: list[Row] = []
-        pairs: list[Row] = []
+        """What a run of words (words_of(), at least one) gives the model; a text's parts add up to its
+        score, with the pairs across them (Lexicon.read())."""
+        rows: list[Row] = []
         known = 0
-        then = _NO_PAIRS
-        for first, part_then, part_vectors, part_pairs, part_known in parts:
-            row = then.get(first)
+        for word in words:
+            summed, count = self.share(word)
+            if count:
+                rows.append(summed)
+                known += count
+        pairs = self._pairs
+        for first, second in itertools.pairwise(words):
+            row = pairs.get(first, NO_PAIRS).get(second)
             if row is not None:
-                pairs.append(row)
+                rows.append(row)
                 known += 1
-            vectors += part_vectors
-            pairs += part_pairs
-            known += part_known
-            then = part_then
-        # Words first, then pairs: the order of training's features (and of the sums' rounding).
-        vectors += pairs
-        if vectors:
+        # Zeros rather than None when it knows none: adding 0.0 changes no sum, and spares read() a test.
+        return Part(words[0], pairs.get(words[-1], NO_PAIRS), _summed(rows) if rows else self._zeros, known)
+
+    def judge(self, rows: Sequence[Row], known: int) -> tuple[str, float]:
+        """The most likely label and its probability, for a text whose known features sum to `rows`
+        (`known` of them)."""
+        likelihoods = self._likelihoods(rows, known)
+        best = max(likelihoods)
+        return self.labels[likelihoods.index(best)], best
+
+    def _likelihoods(self, rows: Sequence[Row], known: int) -> list[float]:
+        """Each label's probability, in the order of `labels`, for a text whose known features (`known`
+        of them) sum to `rows`."""
+        if known:
             scale = 1.0 / math.sqrt(known)
-            # Summed column by column in C (zip, sum): this is the hot loop of routing. (Every row has
-            # one weight per label: parse_opinion() checked it.)
-            columns = zip(*vectors, strict=False)
-            scores = [bias + sum(column) * scale for bias, column in zip(self.bias, columns, strict=True)]
+            # Summed column by column in C (zip, sum). (Every row has one weight per label:
+            # parse_opinion() checked it.)
+            scores = [
+                bias + sum(column) * scale for bias, column in zip(self.bias, zip(*rows, strict=False), strict=True)
+            ]
         else:
             scores = list(self.bias)
         top = max(scores)
@@ -183,24 +177,21 @@ class Opinion:
         whole = sum(exps)
         return [value / whole for value in exps]
 
+    def tally(self, text: str) -> tuple[list[Row], int]:
+        """A whole text's summed known features and how many they are (what judge() takes)."""
+        words = words_of(text)
+        if not words:
+            return [], 0
+        part = self.part(words)
+        return [part.row], part.known
+
     def probabilities(self, text: str) -> dict[str, float]:
         """Each label's probability for a text."""
-        likelihoods = self._likelihoods(self.parts(words_of(text)))
-        return dict(zip(self.labels, likelihoods, strict=True))
+        return dict(zip(self.labels, self._likelihoods(*self.tally(text)), strict=True))
 
     def best(self, text: str) -> tuple[str, float]:
         """The most likely label for a text and its probability."""
-        return self.judge(self.parts(words_of(text)))
-
-    def parts(self, words: Sequence[str]) -> list[Part]:
-        """A run of words as the parts judge() takes: one part, or none if there are no words."""
-        return [self.part(words)] if words else []
-
-    def judge(self, parts: Sequence[Part]) -> tuple[str, float]:
-        """The most likely label and its probability, for a text made of `parts` (in order, each with words)."""
-        likelihoods = self._likelihoods(parts)
-        best = max(likelihoods)
-        return self.labels[likelihoods.index(best)], best
+        return self.judge(*self.tally(text))
 
     def reasons(self, text: str, label: str, limit: int = 3) -> tuple[str, ...]:
         """The words of the text that count most for `label` against the other labels, most first."""
@@ -215,6 +206,11 @@ class Opinion:
                 pull[word] = summed[index] - (sum(summed) - summed[index]) / others
         ranked = sorted((word for word, score in pull.items() if score > 0.0), key=lambda word: -pull[word])
         return tuple(ranked[:limit])
+
+
+def _summed(rows: Sequence[Row]) -> Row:
+    """Rows added up label by label."""
+    return tuple([sum(column) for column in zip(*rows, strict=False)])
 
 
 def dump_opinion(opinion: Opinion) -> str:

@@ -256,7 +256,7 @@ def test_a_text_read_piece_by_piece_is_read_as_a_whole(with_opinion: Lexicon, pi
         words = _whole_tokens(text)
         assert reading.toks == [with_opinion.lookup(word) for word in words]
         assert [tok.raw for tok in reading.toks] == words
-        label, probability = opinion.judge(reading.parts)
+        label, probability = opinion.judge(reading.rows, reading.known)
         expected = _trained_probabilities(opinion, text)
         assert probability == pytest.approx(expected[label], abs=1e-9)
         assert probability == pytest.approx(max(expected.values()), abs=1e-9)
