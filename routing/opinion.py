@@ -156,26 +156,29 @@ class Opinion:
     def judge(self, rows: Sequence[Row], known: int) -> tuple[str, float]:
         """The most likely label and its probability, for a text whose known features sum to `rows`
         (`known` of them)."""
-        likelihoods = self._likelihoods(rows, known)
-        best = max(likelihoods)
-        return self.labels[likelihoods.index(best)], best
+        scores = self._scores(rows, known)
+        top = max(scores)
+        # The softmax of the best score only: exp(top - top) is 1.
+        return self.labels[scores.index(top)], 1.0 / sum([math.exp(score - top) for score in scores])
 
     def _likelihoods(self, rows: Sequence[Row], known: int) -> list[float]:
         """Each label's probability, in the order of `labels`, for a text whose known features (`known`
         of them) sum to `rows`."""
-        if known:
-            scale = 1.0 / math.sqrt(known)
-            # Summed column by column in C (zip, sum). (Every row has one weight per label:
-            # parse_opinion() checked it.)
-            scores = [
-                bias + sum(column) * scale for bias, column in zip(self.bias, zip(*rows, strict=False), strict=True)
-            ]
-        else:
-            scores = list(self.bias)
+        scores = self._scores(rows, known)
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         whole = sum(exps)
         return [value / whole for value in exps]
+
+    def _scores(self, rows: Sequence[Row], known: int) -> list[float]:
+        """Each label's score (before the softmax), for a text whose known features (`known` of them)
+        sum to `rows`."""
+        if not known:
+            return list(self.bias)
+        scale = 1.0 / math.sqrt(known)
+        # Summed column by column in C (zip, sum). (Every row has one weight per label: parse_opinion()
+        # checked it.)
+        return [bias + sum(column) * scale for bias, column in zip(self.bias, zip(*rows, strict=False), strict=True)]
 
     def tally(self, text: str) -> tuple[list[Row], int]:
         """A whole text's summed known features and how many they are (what judge() takes)."""
