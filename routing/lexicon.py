@@ -165,9 +165,19 @@ class Lexicon:
         keywords = {
             word for group in entries.values() for entry in group if entry.agency < len(codes) for word in entry.words
         }
-        self._choices = sorted(word for word in keywords if len(word) >= MIN_FUZZY_LENGTH)
+        choices = sorted(word for word in keywords if len(word) >= MIN_FUZZY_LENGTH)
         # fuzz.ratio >= 86 needs lengths within about 25% of each other: skip hopeless long tokens.
-        self._longest_fuzzy = max((len(word) for word in self._choices), default=0) * 4 // 3 + 1
+        self._longest_fuzzy = max((len(word) for word in choices), default=0) * 4 // 3 + 1
+        # ... and a word is compared only with the keywords whose length allows it: fuzz.ratio is
+        # 100 * (1 - indel distance / total length), and the distance is at least the difference in
+        # length. rapidfuzz would reject the others too, but only after converting each (most of the
+        # time of a look-up). Same order, so the same best match on a tie.
+        self._choices_by_length = {
+            length: [
+                word for word in choices if abs(length - len(word)) * 100 <= (100 - FUZZY_CUTOFF) * (length + len(word))
+            ]
+            for length in range(MIN_FUZZY_LENGTH, self._longest_fuzzy + 1)
+        }
         # Per instance, so that a discarded lexicon's cache goes with it.
         self.lookup = lru_cache(maxsize=65536)(self._token)
         # A plain dict, emptied when full, rather than an lru_cache: read() asks it for every piece of
@@ -348,7 +358,9 @@ class Lexicon:
             return Token(raw, None, 0.0)
         if not MIN_FUZZY_LENGTH <= len(raw) <= self._longest_fuzzy or not raw.isalpha() or raw in KNOWN_WORDS:
             return Token(raw, None, 0.0)
-        best = process.extractOne(raw, self._choices, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF)
+        best = process.extractOne(
+            raw, self._choices_by_length[len(raw)], scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF
+        )
         if best is None:
             return Token(raw, None, 0.0)
         word = best[0]

@@ -119,16 +119,9 @@ class Opinion:
 
     def _share(self, word: str) -> Share:
         """A word's summed weights for each label and how many known features it has."""
-        totals = [0.0] * len(self.labels)
-        known = 0
         weights = self.weights
-        for feature in word_features(word):
-            row = weights.get(feature)
-            if row is not None:
-                known += 1
-                for label, weight in enumerate(row):
-                    totals[label] += weight
-        return tuple(totals), known
+        rows = [row for feature in word_features(word) if (row := weights.get(feature)) is not None]
+        return (_summed(rows) if rows else self._zeros), len(rows)
 
     def share(self, word: str) -> Share:
         """A word's share of a message's scores (cached: a desk sees the same words again and again)."""

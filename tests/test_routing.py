@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from routing import AgencyLexicon, Classification, Lexicon, OtherMatter, classify, normalize
 from routing.evaluate import parse_labelled, score
+from routing.lexicon import FUZZY_CUTOFF, MIN_FUZZY_LENGTH
 from routing.model_file import BUILTIN, load_opinion
 from routing.tables import lexicon_from_tables
 
@@ -129,6 +131,39 @@ def test_typos_and_inflections_still_match(text: str, opd: str, keyword: str, le
     result = classify(text, lexicon)
     assert result.opd == opd
     assert keyword in result.matched
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_a_typo_finds_the_keyword_that_comparing_with_every_keyword_finds(
+    lexicon: Lexicon, data: st.DataObject
+) -> None:
+    """The look-up compares a word only with the keywords whose length lets fuzz.ratio reach the cut-off:
+    it must find what comparing with all of them finds (the same keyword, on a tie too)."""
+    by_length = lexicon._choices_by_length
+    every = sorted({word for words in by_length.values() for word in words})
+    keyword = data.draw(st.sampled_from(every))
+    # A typo of a keyword: a letter dropped, added or changed, once or twice; or a stranger word.
+    word = keyword
+    for _ in range(data.draw(st.integers(0, 2))):
+        at = data.draw(st.integers(0, len(word)))
+        letter = data.draw(st.sampled_from("aeiounkgrstlmbdjhpy"))
+        edit = data.draw(st.sampled_from(["drop", "add", "change"]))
+        if edit == "drop" and at < len(word):
+            word = word[:at] + word[at + 1 :]
+        elif edit == "add":
+            word = word[:at] + letter + word[at:]
+        else:
+            word = word[:at] + letter + word[at + 1 :]
+    word = data.draw(st.one_of(st.just(word), st.text("aeiounkgrstlmbdjhpy", min_size=5, max_size=19)))
+    if not MIN_FUZZY_LENGTH <= len(word) < max(by_length) + 1:
+        return
+    everyone = process.extractOne(word, every, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF)
+    narrowed = process.extractOne(
+        word, by_length[len(word)], scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF
+    )
+    # The keyword and its score (not its position: the lists differ).
+    assert (narrowed and narrowed[:2]) == (everyone and everyone[:2])
 
 
 @pytest.mark.parametrize(
