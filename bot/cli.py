@@ -73,7 +73,7 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = _load(args.config)
     if isinstance(settings, int):
         return settings
-    from storage.migrate import upgrade
+    from storage.migrate import current_head, upgrade
 
     try:
         upgrade(settings.database.url)
@@ -81,7 +81,51 @@ def _cmd_db_upgrade(args: argparse.Namespace) -> int:
         logging.getLogger(__name__).debug("migration failed", exc_info=True)
         print(f"Database migration failed for {settings.database.url.split('@')[-1]}: {exc}", file=sys.stderr)
         return 1
-    print("Database schema is up to date.")
+    # The revision is what `ehumas db downgrade` takes to come back to this release later.
+    print(f"Database schema is up to date (revision {current_head()}).")
+    return 0
+
+
+def _cmd_db_downgrade(args: argparse.Namespace) -> int:
+    """ehumas db downgrade REVISION [--config FILE] [--yes]."""
+    settings = _load(args.config)
+    if isinstance(settings, int):
+        return settings
+    from storage.migrate import SchemaError, downgrade, schema_revision, steps_down
+
+    url = settings.database.url
+    where = url.split("@")[-1]
+    try:
+        current = schema_revision(url)
+        if current is None:
+            print(f"The database {where} has no schema: nothing to undo.", file=sys.stderr)
+            return 1
+        steps = steps_down(current, args.revision)
+    except SchemaError as exc:
+        print(f"Cannot go back: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        logging.getLogger(__name__).debug("reading the schema failed", exc_info=True)
+        print(f"Cannot read the schema of {where}: {exc}", file=sys.stderr)
+        return 1
+    if not steps:
+        print(f"The schema is at revision {current} already.")
+        return 0
+    undone = "\n".join(f"  {revision}  {what}" for revision, what in steps)
+    if not args.yes:
+        print(
+            f"The schema is at revision {current}. Going back to {args.revision} undoes, newest first:\n{undone}\n"
+            "What only these migrations hold (their tables and columns) is lost. Stop the bot, take a backup "
+            "(`ehumas backup`), then run again with --yes."
+        )
+        return 0
+    try:
+        downgrade(url, args.revision)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("downgrade failed", exc_info=True)
+        print(f"Going back failed, nothing of it was kept ({where}): {exc}", file=sys.stderr)
+        return 1
+    print(f"The schema is at revision {args.revision} now; undone:\n{undone}")
     return 0
 
 
@@ -360,6 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="create or update the schema")
     upgrade.add_argument("--config", default=DEFAULT_CONFIG)
     upgrade.set_defaults(func=_cmd_db_upgrade)
+    downgrade = db_commands.add_parser(
+        "downgrade", help="undo the migrations above a revision (going back to an earlier release)"
+    )
+    downgrade.add_argument("revision", help='the revision to go back to (its release printed it at upgrade), or "base"')
+    downgrade.add_argument("--config", default=DEFAULT_CONFIG)
+    downgrade.add_argument("--yes", action="store_true", help="do it (without: only say what would be undone)")
+    downgrade.set_defaults(func=_cmd_db_downgrade)
 
     from bot.routing_cli import add_commands
 
@@ -377,6 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # httpx logs every request at INFO: too chatty for an operator's console.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # ... and Alembic names each of its plugins at INFO whenever it reads the migrations.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     logmask.install()
     try:
         return int(args.func(args))

@@ -36,6 +36,17 @@ def _head() -> str:
     return current_head()
 
 
+@functools.cache
+def _migrations(version: str | None) -> str:
+    """/readyz's word for the schema's revision: ok, behind (an upgrade is due) or ahead (a newer release
+    migrated it: `ehumas db downgrade`)."""
+    from storage.migrate import is_known
+
+    if version == _head():
+        return "ok"
+    return "behind" if version is None or is_known(version) else "ahead"
+
+
 def health_routes(runtime: Callable[[], Runtime]) -> list[BaseRoute]:
     """/healthz and /readyz of the running app."""
 
@@ -65,7 +76,7 @@ def health_routes(runtime: Callable[[], Runtime]) -> list[BaseRoute]:
                 connection = await session.connection()
                 version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
             checks["database"] = "ok"
-            checks["migrations"] = "ok" if version == _head() else "behind"
+            checks["migrations"] = _migrations(version)
         except Exception:
             log.warning("readyz: the database did not answer", exc_info=True)
             checks["database"] = "unavailable"
