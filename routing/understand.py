@@ -290,8 +290,9 @@ def understand(text: str, context: Context) -> Understanding:
     if stripped.startswith("/"):
         return _command(stripped, context)
     ticket, rest = find_ticket(stripped, context)
-    read = _Text.read(rest if ticket is not None else stripped)
     full = _Text.read(stripped)
+    # Without a ticket number the rest is the whole message: read once.
+    read = _Text.read(rest) if ticket is not None else full
     step = {
         State.AWAITING_RATING: _at_rating,
         State.AWAITING_LOCATION: _at_location,
