@@ -118,6 +118,7 @@ def build_desk(settings: Settings, clock: Clock) -> Desk:
         staff_channel=MESSENGERS[0].name,
         channel_labels={messenger.name: messenger.label for messenger in MESSENGERS},
         removes_buttons=frozenset(messenger.name for messenger in MESSENGERS if messenger.removes_buttons),
+        holds_messages=frozenset(messenger.name for messenger in MESSENGERS if messenger.holds_messages),
         clock=clock,
         flood_max_messages=settings.flood.max_messages,
         flood_window=timedelta(seconds=settings.flood.window_seconds),

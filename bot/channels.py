@@ -155,6 +155,9 @@ class Messenger(Protocol):
     # Whether a sent message's buttons can be taken away later (Telegram edits them off; a
     # WhatsApp quick reply stays, and its late tap meets the stale-button rule instead).
     removes_buttons: bool
+    # Whether it may refuse a message until the person writes again (WhatsApp's 24-hour window): the
+    # outbox then holds it (HeldForWindow), and a message from that chat releases what was held.
+    holds_messages: bool
 
     def enabled(self, settings: Settings) -> bool:
         """Whether the settings switch this messenger on."""

@@ -66,6 +66,9 @@ class Desk:
     channel_labels: Mapping[str, str] = field(default_factory=dict)
     # The messengers whose sent buttons can be taken away (elsewhere nothing is queued to do it).
     removes_buttons: frozenset[str] = frozenset({"telegram"})
+    # The messengers whose messages may be held until the person writes again (elsewhere nothing is
+    # ever held, and a citizen's message need not look for held ones).
+    holds_messages: frozenset[str] = frozenset({"whatsapp"})
     clock: Clock = field(default_factory=Clock)
     # How long after an agency's first answer the citizen is asked to rate it if the ticket stays open.
     rate_after: timedelta | None = timedelta(hours=24)

@@ -135,8 +135,12 @@ async def handle_private(session: AsyncSession, desk: Desk, inbound: Inbound) ->
         handle=inbound.sender_handle,
         now=now,
     )
-    # Messages held until the citizen wrote again (WhatsApp's 24-hour window) go out first; no-op elsewhere.
-    released = await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)
+    # Messages held until the citizen wrote again (WhatsApp's 24-hour window) go out first.
+    released = (
+        await outbox.release_held(session, channel=inbound.channel, chat_id=inbound.chat_id, now=now)
+        if inbound.channel in desk.holds_messages
+        else []
+    )
     await session.flush()
     conversation = await conversations.load_conversation(
         session, channel=inbound.channel, chat_id=inbound.chat_id, now=now

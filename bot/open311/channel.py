@@ -93,6 +93,7 @@ class Open311Messenger:
     name: ChannelName = CHANNEL
     label = "Open311"
     removes_buttons = False
+    holds_messages = False
 
     def enabled(self, settings: Settings) -> bool:
         """Whether [open311] is on."""

@@ -228,6 +228,7 @@ class TelegramMessenger:
     name: ChannelName = CHANNEL
     label = "Telegram"
     removes_buttons = True
+    holds_messages = False
 
     def enabled(self, settings: Settings) -> bool:
         """Telegram is the staff's messenger: always on."""

@@ -166,6 +166,7 @@ class WhatsAppMessenger:
     name: ChannelName = CHANNEL
     label = "WhatsApp"
     removes_buttons = False
+    holds_messages = True
 
     def enabled(self, settings: Settings) -> bool:
         """On when the Twilio account is configured."""
