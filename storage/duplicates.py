@@ -64,9 +64,28 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_METERS * math.asin(min(1.0, math.sqrt(a)))
 
 
+# A number before one of these is an amount or a time ("2 minggu", "30 cm", "jam 7"), not part of a
+# place: two reports of one pothole may disagree on how long it has been there.
+_UNITS = frozenset(
+    """detik menit jam hari hr minggu mg bulan bln tahun thn th kali x orang org cm mm meter m km kg ribu rb juta jt
+    persen seconds minutes hours days weeks months years times people meters""".split()
+)
+_CLOCK = frozenset({"jam", "pukul"})
+
+
 def text_key(text: str) -> str:
-    """The words of a complaint that tell it apart from others of its kind (lower case, generic words out)."""
-    return " ".join(w for w in _WORD.findall(text.lower()) if w not in _GENERIC)
+    """The words of a complaint that tell it apart from others of its kind (lower case, generic words out;
+    a number as its value, "02" as "2", and none that counts an amount or a time)."""
+    words = _WORD.findall(text.lower())
+    kept = []
+    for at, word in enumerate(words):
+        if word.isdigit():
+            if (at + 1 < len(words) and words[at + 1] in _UNITS) or (at > 0 and words[at - 1] in _CLOCK):
+                continue
+            word = str(int(word))
+        if word not in _GENERIC:
+            kept.append(word)
+    return " ".join(kept)
 
 
 def _numbers(key: str) -> frozenset[str]:

@@ -45,6 +45,19 @@ def test_another_place_is_another_problem() -> None:
     assert text_score("Jalan berlubang depan SD 5 Poasia", "jln berlubang bgt di depan SD 5 Poasia") >= TEXT_THRESHOLD
 
 
+def test_a_number_is_compared_by_its_value_and_only_where_it_names_a_place() -> None:
+    # "RT 02" and "RT 2" are one neighbourhood; "RT 3" another.
+    assert text_score("TPS RT 02 Anduonohu penuh", "tps rt 2 anduonohu penuh") >= TEXT_THRESHOLD
+    assert text_score("TPS RT 02 Anduonohu penuh", "TPS RT 3 Anduonohu penuh") == 0
+    # How long it has lasted, how deep it is, or when it happens names no place.
+    assert (
+        text_score("Sampah RT 5 Bende sdh 2 minggu", "sampah di RT 05 Bende udah 3 minggu gak diangkut")
+        >= TEXT_THRESHOLD
+    )
+    assert text_score("lubang 30 cm di jalan MT Haryono", "lubang di jalan MT Haryono dalamnya 50 cm") >= TEXT_THRESHOLD
+    assert text_score("sampah dibakar jam 7 malam di Kambu", "sampah dibakar jam 9 malam di Kambu") >= TEXT_THRESHOLD
+
+
 def test_distances() -> None:
     assert 95 < haversine_m(-3.97780, 122.51510, -3.97690, 122.51510) < 105
     assert 390 < haversine_m(-3.97780, 122.51510, -3.97420, 122.51510) < 410
