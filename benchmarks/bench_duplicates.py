@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from routing.similar import SAME_PROBLEM, Comparer  # noqa: E402
+from routing.tables import lexicon_from_tables  # noqa: E402
 from storage import duplicates  # noqa: E402
 from storage.engine import create_engine, create_session_factory  # noqa: E402
 from storage.migrate import upgrade_async  # noqa: E402
@@ -118,6 +121,8 @@ async def measure(url: str, rounds: int, now: datetime) -> dict[str, list[float]
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     rng = random.Random(3)
+    # The desk's comparison, as handlers.duplicates makes it: one per lexicon, keeping what it has read.
+    compare = Comparer(lexicon_from_tables(tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))))
     times: dict[str, list[float]] = {"with a point": [], "text only": []}
     found: dict[str, list[int]] = {"with a point": [], "text only": []}
     for n in range(rounds + 5):
@@ -135,6 +140,8 @@ async def measure(url: str, rounds: int, now: datetime) -> dict[str, list[float]
                     lat=lat,
                     lon=lon,
                     radius_m=250.0,
+                    score=compare.score,
+                    threshold=SAME_PROBLEM,
                 )
                 elapsed = (time.perf_counter() - start) * 1000
             if n >= 5:

@@ -6,6 +6,7 @@ question) on their own messenger; the agency's group only learns how many citize
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +18,7 @@ from handlers import assignments, cards, followup, texts
 from handlers.desk import HUMAS, Desk
 from handlers.outgoing import Button, Recipient, send_photo, send_text, to_citizen
 from handlers.texts import duplicates as t
+from routing import Lexicon, similar
 from storage import audit, complaints, duplicates
 from storage.duplicates import Candidate
 from storage.models import Citizen, Complaint, ComplaintStatus
@@ -38,17 +40,28 @@ async def find_for_draft(session: AsyncSession, desk: Desk, citizen: Citizen, dr
         return []  # humas routes it first: nothing to compare with
     point = draft.get("location") or {}
     now = desk.now()
+    description = " ".join(filter(None, [draft.get("description", ""), draft.get("location_text", "")]))
+    compare = comparer(desk.lexicon)
     return await duplicates.candidates(
         session,
         opd_code=str(opd),
         since=now - timedelta(days=desk.duplicates.days),
-        description=" ".join(filter(None, [draft.get("description", ""), draft.get("location_text", "")])),
+        description=description,
         lat=point.get("lat"),
         lon=point.get("lon"),
         radius_m=desk.duplicates.radius_meters,
+        # A report that names no place can only be compared by its point.
+        score=compare.score if compare.report(description).place else None,
+        threshold=similar.SAME_PROBLEM,
         exclude_citizen=citizen.id,
         limit=OFFER_LIMIT,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def comparer(lexicon: Lexicon) -> similar.Comparer:
+    """The text comparison of a desk's lexicon, made once: it keeps the open complaints it has read."""
+    return similar.Comparer(lexicon)
 
 
 def offer_message(desk: Desk, found: list[Candidate]) -> str:

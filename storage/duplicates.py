@@ -2,20 +2,18 @@
 
 Near: a bounding box on ix_complaint_point narrows the rows in SQL (plain comparisons, the same on
 SQLite and PostgreSQL, no extension), then the exact great-circle (haversine) distance decides.
-Same text: rapidfuzz's token_set_ratio over the words that tell one place and problem from another
-(the generic complaint words stripped), over the agency's newest open complaints. The threshold
-was measured on tests/data/duplicate_pairs.tsv (docs/BENCHMARKS.md).
+Same text: the caller's comparison (routing.similar, through handlers.duplicates) over the agency's
+newest open complaints.
 """
 
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import select as core_select
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,21 +23,8 @@ from storage.upsert import insert_ignore
 
 OPEN_STATES = (ComplaintStatus.OPEN.value, ComplaintStatus.ANSWERED.value)
 EARTH_RADIUS_METERS = 6_371_008.8
-# Text scores (0-100) at or above this offer the complaint; see docs/BENCHMARKS.md for precision/recall.
-TEXT_THRESHOLD = 80.0
 # The text comparison reads at most this many of the agency's newest open complaints.
 TEXT_SCAN = 1000
-
-# Words every complaint of a kind shares: left out, so that what is compared is the place and the detail.
-_GENERIC = frozenset(
-    """di ke dari dan yang sudah belum tidak ada sangat sekali bgt banget pak bu tolong mohon minta saya kami kalau
-    kalo setiap tiap sejak hari minggu bulan seminggu lagi juga dengan untuk sampai jadi bisa karena katanya ini itu
-    jalan jl jln lorong depan dekat belakang samping pinggir sepanjang arah menuju
-    sampah tumpukan numpuk menumpuk menggunung berserakan diangkut angkut truk bau busuk penuh
-    rusak parah berlubang lubang besar banjir tergenang kebanjiran air hujan deras
-    tersumbat mampet meluap selokan got drainase saluran lampu mati""".split()
-)
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -73,41 +58,6 @@ _UNITS = frozenset(
 _CLOCK = frozenset({"jam", "pukul"})
 
 
-def text_key(text: str) -> str:
-    """The words of a complaint that tell it apart from others of its kind (lower case, generic words out;
-    a number as its value, "02" as "2", and none that counts an amount or a time)."""
-    words = _WORD.findall(text.lower())
-    kept = []
-    for at, word in enumerate(words):
-        if word.isdigit():
-            if (at + 1 < len(words) and words[at + 1] in _UNITS) or (at > 0 and words[at - 1] in _CLOCK):
-                continue
-            word = str(int(word))
-        if word not in _GENERIC:
-            kept.append(word)
-    return " ".join(kept)
-
-
-def _numbers(key: str) -> frozenset[str]:
-    return frozenset(w for w in key.split() if w.isdigit())
-
-
-def text_score(a: str, b: str) -> float:
-    """How alike two complaint texts are, 0-100 (see `_scorer`)."""
-    return _scorer(text_key(a), text_key(b))
-
-
-def _scorer(ka: str, kb: str, **_: Any) -> float:
-    """token_set_ratio of two keys, except that keys naming numbers none of which agree are different
-    problems ("rumah nomor 4" / "rumah nomor 8", "SD 5" / "SMP 9")."""
-    if not ka or not kb:
-        return 0.0
-    na, nb = _numbers(ka), _numbers(kb)
-    if na and nb and not na & nb:
-        return 0.0
-    return float(fuzz.token_set_ratio(ka, kb))
-
-
 # Only what the offer shows and the comparison needs (a Core select: no media, no objects per row).
 _C = table_of(Complaint).c
 _COLUMNS = (_C.id, _C.category, _C.description, _C.status, _C.created_at, _C.location_lat, _C.location_lon)
@@ -132,10 +82,12 @@ async def candidates(
     lon: float | None,
     radius_m: float,
     exclude_citizen: int | None = None,
+    score: Callable[[str, str], float] | None = None,
+    threshold: float = 100.0,
     limit: int = 3,
-    threshold: float = TEXT_THRESHOLD,
 ) -> list[Candidate]:
-    """Open complaints of one agency received since `since` that may be this report: near, else alike in text."""
+    """Open complaints of one agency received since `since` that may be this report: near, else alike in
+    text (`score(description, theirs)` at least `threshold`; no text comparison without `score`)."""
     base = [
         _C.opd_code == opd_code,
         _C.status.in_(OPEN_STATES),
@@ -162,23 +114,18 @@ async def candidates(
             if distance <= radius_m:
                 found.append(_candidate(row, distance_m=distance))
         found.sort(key=lambda c: (c.distance_m or 0.0, -c.complaint_id))
-    if len(found) < limit and text_key(description):
+    if len(found) < limit and score is not None:
         # Without two points to compare, the words must say it: only complaints without a point when
         # this report has one (two points farther apart than the radius are two places).
         statement = core_select(*_COLUMNS).where(*base)
         if lat is not None and lon is not None:
             statement = statement.where(_C.location_lat.is_(None))
         statement = statement.order_by(_C.created_at.desc()).limit(TEXT_SCAN)
-        rows = await _rows(session, statement)
-        # One call into rapidfuzz's C loop over all of them, cut off at the threshold.
-        best = process.extract(
-            text_key(description),
-            [text_key(row.description) for row in rows],
-            scorer=_scorer,
-            score_cutoff=threshold,
-            limit=limit,
-        )
-        alike = [_candidate(rows[index], score=float(score)) for _, score, index in best]
+        alike = []
+        for row in await _rows(session, statement):
+            value = score(description, row.description)
+            if value >= threshold:
+                alike.append(_candidate(row, score=value))
         alike.sort(key=lambda c: (-(c.score or 0.0), -c.complaint_id))
         found.extend(alike)
     return found[:limit]

@@ -58,11 +58,14 @@ async def test_only_open_recent_same_agency_complaints_are_candidates(
             lat=MARKET[0],
             lon=MARKET[1],
             radius_m=250,
+            # The comparison is the caller's (routing.similar): here, one that knows the market.
+            score=lambda mine, theirs: 90.0 if "mandonga" in theirs.lower() else 0.0,
+            threshold=60.0,
             limit=5,
         )
         assert [c.complaint_id for c in found] == [answered, near, words]
         assert found[0].distance_m is not None and found[0].distance_m < 1
-        assert found[2].distance_m is None and (found[2].score or 0) >= duplicates.TEXT_THRESHOLD
+        assert found[2].distance_m is None and found[2].score == 90.0
         # The reporter is never offered their own tickets.
         mine = await duplicates.candidates(
             session,
