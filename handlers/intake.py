@@ -25,6 +25,7 @@ from handlers.status import show_status
 from handlers.texts import dialog
 from handlers.texts import duplicates as dup_texts
 from handlers.texts import public as public_texts
+from handlers.textsafe import ascii_int
 from routing import classify
 from routing.understand import Context, Meaning, State, Understanding, find_location, find_ticket, understand
 from storage import citizens, complaints, conversations, outbox
@@ -805,8 +806,8 @@ async def _offer(turn: Turn) -> bool:
 async def _offer_answer(turn: Turn) -> None:
     """The answer to the offer: a list or ticket number follows that complaint, "baru" files anew."""
     offered = [int(n) for n in turn.draft.get("offer", [])]
-    if turn.meaning.meaning == Meaning.ANSWER and turn.meaning.rest.isdigit():
-        n = int(turn.meaning.rest)
+    n = ascii_int(turn.meaning.rest)
+    if turn.meaning.meaning == Meaning.ANSWER and n is not None:
         chosen: int | None = offered[n - 1] if 1 <= n <= len(offered) else None
     elif turn.meaning.meaning == Meaning.YES and turn.meaning.rest == "baru":
         chosen = duplicates.NEW

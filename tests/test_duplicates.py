@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.standins.telegram_api import TelegramStandIn
 from storage import complaints
-from storage.models import ComplaintFollower, ComplaintStatus
+from storage.models import ComplaintFollower, ComplaintStatus, InboxEvent
 from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, PUPR_CHAT, User, World, running_bot, settings_for
 
 BUDI = User(424242, "Budi")
@@ -90,6 +90,13 @@ async def test_a_report_100_m_from_an_open_one_is_offered_it_and_follows_it(worl
     assert "Sampah numpuk di depan pasar Mandonga" in (offer.text or "")
     buttons = offer.params["reply_markup"]["inline_keyboard"]
     assert [b["text"] for b in buttons[0]] == ["Ikuti 1"] and buttons[1][0]["text"] == "Lapor baru"
+
+    # A digit of another script is no list number ("²" is a digit to str.isdigit(), not to int()).
+    await say(world, SITI, "²")
+    assert "Ketik nomor" in last_to(world, SITI.id)  # asked again, plainly
+    async with world.runtime.sessions() as session:
+        failed = (await session.exec(select(InboxEvent).where(col(InboxEvent.last_error).is_not(None)))).all()
+    assert [event.last_error for event in failed] == []
 
     await say(world, SITI, "1")
     assert "ikut memantau aduan KDI-0001" in last_to(world, SITI.id)

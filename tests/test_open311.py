@@ -238,6 +238,10 @@ async def test_bad_input_gets_the_specifications_error_list(world: World) -> Non
     assert too_long.status_code == 400 and "90 days" in too_long.text
     other_city = await world.http.get(world.url + "/open311/v2/services.json", params={"jurisdiction_id": "x.go.id"})
     assert other_city.status_code == 404
+    # Digits of other scripts and superscripts are digits to str.isdigit(), not numbers to int().
+    for params in ({"page": "²"}, {"page_size": "٣"}, {"page": "１"}):
+        odd = await world.http.get(world.url + "/open311/v2/requests.json", params=params)
+        assert odd.status_code == 400 and "page" in odd.text, (params, odd.text)
 
 
 async def test_unknown_ids_and_services_are_404(world: World) -> None:
@@ -245,6 +249,7 @@ async def test_unknown_ids_and_services_are_404(world: World) -> None:
         "/open311/v2/requests/KDI-4242.json",
         "/open311/v2/requests/KDI-99999999999999999999.json",
         "/open311/v2/requests/garbage.json",
+        "/open311/v2/requests/%C2%B2.json",  # "²"
         "/open311/v2/services/NOPE.json",
     ):
         response = await world.http.get(world.url + path)

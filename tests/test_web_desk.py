@@ -250,6 +250,10 @@ async def test_the_list_filters_and_pages(world: World) -> None:
     second = await admin.get("/desk/aduan", hal="2")
     assert second.text.count("<tr data-ticket=") == 9 and "Halaman 2 dari 2" in second.text
     assert "KDI-0001" in second.text and "KDI-0059" in first.text
+    # A page number in another script's digits is no page number: the first page, not an error.
+    for odd in ("²", "٢", "２"):
+        page = await admin.get("/desk/aduan", hal=odd)
+        assert page.status_code == 200 and page.text.count("<tr data-ticket=") == 50, odd
 
     def tickets(page: str) -> list[str]:
         return re.findall(r'<tr data-ticket="(KDI-\d+)"', page)

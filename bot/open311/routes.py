@@ -27,6 +27,7 @@ from bot.public.cache import TtlCache
 from handlers import open311
 from handlers.desk import HUMAS, Desk
 from handlers.open311 import NewRequest, Service
+from handlers.textsafe import ascii_int
 from storage.public_figures import RequestQuery
 
 if TYPE_CHECKING:
@@ -216,9 +217,11 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
             problems.append("start_date to end_date may not span more than 90 days")
         page = params.get("page", "1")
         size = params.get("page_size", str(PAGE_SIZE))
-        if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        # ascii_int: str.isdigit() takes "²" and "٣", which int() refuses.
+        page_number, limit = ascii_int(page), ascii_int(size)
+        if page_number is None or not 1 <= page_number <= 100_000:
             problems.append("page: a number from 1")
-        if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE_SIZE:
+        if limit is None or not 1 <= limit <= MAX_PAGE_SIZE:
             problems.append(f"page_size: a number from 1 to {MAX_PAGE_SIZE}")
         if problems:
             raise BadRequest(*problems)
@@ -230,12 +233,12 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
             ids=tuple(ids), services=tuple(wanted), start=start if not ids else None,
             end=end if not ids else None, statuses=statuses,
         )  # fmt: skip
-        limit = int(size)
-        return query, (int(page) - 1) * limit, limit
+        assert page_number is not None and limit is not None  # checked above
+        return query, (page_number - 1) * limit, limit
 
     def ticket_number(desk: Desk, text: str) -> int | None:
         text = text.strip()
-        number = int(text) if text.isdigit() and len(text) < 11 else desk.parse_ticket(text)
+        number = ascii_int(text) if len(text) < 11 and text.isdigit() else desk.parse_ticket(text)
         return number if number is not None and 0 < number <= MAX_TICKET else None
 
     async def one_request(request: Request) -> Response:
@@ -259,8 +262,8 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
         return formats.respond(fmt, found, root="service_requests", item="request")
 
     async def post_request(request: Request, fmt: str) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        declared = ascii_int(request.headers.get("content-length", ""))
+        if declared is not None and declared > MAX_FORM_BYTES:
             return formats.errors(fmt, 413, ["request too large"])
         try:
             form = await request.form(max_files=0, max_fields=50)

@@ -34,6 +34,7 @@ from handlers.desk import HUMAS, Desk
 from handlers.desk_login import AGENCY_ROLE, HUMAS_ROLE
 from handlers.desk_views import Viewer, complaint_view, dashboard
 from handlers.events import STORED, ChannelName
+from handlers.textsafe import ascii_int
 from storage import audit, complaints, desk_auth, desk_queries, media
 from storage import reports as report_queries
 from storage.desk_auth import Grant
@@ -101,7 +102,7 @@ def _list_query(request: Request, desk: Desk) -> ListQuery:
         category=params.get("kategori", "")[:60],
         period=period if period in periods.PERIODS else "all",
         text=" ".join(params.get("q", "").split())[:MAX_QUERY_CHARS],
-        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        page=number if (number := ascii_int(page)) is not None and 0 < number < 100_000 else 1,
     )
 
 
@@ -172,8 +173,8 @@ def desk_routes(settings: Settings, current: Callable[[], Runtime]) -> list[Base
             if visit is None:
                 return to_login()
             _, _, rendered = runtime()
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+            declared = ascii_int(request.headers.get("content-length", ""))
+            if declared is not None and declared > MAX_FORM_BYTES:
                 return rendered.render("error.html", 413, visit=visit, title="Formulir terlalu besar", csrf="")
             form = await request.form(max_files=0, max_fields=20)
             if not auth.csrf_ok(visit.token, str(form.get(CSRF_FIELD, ""))):
