@@ -6,10 +6,10 @@ question) on their own messenger; the agency's group only learns how many citize
 
 from __future__ import annotations
 
-import functools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,7 +41,7 @@ async def find_for_draft(session: AsyncSession, desk: Desk, citizen: Citizen, dr
     point = draft.get("location") or {}
     now = desk.now()
     description = " ".join(filter(None, [draft.get("description", ""), draft.get("location_text", "")]))
-    compare = comparer(desk.lexicon)
+    compare = comparer(desk)
     return await duplicates.candidates(
         session,
         opd_code=str(opd),
@@ -58,10 +58,34 @@ async def find_for_draft(session: AsyncSession, desk: Desk, citizen: Citizen, dr
     )
 
 
-@functools.lru_cache(maxsize=4)
-def comparer(lexicon: Lexicon) -> similar.Comparer:
-    """The text comparison of a desk's lexicon, made once: it keeps the open complaints it has read."""
-    return similar.Comparer(lexicon)
+# How long a desk's text comparison keeps the complaint texts it has read (it reads the same open
+# complaints at every lookup). Not longer: an erased citizen's words must not outlive their erasure
+# for long in any process (`ehumas forget` in a shell cannot reach a running bot's memory); an
+# hour costs one more reading of the open complaints.
+READINGS_KEPT = timedelta(hours=1)
+
+
+@dataclass
+class _Kept:
+    comparer: similar.Comparer
+    since: datetime
+
+
+_KEPT: weakref.WeakKeyDictionary[Lexicon, _Kept] = weakref.WeakKeyDictionary()
+
+
+def comparer(desk: Desk) -> similar.Comparer:
+    """The text comparison of the desk's lexicon: made once and kept, a new one every READINGS_KEPT."""
+    now = desk.now()
+    kept = _KEPT.get(desk.lexicon)
+    if kept is None or now - kept.since >= READINGS_KEPT:
+        kept = _KEPT[desk.lexicon] = _Kept(similar.Comparer(desk.lexicon), now)
+    return kept.comparer
+
+
+def forget_readings(desk: Desk) -> None:
+    """Drop the complaint texts the desk's comparison has read (a citizen was just erased)."""
+    _KEPT.pop(desk.lexicon, None)
 
 
 def offer_message(desk: Desk, found: list[Candidate]) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers import duplicates
 from handlers import texts as desk_texts
 from handlers.desk import Desk
 from handlers.events import Inbound
@@ -72,6 +73,8 @@ async def forget(session: AsyncSession, desk: Desk, citizen: Citizen, *, actor: 
     messages, photos = await erasure.erase_complaints(session, complaints=filed, erased=texts.ERASED)
     inbound_events += await erasure.erase_mentions(session, tickets=[desk.ticket(c.id or 0) for c in filed])
     await erasure.anonymise_citizen(session, citizen=citizen)
+    # The "already reported?" comparison may hold their complaints' words in memory: not any more.
+    duplicates.forget_readings(desk)
     result = Forgotten(len(filed), messages, photos, inbound_events)
     await audit.log_action(
         session,

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.standins.telegram_api import TelegramStandIn
+from handlers import duplicates
 from storage import complaints
 from storage.models import ComplaintFollower, ComplaintStatus, InboxEvent
 from tests.harness import ADMIN_ID, DLHK_CHAT, HUMAS_CHAT, PUPR_CHAT, User, World, running_bot, settings_for
@@ -306,3 +307,29 @@ async def test_a_followers_photo_goes_to_the_ticket_without_their_name(world: Wo
     async with world.runtime.sessions() as session:
         complaint = await complaints.get_complaint(session, complaint_id=1)
         assert complaint is not None and [m["ref"] for m in complaint.media] == [photo]
+
+
+async def test_the_offers_comparison_keeps_no_text_past_an_hour_or_an_erasure(world: World) -> None:
+    desk = world.runtime.desk
+    ticket = await file_at(world, BUDI, "Sampah numpuk di depan pasar Mandonga sudah 3 hari", None)
+    await say(world, SITI, "sampah menumpuk di pasar Mandonga, bau sekali")
+    await say(world, SITI, "lewati")
+    if "foto" in last_to(world, SITI.id).lower():
+        await say(world, SITI, "lewati")
+    assert "sudah dilaporkan" in last_to(world, SITI.id)  # Budi's text was read to offer it
+    compare = duplicates.comparer(desk)
+    assert compare.report.cache_info().currsize >= 2
+
+    # Kept for lookups within the hour...
+    world.clock.advance(59 * timedelta(minutes=1))
+    assert duplicates.comparer(desk) is compare
+    # ... and dropped at once when a citizen is erased: their words stay nowhere.
+    await say(world, ADMIN, f"/lupakan {ticket} ya")
+    assert "sudah dihapus" in last_to(world, ADMIN_ID)
+    fresh = duplicates.comparer(desk)
+    assert fresh is not compare and fresh.report.cache_info().currsize == 0
+
+    # Past the hour a new comparison reads the open complaints again.
+    fresh.score("sampah di pasar Mandonga", "sampah di pasar Baruga")
+    world.clock.advance(duplicates.READINGS_KEPT)
+    assert duplicates.comparer(desk) is not fresh
