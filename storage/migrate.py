@@ -100,7 +100,7 @@ def steps_down(current: str, target: str) -> list[tuple[str, str]]:
     for script in scripts.walk_revisions(BASE, current):
         if script.revision == target:
             break
-        steps.append((script.revision, (script.doc or "").strip().splitlines()[0] if script.doc else ""))
+        steps.append((script.revision, next(iter((script.doc or "").strip().splitlines()), "")))
     return steps
 
 
