@@ -238,6 +238,14 @@ async def test_bad_input_gets_the_specifications_error_list(world: World) -> Non
     assert too_long.status_code == 400 and "90 days" in too_long.text
     other_city = await world.http.get(world.url + "/open311/v2/services.json", params={"jurisdiction_id": "x.go.id"})
     assert other_city.status_code == 404
+    # A date the 90-day window cannot be counted back from, or that an offset moves out of the calendar.
+    for params in (
+        {"end_date": "0001-01-01T00:00:00Z"},
+        {"start_date": "0001-01-01T00:00:00"},
+        {"end_date": "9999-12-31T23:59:59-12:00"},
+    ):
+        odd = await world.http.get(world.url + "/open311/v2/requests.json", params=params)
+        assert odd.status_code == 400 and "a date from 1970" in odd.text, (params, odd.text)
     # Digits of other scripts and superscripts are digits to str.isdigit(), not numbers to int().
     for params in ({"page": "²"}, {"page_size": "٣"}, {"page": "１"}):
         odd = await world.http.get(world.url + "/open311/v2/requests.json", params=params)

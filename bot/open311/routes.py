@@ -67,6 +67,11 @@ def _split_name(name: str) -> tuple[str, str]:
     return stem, fmt.lower()
 
 
+# The dates a query may name.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def _when(text: str, desk: Desk, field: str) -> datetime:
     """A W3C date-time (2026-11-30T00:00:00Z, or with an offset); without an offset, the city's time."""
     try:
@@ -75,7 +80,15 @@ def _when(text: str, desk: Desk, field: str) -> datetime:
         raise BadRequest(f"{field}: expected a W3C date-time such as 2026-11-30T00:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=desk.zone)
-    return moment.astimezone(UTC)
+    out_of_range = BadRequest(f"{field}: a date from {_EARLIEST.year} to {_LATEST.year - 1}")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved by an offset
+        raise out_of_range from None
+    if not _EARLIEST <= moment < _LATEST:
+        # A window is computed from it (the 90 days before an end date): keep the arithmetic in range.
+        raise out_of_range
+    return moment
 
 
 def _number(text: str, field: str, low: float, high: float) -> float:
