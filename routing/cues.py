@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-# A keyword right after a place word names where, not what: "sampah di jalan", "depan kantor
-# capil", "dekat jembatan". So does one after a word of circumstance ("hilang waktu banjir") or of
-# concession ("padahal NIK sdh benar": the NIK is the background, not the matter).
-CONTEXT_WORDS = frozenset(
+# The words before a place: "sampah di jalan", "depan kantor capil", "dekat jembatan", "near the market".
+PLACE_WORDS = frozenset(
     {
         "di",
         "ke",
@@ -18,8 +16,23 @@ CONTEXT_WORDS = frozenset(
         "sekitar",
         "menuju",
         "arah",
+        "near",
+        "at",
+        "on",
+        "in",
+        "behind",
+        "beside",
+        "around",
+    }
+)
+# A keyword right after a place word names where, not what. So does one after a word of passing,
+# of circumstance ("hilang waktu banjir") or of concession ("padahal NIK sdh benar": the NIK is the
+# background, not the matter).
+CONTEXT_WORDS = PLACE_WORDS | frozenset(
+    {
         "lewat",
         "melewati",
+        "outside",
         "waktu",
         "saat",
         "ketika",
@@ -29,14 +42,6 @@ CONTEXT_WORDS = frozenset(
         "meskipun",
         "although",
         "though",
-        "near",
-        "at",
-        "on",
-        "in",
-        "outside",
-        "behind",
-        "beside",
-        "around",
     }
 )
 # "bukan salurannya yang rusak": the citizen says outright that this is not the matter.

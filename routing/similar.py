@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from routing.cues import PLACE_WORDS
 from routing.lexicon import Lexicon, Token
 from routing.match import match
 
@@ -37,36 +38,35 @@ REPORT_CACHE = 4096
 
 # Words that say nothing of a place: particles and function words (Indonesian, chat, English), the
 # words around a place ("depan", "near"), the generic words of every complaint of a kind, and time.
-_NOT_PLACE = frozenset(
-    """di ke dari dan yang sudah belum tidak ada sangat sekali bgt banget pak bu tolong mohon minta saya kami kalau
-    kalo setiap tiap sejak hari minggu seminggu bulan sebulan tahun setahun jam lagi juga dengan untuk sampai jadi
-    bisa karena katanya ini itu
-    jalan jl jln lorong depan dekat belakang samping sebelah seberang pinggir sepanjang arah menuju sekitar dalam atas
-    bawah sampah tumpukan numpuk menumpuk menggunung berserakan diangkut angkut truk bau busuk penuh rusak parah
-    berlubang lubang besar kecil banjir tergenang kebanjiran air hujan deras tersumbat mampet meluap selokan got
-    drainase saluran lampu mati sy kmi kita aku gue gw udah udh sdh blm gak gk ga nggak tdk tak pun lah kah dong deh
-    sih nih tuh ya yg utk dgn krn sama bikin buat jd lg aja saja masih terus makin semakin banyak bnyk byk skali segera
-    cepat please pls min admin harap kemarin tadi pagi siang sore malam sekarang skrg td
-    the a an is are was were be been of in on at to for from with and or but not no this that it its there here near
-    behind beside opposite front our my we i you they he she has have had every since days day week weeks month
-    months already still again very so too now today yesterday
-    lalu bantu dibantu bantuannya harus lapor melapor laporan kemana soal bingung mau ingin bagaimana gimana kenapa
-    kapan apa siapa mana tau tahu kasih terima makasih mohon bahaya berbahaya lapuk licin gelap kotor becek""".split()
+_NOT_PLACE = PLACE_WORDS | frozenset(
+    """dari dan yang sudah belum tidak ada sangat sekali banget pak bu tolong mohon minta saya kami kalau setiap tiap
+    sejak hari minggu seminggu bulan sebulan tahun setahun jam lagi juga dengan untuk sampai jadi bisa karena katanya
+    ini itu jalan lorong pinggir sepanjang dalam atas bawah sampah tumpukan numpuk menumpuk menggunung berserakan
+    diangkut angkut truk bau busuk penuh rusak parah berlubang lubang besar kecil banjir tergenang kebanjiran air
+    hujan deras tersumbat mampet meluap selokan got drainase saluran lampu mati kmi kita aku gue gw pun lah kah dong
+    deh sih nih tuh ya sama bikin buat saja masih terus makin semakin banyak segera cepat please pls min admin harap
+    kemarin tadi pagi siang sore malam sekarang td
+    the a an is are was were be been of to for from with and or but not no this that it its there here opposite
+    front our my we i you they he she has have had every since days day week weeks month months already still again
+    very so too now today yesterday
+    lalu bantu dibantu bantuannya harus lapor melapor laporan kemana soal bingung mau ingin bagaimana kenapa kapan apa
+    siapa mana tau tahu kasih terima makasih bahaya berbahaya lapuk licin gelap kotor becek""".split()
 )
+# (Chat spellings need no entry: the tokens come normalized, "sdh" as "sudah", "jln" as "jalan".)
 # A number before one of these counts an amount or a time ("2 minggu", "30 cm"), after one of _CLOCK
 # it is an hour ("jam 7"): neither names a place.
 _UNITS = frozenset(
-    """detik menit jam hari hr minggu mg bulan bln tahun thn th kali x orang org cm mm meter m km kg ribu rb juta jt
-    persen seconds minutes hours days weeks months years times people meters""".split()
+    """detik menit jam hari minggu bulan tahun th kali x orang cm mm meter m km kg ribu rb juta jt persen seconds
+    minutes hours days weeks months years times people meters""".split()
 )
 _CLOCK = frozenset({"jam", "pukul"})
 # Words for a kind of place: "pasar Mandonga" and "pasar Baruga" share "pasar" and are two markets.
 # Places are compared by their other words, when both texts have some.
 _PLACE_NOUNS = frozenset(
     """pasar masjid mesjid musholla gereja sekolah sd sdn smp smpn sma sman smk smkn kampus kantor rumah gang gg
-    lorong kelurahan kel kecamatan kec rt rw blok perumahan btn komplek kompleks pertigaan perempatan simpang
-    bundaran lampu merah jembatan kali sungai pantai terminal pelabuhan rs rsud puskesmas spbu pom bensin toko
-    warung lapangan taman kota""".split()
+    lorong kelurahan kecamatan rt rw blok perumahan btn komplek kompleks pertigaan perempatan simpang bundaran lampu
+    merah jembatan kali sungai pantai terminal pelabuhan rs rsud puskesmas spbu pom bensin toko warung lapangan taman
+    kota""".split()
 )
 
 
@@ -74,10 +74,10 @@ _PLACE_NOUNS = frozenset(
 # are those at most PLACE_REACH words after one. A text without any ("KTP saya belum jadi") names no
 # place, and two such texts are never the same problem: a citizen's own document is theirs alone.
 _PLACE_CUES = (
-    frozenset(
-        """di ke dr dari depan dpn dekat dkt belakang blkg samping sebelah seberang sekitar pinggir sepanjang arah
-        menuju dalam jl jln jalan gang gg lorong kel kelurahan kec kecamatan rt rw blok btn perumahan komplek
-        kompleks near at in on behind beside opposite front along around""".split()
+    PLACE_WORDS
+    | frozenset(
+        """dari pinggir sepanjang dalam jalan gang gg lorong kelurahan kecamatan rt rw blok btn perumahan komplek
+        kompleks opposite front along""".split()
     )
     | _PLACE_NOUNS
 )

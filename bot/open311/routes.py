@@ -251,7 +251,9 @@ def open311_routes(settings: Settings, current: Callable[[], Runtime]) -> list[B
 
     def ticket_number(desk: Desk, text: str) -> int | None:
         text = text.strip()
-        number = ascii_int(text) if len(text) < 11 and text.isdigit() else desk.parse_ticket(text)
+        number = ascii_int(text) if len(text) < 11 else None
+        if number is None:
+            number = desk.parse_ticket(text)
         return number if number is not None and 0 < number <= MAX_TICKET else None
 
     async def one_request(request: Request) -> Response:
